@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { Tx } from '../database/database.service.js';
+import { decodeCursor, toPage, type Page } from '../common/http/pagination.js';
+import { AuditEntry } from './audit-entry.entity.js';
+import { AuditRepository } from './audit.repository.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditRecord {
+  actorId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string;
+  /** What changed; callers pass before/after of plain fields, never secrets. */
+  changes?: Record<string, unknown>;
+}
+
+export interface AuditEntryView {
+  seq: string;
+  at: string;
+  actorId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string;
+  changes: Record<string, unknown>;
+  redacted: boolean;
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  checked: number;
+  brokenAt: string | null;
+  reason: string | null;
+}
+
+const SECRET_KEYS = /password|secret|token|hash|key$/i;
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+/** Drops anything that looks like a secret, whatever a caller passed. */
+function scrub(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(scrub);
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+        k,
+        SECRET_KEYS.test(k) ? '[redacted]' : scrub(v),
+      ]),
+    );
+  }
+  return value;
+}
+
+export function entryHash(
+  e: Pick<
+    AuditEntry,
+    'seq' | 'at' | 'actorId' | 'action' | 'targetType' | 'targetId' | 'changesDigest' | 'prevHash'
+  >,
+): string {
+  return sha256(
+    JSON.stringify([
+      e.seq,
+      e.at.toISOString(),
+      e.actorId,
+      e.action,
+      e.targetType,
+      e.targetId,
+      e.changesDigest,
+      e.prevHash,
+    ]),
+  );
+}
+
+@Injectable()
+export class AuditService {
+  constructor(private readonly repo: AuditRepository) {}
+
+  /** Takes the chain head's lock early, for a transaction that must not race any other write. */
+  async lockChain(tx: Tx): Promise<void> {
+    await this.repo.lockHead(tx);
+  }
+
+  /** Appends inside the caller's transaction, so the entry exists exactly when the change does. */
+  async record(tx: Tx, record: AuditRecord): Promise<void> {
+    const head = await this.repo.lockHead(tx);
+    const entry = new AuditEntry();
+    entry.seq = (BigInt(head.lastSeq) + 1n).toString();
+    entry.at = new Date();
+    entry.actorId = record.actorId;
+    entry.action = record.action;
+    entry.targetType = record.targetType;
+    entry.targetId = record.targetId;
+    entry.changes = JSON.stringify(scrub(record.changes ?? {}));
+    entry.changesDigest = sha256(entry.changes);
+    entry.prevHash = head.lastHash;
+    entry.redactedAt = null;
+    entry.hash = entryHash(entry);
+    await this.repo.append(tx, entry);
+  }
+
+  async listForTarget(
+    targetType: string,
+    targetId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<AuditEntryView>> {
+    const before = decodeCursor(cursor, 1)?.[0];
+    const rows = await this.repo.listByTarget(
+      targetType,
+      targetId,
+      before === undefined ? null : String(before),
+      limit + 1,
+    );
+    return toPage(rows, limit, (r) => [String(r.seq)], toView);
+  }
+
+  async listByActor(
+    actorId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<AuditEntryView>> {
+    const before = decodeCursor(cursor, 1)?.[0];
+    const rows = await this.repo.listByActor(
+      actorId,
+      before === undefined ? null : String(before),
+      limit + 1,
+    );
+    return toPage(rows, limit, (r) => [String(r.seq)], toView);
+  }
+
+  /**
+   * Personal data of a deleted user leaves their record's entries; the chain stays verifiable
+   * because each hash covers the digest of the original changes, not the text itself.
+   */
+  async redactTarget(tx: Tx, targetType: string, targetId: string): Promise<void> {
+    await this.repo.redactTarget(
+      tx,
+      targetType,
+      targetId,
+      JSON.stringify({ redacted: true }),
+      new Date(),
+    );
+  }
+
+  /** Walks the whole chain: every link, every hash, and every unredacted entry's digest. */
+  async verifyChain(): Promise<ChainVerification> {
+    let prev = GENESIS_HASH;
+    let lastSeq = '0';
+    let checked = 0;
+    for (;;) {
+      const batch = await this.repo.batchFrom(lastSeq, 1000);
+      if (batch.length === 0) return { ok: true, checked, brokenAt: null, reason: null };
+      for (const e of batch) {
+        const seq = String(e.seq);
+        const fail = (reason: string): ChainVerification => ({
+          ok: false,
+          checked,
+          brokenAt: seq,
+          reason,
+        });
+        if (BigInt(seq) !== BigInt(lastSeq) + 1n) return fail('a sequence number is missing');
+        if (e.prevHash !== prev) return fail('the link to the previous entry is broken');
+        if (entryHash({ ...e, seq }) !== e.hash) return fail('the entry was altered');
+        if (e.redactedAt === null && sha256(e.changes) !== e.changesDigest)
+          return fail('the changes were altered');
+        prev = e.hash;
+        lastSeq = seq;
+        checked += 1;
+      }
+    }
+  }
+}
+
+function toView(e: AuditEntry): AuditEntryView {
+  return {
+    seq: String(e.seq),
+    at: e.at.toISOString(),
+    actorId: e.actorId,
+    action: e.action,
+    targetType: e.targetType,
+    targetId: e.targetId,
+    changes: JSON.parse(e.changes) as Record<string, unknown>,
+    redacted: e.redactedAt !== null,
+  };
+}

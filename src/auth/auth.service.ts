@@ -1,0 +1,385 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/config.js';
+import { AppException } from '../common/errors/app.exception.js';
+import { generateToken, sha256Hex } from '../common/tokens.js';
+import { Database, type Tx } from '../database/database.service.js';
+import { newId } from '../database/ids.js';
+import { AuditService } from '../audit/audit.service.js';
+import { MailService } from '../mail/mail.service.js';
+import { UsersService } from '../users/users.service.js';
+import type { User } from '../users/user.entity.js';
+import type { UserResponse } from '../users/user.mapper.js';
+import { UserToken, type UserTokenKind } from './entities/user-token.entity.js';
+import { PasswordService } from './passwords/password.service.js';
+import type { Principal } from './principal.js';
+import { SessionsService, type SessionContext } from './sessions/sessions.service.js';
+import { UserTokensRepository } from './user-tokens.repository.js';
+import { LoginMetrics } from './login-metrics.js';
+
+export interface SignedIn {
+  user: UserResponse;
+  token: string;
+  expiresAt: string;
+}
+
+const LOCK_BASE_MS = 60_000;
+const LOCK_MAX_MS = 3_600_000;
+
+/** The one answer to every failed sign-in, whatever the reason (no account enumeration). */
+export const SIGN_IN_FAILED = new AppException(
+  'unauthenticated',
+  'The username or password is incorrect.',
+);
+
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger('Auth');
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly db: Database,
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionsService,
+    private readonly tokens: UserTokensRepository,
+    private readonly audit: AuditService,
+    private readonly mail: MailService,
+    private readonly metrics: LoginMetrics,
+  ) {}
+
+  /** The first user becomes admin; later ones follow SIGNUP (their own workspace, or refused). */
+  async signup(
+    email: string,
+    password: string,
+    fullName: string | undefined,
+    ctx: SessionContext,
+  ): Promise<SignedIn> {
+    this.passwords.check(password);
+    const result = await this.db.transaction(async (tx) => {
+      // Serialise "is this the first user?" with every other write through the audit chain head.
+      await this.audit.lockChain(tx);
+      const first = (await this.users.countUsers(tx)) === 0;
+      if (!first && this.config.signup === 'closed') {
+        throw AppException.forbidden(
+          'Signup is closed on this server; ask an admin for an account.',
+        );
+      }
+      const user = await this.users.createUser(
+        tx,
+        {
+          email,
+          password,
+          fullName: fullName ?? null,
+          role: first ? 'admin' : 'user',
+          status: 'active',
+          emailVerified: false,
+        },
+        null,
+      );
+      if (!first) await this.users.runSignedUp(tx, user);
+      const { session, token } = await this.sessions.create(tx, user, ctx);
+      return { user, token, expiresAt: session.expiresAt };
+    });
+    return {
+      user: await this.users.toResponse(result.user),
+      token: result.token,
+      expiresAt: result.expiresAt.toISOString(),
+    };
+  }
+
+  /** Self-registration per REGISTRATION: open (active now), activation (mailed link), closed (403). */
+  async register(
+    email: string,
+    password: string,
+    fullName: string | undefined,
+  ): Promise<UserResponse> {
+    if (this.config.registration === 'closed')
+      throw AppException.forbidden('Registration is closed; an admin creates accounts.');
+    this.passwords.check(password);
+    const open = this.config.registration === 'open';
+    const { user, token } = await this.db.transaction(async (tx) => {
+      const created = await this.users.createUser(
+        tx,
+        {
+          email,
+          password,
+          fullName: fullName ?? null,
+          status: open ? 'active' : 'pending',
+          emailVerified: false,
+        },
+        null,
+      );
+      const activation = open
+        ? null
+        : await this.issueToken(tx, created.id, 'activation', this.config.activationHours * 60);
+      return { user: created, token: activation };
+    });
+    if (token) {
+      this.mail.sendInBackground({
+        to: user.email,
+        subject: 'Activate your Gatehouse account',
+        text: `Welcome to Gatehouse.\n\nActivate your account: ${this.mail.link(`/activate?token=${encodeURIComponent(token)}`)}\n\nThe token: ${token}\nIt expires in ${this.config.activationHours} hours.`,
+      });
+    }
+    return this.users.toResponse(user);
+  }
+
+  /** Activates a pending user (or an invited one, who may set a password here) from the mailed token. */
+  async activate(token: string, password: string | undefined): Promise<UserResponse> {
+    if (password !== undefined) this.passwords.check(password);
+    const user = await this.db.transaction(async (tx) => {
+      const row = await this.tokens.findUsable(sha256Hex(token), ['activation', 'invitation'], tx);
+      if (!row || !(await this.tokens.consume(tx, row.id)))
+        throw AppException.invalid('token', 'is unknown, used or expired');
+      const target = await this.users.requireUser(row.userId, tx);
+      if (target.status === 'disabled')
+        throw AppException.invalid('token', 'is unknown, used or expired');
+      const changes: Partial<User> = { status: 'active', emailVerified: true };
+      if (password !== undefined) changes.passwordHash = await this.passwords.hash(password);
+      await this.users.applyChanges(tx, target, changes);
+      await this.audit.record(tx, {
+        actorId: target.id,
+        action: 'user.activate',
+        targetType: 'user',
+        targetId: target.id,
+        changes: {
+          status: { from: target.status, to: 'active' },
+          emailVerified: true,
+          passwordSet: password !== undefined,
+        },
+      });
+      return this.users.requireUser(target.id, tx);
+    });
+    return this.users.toResponse(user);
+  }
+
+  async login(login: string, password: string, ctx: SessionContext): Promise<SignedIn> {
+    const user = await this.users.findForSignIn(login);
+    // Always exactly one bcrypt comparison (a dummy hash for unknown users): timing reveals nothing.
+    const passwordOk = await this.passwords.verify(password, user?.passwordHash);
+    if (!user) {
+      this.metrics.outcome('unknown_user');
+      throw SIGN_IN_FAILED;
+    }
+    const now = new Date();
+    if (user.lockedUntil && user.lockedUntil > now) {
+      this.metrics.outcome('locked');
+      throw SIGN_IN_FAILED;
+    }
+    if (!passwordOk) {
+      await this.recordFailure(user.id);
+      this.metrics.outcome('bad_password');
+      throw SIGN_IN_FAILED;
+    }
+    if (user.status !== 'active') {
+      this.metrics.outcome(user.status === 'pending' ? 'pending' : 'disabled');
+      throw SIGN_IN_FAILED;
+    }
+    const result = await this.db.transaction(async (tx) => {
+      if (user.failedLogins > 0 || user.lockCount > 0 || user.lockedUntil) {
+        await this.users.applyChanges(tx, user, {
+          failedLogins: 0,
+          lockCount: 0,
+          lockedUntil: null,
+        });
+      }
+      return this.sessions.create(tx, user, ctx);
+    });
+    this.metrics.outcome('success');
+    return {
+      user: await this.users.toResponse(user),
+      token: result.token,
+      expiresAt: result.session.expiresAt.toISOString(),
+    };
+  }
+
+  /** Counts a failure in the database (so every instance sees it) and locks with a doubling duration. */
+  private async recordFailure(userId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const u = await this.users.lockForUpdate(tx, userId);
+      if (!u) return;
+      const failed = u.failedLogins + 1;
+      if (failed >= this.config.lockoutThreshold) {
+        const duration = Math.min(LOCK_BASE_MS * 2 ** u.lockCount, LOCK_MAX_MS);
+        const until = new Date(Date.now() + duration);
+        await this.users.applyChanges(tx, u, {
+          failedLogins: 0,
+          lockCount: u.lockCount + 1,
+          lockedUntil: until,
+        });
+        await this.audit.record(tx, {
+          actorId: null,
+          action: 'user.lock',
+          targetType: 'user',
+          targetId: u.id,
+          changes: { lockedUntil: until.toISOString(), lockCount: u.lockCount + 1 },
+        });
+        this.logger.warn({
+          msg: 'account locked after failed sign-ins',
+          userId: u.id,
+          lockedForMs: duration,
+        });
+      } else {
+        await this.users.applyChanges(tx, u, { failedLogins: failed });
+      }
+    });
+  }
+
+  async logout(principal: Principal): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if (principal.credential.kind === 'session') {
+        await this.sessions.revokeById(
+          tx,
+          principal.credential.id,
+          principal.userId,
+          principal.userId,
+        );
+      } else {
+        await this.revokeOtherCredential(tx, principal);
+      }
+    });
+  }
+
+  private readonly credentialRevokers = new Map<
+    string,
+    (tx: Tx, principal: Principal) => Promise<void>
+  >();
+
+  /** API keys and access tokens register how logout revokes them. */
+  registerLogout(kind: string, revoke: (tx: Tx, principal: Principal) => Promise<void>): void {
+    this.credentialRevokers.set(kind, revoke);
+  }
+
+  private async revokeOtherCredential(tx: Tx, principal: Principal): Promise<void> {
+    const revoke = this.credentialRevokers.get(principal.credential.kind);
+    if (revoke) await revoke(tx, principal);
+  }
+
+  async whoami(
+    principal: Principal,
+  ): Promise<UserResponse & { permissions: string[]; credential: { kind: string; id: string } }> {
+    const user = await this.users.requireUser(principal.userId);
+    return {
+      ...(await this.users.toResponse(user)),
+      permissions: principal.permissions,
+      credential: { kind: principal.credential.kind, id: principal.credential.id },
+    };
+  }
+
+  /** Always 202 and the same work on the caller's side: the lookup and mail happen after the answer. */
+  requestPasswordReset(email: string): void {
+    setImmediate(() => {
+      this.sendReset(email).catch((err: unknown) =>
+        this.logger.error({ msg: 'password reset failed', error: (err as Error).message }),
+      );
+    });
+  }
+
+  private async sendReset(email: string): Promise<void> {
+    const user = await this.users.findByEmail(email);
+    if (!user || user.status === 'disabled') return;
+    const token = await this.db.transaction(async (tx) => {
+      const t = await this.issueToken(
+        tx,
+        user.id,
+        'password_reset',
+        this.config.passwordResetMinutes,
+      );
+      await this.audit.record(tx, {
+        actorId: null,
+        action: 'user.password_reset_request',
+        targetType: 'user',
+        targetId: user.id,
+      });
+      return t;
+    });
+    await this.mail.send({
+      to: user.email,
+      subject: 'Reset your Gatehouse password',
+      text: `Someone asked to reset the password of your Gatehouse account.\n\nSet a new password: ${this.mail.link(`/reset-password?requestId=${encodeURIComponent(token)}`)}\n\nRequest id: ${token}\nIt expires in ${this.config.passwordResetMinutes} minutes and works once. If you did not ask, ignore this mail.`,
+    });
+  }
+
+  /** Sets the new password, revokes every session, key and grant; does not sign in. */
+  async confirmPasswordReset(requestId: string, password: string): Promise<UserResponse> {
+    this.passwords.check(password);
+    const hash = await this.passwords.hash(password);
+    const user = await this.db.transaction(async (tx) => {
+      const row = await this.tokens.findUsable(sha256Hex(requestId), ['password_reset'], tx);
+      if (!row || !(await this.tokens.consume(tx, row.id)))
+        throw AppException.invalid('requestId', 'is unknown, used or expired');
+      const target = await this.users.requireUser(row.userId, tx);
+      await this.users.applyChanges(tx, target, {
+        passwordHash: hash,
+        failedLogins: 0,
+        lockCount: 0,
+        lockedUntil: null,
+      });
+      await this.tokens.revokeAll(tx, target.id, 'password_reset');
+      await this.users.runCredentialsChanged(tx, target.id, null);
+      await this.audit.record(tx, {
+        actorId: target.id,
+        action: 'user.password_reset',
+        targetType: 'user',
+        targetId: target.id,
+        changes: { passwordChanged: true },
+      });
+      return this.users.requireUser(target.id, tx);
+    });
+    return this.users.toResponse(user);
+  }
+
+  /** Own password change: proves the current one, revokes every other session. */
+  async changePassword(
+    principal: Principal,
+    current: string,
+    next: string,
+    confirm: string,
+  ): Promise<UserResponse> {
+    if (next !== confirm)
+      throw AppException.invalid('newPasswordConfirm', 'must equal newPassword');
+    this.passwords.check(next, 'newPassword');
+    const user = await this.users.findByIdWithPasswordHash(principal.userId);
+    if (!user) throw AppException.unauthenticated();
+    if (!(await this.passwords.verify(current, user.passwordHash))) {
+      throw AppException.rule(
+        'current_password_wrong',
+        'currentPassword is not correct.',
+        'currentPassword',
+      );
+    }
+    const hash = await this.passwords.hash(next);
+    await this.db.transaction(async (tx) => {
+      await this.users.applyChanges(tx, user, { passwordHash: hash });
+      const keep = principal.credential.kind === 'session' ? principal.credential.id : null;
+      await this.users.runCredentialsChanged(tx, user.id, keep);
+      await this.audit.record(tx, {
+        actorId: user.id,
+        action: 'user.password_change',
+        targetType: 'user',
+        targetId: user.id,
+        changes: { passwordChanged: true },
+      });
+    });
+    return this.users.toResponse(await this.users.requireUser(user.id));
+  }
+
+  async issueToken(
+    tx: Tx,
+    userId: string,
+    kind: UserTokenKind,
+    ttlMinutes: number,
+  ): Promise<string> {
+    const token = generateToken('gtht_');
+    const row = new UserToken();
+    row.id = newId();
+    row.userId = userId;
+    row.kind = kind;
+    row.tokenHash = sha256Hex(token);
+    row.expiresAt = new Date(Date.now() + ttlMinutes * 60_000);
+    row.usedAt = null;
+    row.createdAt = new Date();
+    await this.tokens.insert(tx, row);
+    return token;
+  }
+}

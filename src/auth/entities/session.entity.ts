@@ -1,0 +1,44 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { CreatedAtColumn, DateColumn } from '../../database/columns.js';
+import { User } from '../../users/user.entity.js';
+
+/** A sign-in session. Only the SHA-256 of its token is stored. */
+@Entity('sessions')
+@Index('UQ_session_token', ['tokenHash'], { unique: true })
+@Index('IDX_session_user', ['userId', 'createdAt'])
+export class Session {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 36, name: 'user_id' })
+  userId!: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'FK_session_user' })
+  user?: User;
+
+  @Column({ type: 'varchar', length: 64, name: 'token_hash' })
+  tokenHash!: string;
+
+  @CreatedAtColumn()
+  createdAt!: Date;
+
+  @DateColumn({ name: 'last_seen_at' })
+  lastSeenAt!: Date;
+
+  @DateColumn({ name: 'expires_at' })
+  expiresAt!: Date;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  ip!: string | null;
+
+  @Column({ type: 'varchar', length: 255, name: 'user_agent', nullable: true })
+  userAgent!: string | null;
+
+  /** How the person signed in: `password` or `oidc:<provider>`. */
+  @Column({ type: 'varchar', length: 80 })
+  method!: string;
+
+  @DateColumn({ name: 'revoked_at', nullable: true })
+  revokedAt!: Date | null;
+}

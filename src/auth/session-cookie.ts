@@ -1,0 +1,28 @@
+import type { Response } from 'express';
+import type { AppConfig } from '../config/config.js';
+import { SESSION_COOKIE } from './auth.guard.js';
+
+/** HttpOnly, SameSite=Lax (Strict would break the IdP's redirect back), Secure when served over https. */
+export function setSessionCookie(
+  res: Response,
+  config: AppConfig,
+  token: string,
+  expiresAt: string,
+): void {
+  res.cookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    secure: config.secureCookies,
+    sameSite: 'lax',
+    path: '/',
+    expires: new Date(expiresAt),
+  });
+}
+
+export function clearSessionCookie(res: Response, config: AppConfig): void {
+  res.clearCookie(SESSION_COOKIE, {
+    httpOnly: true,
+    secure: config.secureCookies,
+    sameSite: 'lax',
+    path: '/',
+  });
+}

@@ -1,0 +1,191 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { Request } from 'express';
+import { AppConfig } from '../../config/config.js';
+import { AppException } from '../../common/errors/app.exception.js';
+import { decodeCursor, toPage, type Page } from '../../common/http/pagination.js';
+import { generateToken, isWellFormedToken, sha256Hex } from '../../common/tokens.js';
+import type { Tx } from '../../database/database.service.js';
+import { newId } from '../../database/ids.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { UsersService } from '../../users/users.service.js';
+import type { User } from '../../users/user.entity.js';
+import { CredentialRegistry, type CredentialResolver } from '../credential-registry.js';
+import { Session } from '../entities/session.entity.js';
+import type { Principal } from '../principal.js';
+import { SessionsRepository } from './sessions.repository.js';
+
+export const SESSION_PREFIX = 'gths_';
+const TOUCH_EVERY_MS = 60_000;
+
+export interface SessionResponse {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  method: string;
+  current: boolean;
+}
+
+export interface SessionContext {
+  ip: string | null;
+  userAgent: string | null;
+  method: string;
+}
+
+export function sessionContext(req: Request, method: string): SessionContext {
+  return {
+    ip: req.ip ?? null,
+    userAgent: (req.headers['user-agent'] ?? '').slice(0, 255) || null,
+    method,
+  };
+}
+
+/** Sign-in sessions: opaque tokens stored hashed, with idle and absolute timeouts. */
+@Injectable()
+export class SessionsService implements CredentialResolver, OnModuleInit {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly repo: SessionsRepository,
+    private readonly users: UsersService,
+    private readonly audit: AuditService,
+    private readonly registry: CredentialRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+    this.users.addLifecycleHook({
+      onCredentialsChanged: async (tx, userId, keep) => {
+        await this.revokeAllForUser(tx, userId, keep, userId, 'credentials changed');
+      },
+      onDisabled: async (tx, userId) => {
+        await this.revokeAllForUser(tx, userId, null, null, 'user disabled');
+      },
+    });
+  }
+
+  async create(
+    tx: Tx,
+    user: User,
+    ctx: SessionContext,
+  ): Promise<{ session: Session; token: string }> {
+    const token = generateToken(SESSION_PREFIX);
+    const now = new Date();
+    const session = new Session();
+    session.id = newId();
+    session.userId = user.id;
+    session.tokenHash = sha256Hex(token);
+    session.createdAt = now;
+    session.lastSeenAt = now;
+    session.expiresAt = new Date(now.getTime() + this.config.sessionAbsoluteHours * 3_600_000);
+    session.ip = ctx.ip;
+    session.userAgent = ctx.userAgent;
+    session.method = ctx.method;
+    session.revokedAt = null;
+    await this.repo.insert(tx, session);
+    await this.audit.record(tx, {
+      actorId: user.id,
+      action: 'session.create',
+      targetType: 'user',
+      targetId: user.id,
+      changes: { sessionId: session.id, method: ctx.method, ip: ctx.ip },
+    });
+    return { session, token };
+  }
+
+  accepts(token: string): boolean {
+    return isWellFormedToken(token, SESSION_PREFIX);
+  }
+
+  async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
+    const found = await this.repo.findActiveByHash(sha256Hex(token));
+    if (!found) return null;
+    const { session, user } = found;
+    const now = Date.now();
+    if (session.expiresAt.getTime() <= now) return null;
+    if (session.lastSeenAt.getTime() + this.config.sessionIdleMinutes * 60_000 <= now) return null;
+    if (user.status !== 'active') return null;
+    if (now - session.lastSeenAt.getTime() > TOUCH_EVERY_MS)
+      await this.repo.touch(session.id, new Date(now));
+    return this.users.principalFor(user, { kind: 'session', id: session.id, via });
+  }
+
+  async revoke(tx: Tx, session: Session, actorId: string | null): Promise<void> {
+    if (await this.repo.revoke(tx, session.id, new Date())) {
+      await this.audit.record(tx, {
+        actorId,
+        action: 'session.revoke',
+        targetType: 'user',
+        targetId: session.userId,
+        changes: { sessionId: session.id },
+      });
+    }
+  }
+
+  async revokeById(
+    tx: Tx,
+    sessionId: string,
+    userId: string,
+    actorId: string | null,
+  ): Promise<boolean> {
+    const session = await this.repo.findForUser(userId, sessionId);
+    if (!session) return false;
+    await this.revoke(tx, session, actorId);
+    return true;
+  }
+
+  async revokeAllForUser(
+    tx: Tx,
+    userId: string,
+    exceptId: string | null,
+    actorId: string | null,
+    reason: string,
+  ): Promise<void> {
+    const ids = await this.repo.revokeAllForUser(tx, userId, exceptId, new Date());
+    if (ids.length) {
+      await this.audit.record(tx, {
+        actorId,
+        action: 'session.revoke_all',
+        targetType: 'user',
+        targetId: userId,
+        changes: { sessionIds: ids, reason },
+      });
+    }
+  }
+
+  async list(
+    userId: string,
+    limit: number,
+    cursor: string | undefined,
+    currentId: string | null,
+  ): Promise<Page<SessionResponse>> {
+    const after = decodeCursor(cursor, 2) as [string, string] | null;
+    const rows = await this.repo.listForUser(userId, after, limit + 1);
+    return toPage(
+      rows,
+      limit,
+      (s) => [s.createdAt.toISOString(), s.id],
+      (s) => toSessionResponse(s, currentId),
+    );
+  }
+
+  async get(userId: string, sessionId: string, currentId: string | null): Promise<SessionResponse> {
+    const s = await this.repo.findForUser(userId, sessionId);
+    if (!s || s.expiresAt.getTime() <= Date.now()) throw AppException.notFound('Session');
+    return toSessionResponse(s, currentId);
+  }
+}
+
+export function toSessionResponse(s: Session, currentId: string | null): SessionResponse {
+  return {
+    id: s.id,
+    createdAt: s.createdAt.toISOString(),
+    lastSeenAt: s.lastSeenAt.toISOString(),
+    expiresAt: s.expiresAt.toISOString(),
+    ip: s.ip,
+    userAgent: s.userAgent,
+    method: s.method,
+    current: s.id === currentId,
+  };
+}

@@ -1,0 +1,140 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { AppException, type ErrorCode, type FieldError } from './app.exception.js';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+  [key: string]: unknown;
+}
+
+function statusOf(code: ErrorCode): { status: number; title: string } {
+  switch (code) {
+    case 'validation_failed':
+      return { status: 400, title: 'Invalid input' };
+    case 'unauthenticated':
+      return { status: 401, title: 'Not authenticated' };
+    case 'forbidden':
+      return { status: 403, title: 'Forbidden' };
+    case 'csrf_failed':
+      return { status: 403, title: 'Cross-site request refused' };
+    case 'not_found':
+      return { status: 404, title: 'Not found' };
+    case 'conflict':
+      return { status: 409, title: 'Conflict' };
+    case 'rule_refused':
+      return { status: 422, title: 'Refused by a rule' };
+    case 'payload_too_large':
+      return { status: 413, title: 'Payload too large' };
+    case 'throttled':
+      return { status: 429, title: 'Too many requests' };
+    case 'unavailable':
+      return { status: 503, title: 'Service unavailable' };
+  }
+}
+
+const typeBase = 'https://gatehouse.dev/problems/';
+
+export function problemFromAppException(e: AppException): Problem {
+  const { status, title } = statusOf(e.code);
+  return {
+    type: `${typeBase}${e.code.replace(/_/g, '-')}`,
+    title,
+    status,
+    detail: e.detail,
+    ...(e.errors ? { errors: e.errors } : {}),
+    ...(e.extra ?? {}),
+  };
+}
+
+function isDbDown(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return [
+    'ECONNREFUSED',
+    'PROTOCOL_CONNECTION_LOST',
+    'ETIMEDOUT',
+    'ER_CON_COUNT_ERROR',
+    'ECONNRESET',
+  ].includes(code);
+}
+
+/** Every error leaves as RFC 9457 problem+json; unexpected ones as a 500 with a correlation id only. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    const problem = this.toProblem(exception, req);
+    if (res.headersSent) return;
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+
+  toProblem(exception: unknown, req: Request): Problem {
+    if (exception instanceof AppException) return problemFromAppException(exception);
+    if (exception instanceof ThrottlerException) {
+      return problemFromAppException(
+        new AppException('throttled', 'Too many requests; retry later.'),
+      );
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status === 413) {
+        return problemFromAppException(
+          new AppException('payload_too_large', 'The request body exceeds 100 KiB.'),
+        );
+      }
+      if (status === 404) return problemFromAppException(AppException.notFound('Route'));
+      if (status === 400) {
+        return problemFromAppException(
+          new AppException('validation_failed', 'The request could not be read.'),
+        );
+      }
+      if (status < 500) {
+        return { type: 'about:blank', title: exception.message, status, detail: exception.message };
+      }
+    }
+    const bodyErr = exception as { type?: string; status?: number };
+    if (bodyErr.type === 'entity.too.large') {
+      return problemFromAppException(
+        new AppException('payload_too_large', 'The request body exceeds 100 KiB.'),
+      );
+    }
+    if (bodyErr.type === 'entity.parse.failed') {
+      return problemFromAppException(
+        new AppException('validation_failed', 'The request body is not valid JSON.'),
+      );
+    }
+    if (
+      isDbDown(exception) ||
+      isDbDown((exception as { driverError?: unknown }).driverError ?? {})
+    ) {
+      return problemFromAppException(
+        new AppException('unavailable', 'The database is unavailable; retry later.'),
+      );
+    }
+    const correlationId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const err = exception as Error;
+    this.logger.error({
+      msg: 'unhandled error',
+      correlationId,
+      name: err?.name,
+      message: err?.message,
+      stack: err?.stack,
+    });
+    return {
+      type: `${typeBase}internal`,
+      title: 'Internal error',
+      status: 500,
+      detail: 'Something went wrong on our side.',
+      correlationId,
+    };
+  }
+}

@@ -1,0 +1,210 @@
+import { applyDecorators, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { AppException, type FieldError } from './errors/app.exception.js';
+
+// Composite decorators: one line per field validates it and documents it in OpenAPI.
+
+interface Opt {
+  optional?: boolean;
+  nullable?: boolean;
+  description?: string;
+}
+
+function doc(o: Opt, schema: Record<string, unknown>): PropertyDecorator {
+  const extra = {
+    ...schema,
+    ...(o.description ? { description: o.description } : {}),
+    ...(o.nullable ? { nullable: true } : {}),
+  };
+  return o.optional ? ApiPropertyOptional(extra) : ApiProperty(extra);
+}
+
+function optional(o: Opt): PropertyDecorator[] {
+  if (o.nullable) return [ValidateIf((_obj, v) => v !== null && v !== undefined)];
+  return o.optional ? [IsOptional()] : [];
+}
+
+export function EmailField(o: Opt = {}): PropertyDecorator {
+  return applyDecorators(
+    doc(o, { type: String, format: 'email', maxLength: 254 }),
+    ...optional(o),
+    IsString({ message: 'must be a string' }),
+    MaxLength(254, { message: 'must be at most 254 characters' }),
+    IsEmail({}, { message: 'must be a valid email address' }),
+  );
+}
+
+export function StringField(
+  o: Opt & { min?: number; max?: number; pattern?: RegExp; patternMessage?: string } = {},
+): PropertyDecorator {
+  const max = o.max ?? 200;
+  const min = o.min ?? 1;
+  return applyDecorators(
+    doc(o, {
+      type: String,
+      minLength: min,
+      maxLength: max,
+      ...(o.pattern ? { pattern: o.pattern.source } : {}),
+    }),
+    ...optional(o),
+    IsString({ message: 'must be a string' }),
+    MinLength(min, {
+      message: min === 1 ? 'must not be empty' : `must be at least ${min} characters`,
+    }),
+    MaxLength(max, { message: `must be at most ${max} characters` }),
+    ...(o.pattern
+      ? [Matches(o.pattern, { message: o.patternMessage ?? `must match ${o.pattern.source}` })]
+      : []),
+  );
+}
+
+/** Passwords: length rules belong to the password policy (422 / 400 there), here only the type. */
+export function PasswordField(o: Opt = {}): PropertyDecorator {
+  return applyDecorators(
+    doc(o, { type: String, format: 'password', writeOnly: true }),
+    ...optional(o),
+    IsString({ message: 'must be a string' }),
+    MaxLength(1024, { message: 'must be at most 1024 characters' }),
+  );
+}
+
+export function IdField(o: Opt = {}): PropertyDecorator {
+  return StringField({
+    ...o,
+    min: 1,
+    max: 36,
+    pattern: /^[0-9a-zA-Z-]{1,36}$/,
+    patternMessage: 'must be an id',
+  });
+}
+
+export function EnumField(values: readonly string[], o: Opt = {}): PropertyDecorator {
+  return applyDecorators(
+    doc(o, { enum: [...values], type: String }),
+    ...optional(o),
+    IsIn([...values], { message: `must be one of: ${values.join(', ')}` }),
+  );
+}
+
+export function BooleanField(o: Opt = {}): PropertyDecorator {
+  return applyDecorators(
+    doc(o, { type: Boolean }),
+    ...optional(o),
+    IsBoolean({ message: 'must be true or false' }),
+  );
+}
+
+export function IntField(o: Opt & { min?: number; max?: number } = {}): PropertyDecorator {
+  return applyDecorators(
+    doc(o, { type: Number, minimum: o.min, maximum: o.max }),
+    ...optional(o),
+    IsInt({ message: 'must be a whole number' }),
+    ...(o.min !== undefined ? [Min(o.min, { message: `must be at least ${o.min}` })] : []),
+    ...(o.max !== undefined ? [Max(o.max, { message: `must be at most ${o.max}` })] : []),
+  );
+}
+
+export function StringArrayField(
+  o: Opt & { maxItems?: number; itemMax?: number; itemPattern?: RegExp } = {},
+): PropertyDecorator {
+  const maxItems = o.maxItems ?? 100;
+  return applyDecorators(
+    doc(o, { type: [String], maxItems }),
+    ...optional(o),
+    IsArray({ message: 'must be an array' }),
+    ArrayMaxSize(maxItems, { message: `must have at most ${maxItems} items` }),
+    IsString({ each: true, message: 'each item must be a string' }),
+    MaxLength(o.itemMax ?? 200, {
+      each: true,
+      message: `each item must be at most ${o.itemMax ?? 200} characters`,
+    }),
+    ...(o.itemPattern
+      ? [
+          Matches(o.itemPattern, {
+            each: true,
+            message: `each item must match ${o.itemPattern.source}`,
+          }),
+        ]
+      : []),
+  );
+}
+
+export function ObjectField(o: Opt = {}): PropertyDecorator {
+  return applyDecorators(
+    doc(o, { type: 'object', additionalProperties: true }),
+    ...optional(o),
+    IsObject({ message: 'must be a JSON object' }),
+  );
+}
+
+export function NestedField(
+  type: () => new () => object,
+  o: Opt & { array?: boolean; maxItems?: number } = {},
+): PropertyDecorator {
+  return applyDecorators(
+    doc(o, { type: o.array ? [type()] : type() }),
+    ...optional(o),
+    ...(o.array
+      ? [
+          IsArray({ message: 'must be an array' }),
+          ArrayMaxSize(o.maxItems ?? 500, {
+            message: `must have at most ${o.maxItems ?? 500} items`,
+          }),
+        ]
+      : [IsObject({ message: 'must be an object' })]),
+    ValidateNested({ each: o.array ?? false }),
+    Type(type),
+  );
+}
+
+function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const e of errors) {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    for (const [rule, message] of Object.entries(e.constraints ?? {})) {
+      out.push({
+        field,
+        message: rule === 'whitelistValidation' ? 'is not a known field' : message,
+      });
+    }
+    if (e.children?.length) out.push(...flatten(e.children, field));
+  }
+  return out;
+}
+
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    forbidUnknownValues: true,
+    stopAtFirstError: false,
+    exceptionFactory: (errors) => {
+      const list = flatten(errors);
+      return new AppException(
+        'validation_failed',
+        `Invalid input: ${list.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+        list,
+      );
+    },
+  });
+}

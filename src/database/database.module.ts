@@ -1,0 +1,24 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/config.js';
+import { dataSourceOptions, detectMysqlFlavour } from './data-source.js';
+import { Database } from './database.service.js';
+
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: async (config: AppConfig) => ({
+        ...dataSourceOptions(config.database, await detectMysqlFlavour(config.database)),
+        migrationsRun: true,
+        // Keep trying at start-up briefly, then fail: the orchestrator restarts us.
+        retryAttempts: config.nodeEnv === 'test' ? 0 : 5,
+        retryDelay: 1000,
+      }),
+    }),
+  ],
+  providers: [Database],
+  exports: [Database],
+})
+export class DatabaseModule {}

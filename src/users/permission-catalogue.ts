@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { isWritePermission, permits } from '../common/permissions.js';
+import type { ServerRole } from '../auth/principal.js';
+
+export interface PermissionType {
+  name: string;
+  description: string;
+  /** Where it applies: the whole server, or one project. */
+  scope: 'server' | 'project';
+}
+
+const SERVER_PERMISSIONS: PermissionType[] = [
+  { name: 'users.read', description: 'List and read every user', scope: 'server' },
+  {
+    name: 'users.manage',
+    description: 'Create, change, activate and delete any user, and manage their credentials',
+    scope: 'server',
+  },
+  { name: 'roles.manage', description: 'Create, change and delete named roles', scope: 'server' },
+  { name: 'audit.read', description: "Read any user's change log and actions", scope: 'server' },
+  { name: 'workspaces.create', description: 'Create workspaces', scope: 'server' },
+  {
+    name: 'workspaces.manage',
+    description: 'Administer every workspace, its groups and projects',
+    scope: 'server',
+  },
+  { name: 'credentials.create', description: 'Create own API keys and grants', scope: 'server' },
+];
+
+/** What each server role grants on the server. `reader` and `demo` never write. */
+const ROLE_PERMISSIONS: Record<ServerRole, string[]> = {
+  admin: ['*'],
+  user: ['workspaces.create', 'credentials.create'],
+  demo: [],
+  reader: [],
+};
+
+/**
+ * Every permission type the server knows. Other modules (projects) add theirs at start-up.
+ */
+@Injectable()
+export class PermissionCatalogue {
+  private readonly types = new Map<string, PermissionType>(
+    SERVER_PERMISSIONS.map((p) => [p.name, p]),
+  );
+
+  register(types: PermissionType[]): void {
+    for (const t of types) this.types.set(t.name, t);
+  }
+
+  list(): PermissionType[] {
+    return [...this.types.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A permission string is known when it names a type, or is a wildcard covering at least one. */
+  isKnown(permission: string): boolean {
+    if (this.types.has(permission)) return true;
+    if (permission === '*' || permission.endsWith('.*')) {
+      return [...this.types.keys()].some((name) => permits([permission], name));
+    }
+    return false;
+  }
+
+  /** Effective server permissions: the server role's, plus named roles', capped for read-only roles. */
+  serverPermissions(role: ServerRole, namedRolePermissions: string[]): string[] {
+    const all = new Set([...ROLE_PERMISSIONS[role], ...namedRolePermissions]);
+    const list = [...all];
+    return role === 'reader' || role === 'demo' ? list.filter((p) => !isWritePermission(p)) : list;
+  }
+}

@@ -1,0 +1,72 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import {
+  CreatedAtColumn,
+  DateColumn,
+  JsonColumn,
+  RowVersionColumn,
+  UpdatedAtColumn,
+} from '../database/columns.js';
+import type { ServerRole } from '../auth/principal.js';
+
+export type UserStatus = 'pending' | 'active' | 'disabled';
+
+@Entity('users')
+@Index('UQ_user_email', ['emailNormalized'], { unique: true })
+@Index('UQ_user_username', ['usernameNormalized'], { unique: true })
+@Index('IDX_user_full_name', ['fullNameNormalized', 'id'])
+export class User {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 254 })
+  email!: string;
+
+  /** Lower-cased email: the unique key, so case variants are one account. */
+  @Column({ type: 'varchar', length: 254, name: 'email_normalized' })
+  emailNormalized!: string;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  username!: string | null;
+
+  @Column({ type: 'varchar', length: 64, name: 'username_normalized', nullable: true })
+  usernameNormalized!: string | null;
+
+  @Column({ type: 'varchar', length: 200, name: 'full_name', nullable: true })
+  fullName!: string | null;
+
+  @Column({ type: 'varchar', length: 200, name: 'full_name_normalized', nullable: true })
+  fullNameNormalized!: string | null;
+
+  @Column({ type: 'varchar', length: 100, name: 'password_hash', nullable: true, select: false })
+  passwordHash?: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  role!: ServerRole;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: UserStatus;
+
+  @Column({ type: 'boolean', name: 'email_verified', default: false })
+  emailVerified!: boolean;
+
+  @JsonColumn()
+  data!: Record<string, unknown>;
+
+  @Column({ type: 'integer', name: 'failed_logins', default: 0 })
+  failedLogins!: number;
+
+  @Column({ type: 'integer', name: 'lock_count', default: 0 })
+  lockCount!: number;
+
+  @DateColumn({ name: 'locked_until', nullable: true })
+  lockedUntil!: Date | null;
+
+  @CreatedAtColumn()
+  createdAt!: Date;
+
+  @UpdatedAtColumn()
+  updatedAt!: Date;
+
+  @RowVersionColumn()
+  version!: number;
+}

@@ -1,0 +1,32 @@
+import type { User } from './user.entity.js';
+
+export interface UserResponse {
+  id: string;
+  email: string;
+  username: string | null;
+  fullName: string | null;
+  role: string;
+  roles: string[];
+  status: string;
+  emailVerified: boolean;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+/** The only shape a user leaves the service in: no hash, no lock-out counters. */
+export function toUserResponse(user: User, roles: string[]): UserResponse {
+  return {
+    id: user.id,
+    email: user.email,
+    username: user.username,
+    fullName: user.fullName,
+    role: user.role,
+    roles,
+    status: user.status,
+    emailVerified: user.emailVerified,
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
+    version: user.version,
+  };
+}
