@@ -10,6 +10,8 @@ import { SessionsAdminService } from './sessions/sessions-admin.service.js';
 import { SessionsRepository } from './sessions/sessions.repository.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { UserTokensRepository } from './user-tokens.repository.js';
+import { OidcProvidersService } from './oidc/oidc-providers.service.js';
+import { UserIdentitiesRepository } from './oidc/user-identities.repository.js';
 
 @Global()
 @Module({
@@ -23,7 +25,16 @@ import { UserTokensRepository } from './user-tokens.repository.js';
     SessionsRepository,
     UserTokensRepository,
     LoginMetrics,
+    OidcProvidersService,
+    UserIdentitiesRepository,
   ],
-  exports: [CredentialRegistry, AuthService, SessionsService, PasswordsModule],
+  exports: [
+    CredentialRegistry,
+    AuthService,
+    SessionsService,
+    PasswordsModule,
+    OidcProvidersService,
+    UserIdentitiesRepository,
+  ],
 })
 export class AuthModule {}
