@@ -28,7 +28,14 @@ console.log(`Running ${files.length} test files on ${db.replace(/\/\/[^@]*@/, '/
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const res = spawnSync(
   process.execPath,
-  ['--test', '--test-force-exit', '--test-timeout=180000', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  [
+    '--test',
+    '--test-force-exit',
+    '--test-timeout=180000',
+    `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec',
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(res.status ?? 1);
