@@ -53,7 +53,7 @@ describe('password reset through a real SMTP server', () => {
     const [row] = await tokensOf(t, u.user.id);
     assert.equal(row?.kind, 'password_reset');
     assert.equal(row?.usedAt, null);
-    const minutes = (row!.expiresAt.getTime() - Date.now()) / 60_000;
+    const minutes = (row.expiresAt.getTime() - Date.now()) / 60_000;
     assert.ok(minutes > 55 && minutes <= 60, `expires in ${minutes} minutes`);
   });
 
