@@ -40,5 +40,5 @@ export type JsonObject = { [key: string]: JsonValue };
  * into the object it was given (a boolean became 0), and callers keep using their entity.
  */
 export function asRow<T extends object>(entity: T): QueryDeepPartialEntity<T> {
-  return { ...entity } as QueryDeepPartialEntity<T>;
+  return { ...entity };
 }
