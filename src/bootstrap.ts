@@ -10,13 +10,17 @@ import { AppModule } from './app.module.js';
 import { createPino, PinoLogger } from './common/logging.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
+import type { DestinationStream } from 'pino';
 
 export const API_PREFIX = 'api/v1';
 const BODY_LIMIT = '100kb';
 
 /** Builds the whole application, configured the same way for the server, the tests and the benchmarks. */
-export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  const logger = new PinoLogger(createPino(config.logLevel));
+export async function createApp(
+  config: AppConfig,
+  options: { logDestination?: DestinationStream } = {},
+): Promise<NestExpressApplication> {
+  const logger = new PinoLogger(createPino(config.logLevel, options.logDestination));
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger,
     bodyParser: false,

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger as Pino } from 'pino';
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
 
 // Paths that must never reach a log line, whatever a caller passes.
 const REDACT = [
@@ -19,12 +19,14 @@ const REDACT = [
   '*.clientSecret',
 ];
 
-export function createPino(level: string): Pino {
-  return pino({
+/** JSON lines to stdout, or to `destination` (tests capture the log this way). */
+export function createPino(level: string, destination?: DestinationStream): Pino {
+  const options = {
     level,
     redact: { paths: REDACT, censor: '[redacted]' },
     base: { service: 'gatehouse' },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's logger interface over pino: structured JSON lines. */

@@ -35,8 +35,10 @@ export type JsonObject = { [key: string]: JsonValue };
 
 /**
  * Entities carry relation properties and JSON columns that TypeORM's deep-partial insert type cannot
- * follow; a whole entity is always a valid row, so inserts pass through this one cast.
+ * follow; a whole entity is always a valid row, so inserts pass through this one cast. It hands
+ * TypeORM a copy: on MySQL an insert re-reads columns with defaults and writes the raw values back
+ * into the object it was given (a boolean became 0), and callers keep using their entity.
  */
-export function asRow<T>(entity: T): QueryDeepPartialEntity<T> {
-  return entity as QueryDeepPartialEntity<T>;
+export function asRow<T extends object>(entity: T): QueryDeepPartialEntity<T> {
+  return { ...entity };
 }

@@ -24,6 +24,15 @@ export class MailService implements OnModuleDestroy {
 
   async send(mail: Mail): Promise<void> {
     if (!this.transport) {
+      if (this.config.isProduction) {
+        // Links in these mails are credentials (activation, reset): never written to a log.
+        this.logger.warn({
+          msg: 'mail not sent: SMTP_URL is not set (the body is withheld from the log in production)',
+          to: mail.to,
+          subject: mail.subject,
+        });
+        return;
+      }
       // Development only: no SMTP configured, so the mail (its links included) goes to the log.
       this.logger.log({
         msg: 'mail (SMTP_URL not set, not sent)',

@@ -1,7 +1,15 @@
-import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  Logger,
+  Optional,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { Database } from '../../database/database.service.js';
 import { AppException, type ErrorCode, type FieldError } from './app.exception.js';
 
 export interface Problem {
@@ -52,21 +60,33 @@ export function problemFromAppException(e: AppException): Problem {
   };
 }
 
+const DB_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ECONNRESET',
+  'SQLITE_BUSY',
+]);
+// Driver messages for a pool or handle that is closed (no error code is set for these).
+const DB_DOWN_MESSAGES = /connection is not open|pool is closed|connection is not established/i;
+
 function isDbDown(err: unknown): boolean {
-  const code = (err as { code?: string }).code ?? '';
-  return [
-    'ECONNREFUSED',
-    'PROTOCOL_CONNECTION_LOST',
-    'ETIMEDOUT',
-    'ER_CON_COUNT_ERROR',
-    'ECONNRESET',
-  ].includes(code);
+  const e = (err ?? {}) as { code?: string; message?: string; driverError?: unknown };
+  if (DB_DOWN_CODES.has(e.code ?? '') || DB_DOWN_MESSAGES.test(e.message ?? '')) return true;
+  return e.driverError !== undefined && e.driverError !== err && isDbDown(e.driverError);
 }
 
 /** Every error leaves as RFC 9457 problem+json; unexpected ones as a 500 with a correlation id only. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+
+  constructor(@Optional() private readonly db?: Database) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
@@ -100,6 +120,16 @@ export class ProblemFilter implements ExceptionFilter {
       if (status < 500) {
         return { type: 'about:blank', title: exception.message, status, detail: exception.message };
       }
+      if (status === 503) {
+        // Readiness (terminus) failing: keep which check failed, nothing more.
+        const body = exception.getResponse() as { details?: unknown };
+        return {
+          ...problemFromAppException(
+            new AppException('unavailable', 'A dependency is unavailable; retry later.'),
+          ),
+          ...(body && typeof body === 'object' && body.details ? { checks: body.details } : {}),
+        };
+      }
     }
     const bodyErr = exception as { type?: string; status?: number };
     if (bodyErr.type === 'entity.too.large') {
@@ -112,10 +142,8 @@ export class ProblemFilter implements ExceptionFilter {
         new AppException('validation_failed', 'The request body is not valid JSON.'),
       );
     }
-    if (
-      isDbDown(exception) ||
-      isDbDown((exception as { driverError?: unknown }).driverError ?? {})
-    ) {
+    if (isDbDown(exception) || (this.db && !this.db.dataSource.isInitialized)) {
+      this.logger.warn({ msg: 'database unavailable', error: (exception as Error)?.message });
       return problemFromAppException(
         new AppException('unavailable', 'The database is unavailable; retry later.'),
       );

@@ -1,0 +1,108 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { MetadataScanner, ModulesContainer } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import {
+  AUTH_METADATA,
+  SIGNIN_LIMIT_METADATA,
+  type AuthRequirement,
+} from '../../src/auth/auth.decorators.js';
+
+export interface RouteInfo {
+  method: string;
+  /** The path as the HTTP server matches it, e.g. `/api/v1/users/:id/sessions`. */
+  path: string;
+  handler: string;
+  requirement: AuthRequirement | undefined;
+  signInLimit: boolean;
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+function paths(meta: unknown): string[] {
+  if (meta === undefined) return [''];
+  return Array.isArray(meta) ? (meta as string[]) : [meta as string];
+}
+
+function join(...parts: string[]): string {
+  const p = `/${parts
+    .map((s) => s.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/')}`;
+  return p;
+}
+
+/** Routes the express router really serves (method + path), one entry per method. */
+export function routerRoutes(app: NestExpressApplication): { method: string; path: string }[] {
+  const express = app.getHttpAdapter().getInstance() as {
+    router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
+  };
+  const out: { method: string; path: string }[] = [];
+  for (const layer of express.router.stack) {
+    if (!layer.route) continue;
+    const methods = Object.keys(layer.route.methods);
+    // A route bound to every verb is the global-prefix catch-all Nest adds, not an endpoint.
+    if (methods.length > 20) continue;
+    for (const m of methods) out.push({ method: m.toUpperCase(), path: layer.route.path });
+  }
+  return out;
+}
+
+/**
+ * Every controller route Nest registered, with its declared requirement, resolved to the path the
+ * server serves (with or without the global prefix, as the router has it).
+ */
+export function nestRoutes(app: NestExpressApplication): RouteInfo[] {
+  const served = routerRoutes(app);
+  const scanner = new MetadataScanner();
+  const out: RouteInfo[] = [];
+  for (const mod of app.get(ModulesContainer).values()) {
+    for (const wrapper of mod.controllers.values()) {
+      const ctrl = wrapper.metatype as (new (...a: never[]) => object) | null;
+      if (!ctrl) continue;
+      const proto = ctrl.prototype as Record<string, Fn>;
+      for (const name of scanner.getAllMethodNames(proto)) {
+        const fn = proto[name];
+        if (!fn) continue;
+        const methodMeta = Reflect.getMetadata(METHOD_METADATA, fn) as RequestMethod | undefined;
+        if (methodMeta === undefined) continue;
+        const method = RequestMethod[methodMeta];
+        const requirement =
+          (Reflect.getMetadata(AUTH_METADATA, fn) as AuthRequirement | undefined) ??
+          (Reflect.getMetadata(AUTH_METADATA, ctrl) as AuthRequirement | undefined);
+        for (const base of paths(Reflect.getMetadata(PATH_METADATA, ctrl)))
+          for (const sub of paths(Reflect.getMetadata(PATH_METADATA, fn))) {
+            const bare = join(base, sub);
+            const candidates = [join('api/v1', bare), bare];
+            const path =
+              candidates.find((c) => served.some((s) => s.method === method && s.path === c)) ??
+              `?${bare}`;
+            out.push({
+              method,
+              path,
+              handler: `${ctrl.name}.${name}`,
+              requirement,
+              signInLimit: Reflect.getMetadata(SIGNIN_LIMIT_METADATA, fn) === true,
+            });
+          }
+      }
+    }
+  }
+  return out.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+}
+
+/** One readable line per route: what a reviewer diffs as a permission change. */
+export function describeRoute(r: RouteInfo): string {
+  const req = r.requirement;
+  let decl: string;
+  if (!req) decl = 'UNDECLARED';
+  else if (req.public) decl = 'Public';
+  else {
+    const parts = ['Authenticated'];
+    if (req.permission) parts.push(`permission=${req.permission}`);
+    if (req.self) parts.push(`self=${req.self}`);
+    if (req.credentials) parts.push(`credentials=${req.credentials.join(',')}`);
+    decl = parts.join(' ');
+  }
+  return `${r.method.padEnd(6)} ${r.path.padEnd(48)} ${decl}${r.signInLimit ? ' +signin-rate-limit' : ''}`;
+}
