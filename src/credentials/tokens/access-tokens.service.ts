@@ -10,6 +10,7 @@ import type { Tx } from '../../database/database.service.js';
 import { newId } from '../../database/ids.js';
 import { UsersService } from '../../users/users.service.js';
 import { AccessTokenRevocation } from '../entities/access-token-revocation.entity.js';
+import { FailureAudit } from '../failure-audit.js';
 import type { Grant } from '../entities/grant.entity.js';
 import { GrantsRepository } from '../grants/grants.repository.js';
 import {
@@ -56,6 +57,7 @@ export class AccessTokensService implements CredentialResolver, OnModuleInit {
     private readonly revocations: AccessTokenRevocationsRepository,
     @Inject(PROJECT_PERMISSIONS) private readonly projects: ProjectPermissionSource,
     private readonly audit: AuditService,
+    private readonly failures: FailureAudit,
     private readonly registry: CredentialRegistry,
     private readonly auth: AuthService,
   ) {
@@ -145,7 +147,16 @@ export class AccessTokensService implements CredentialResolver, OnModuleInit {
     let grant: Grant | null = null;
     if (typeof claims.gid === 'string') {
       grant = await this.grants.findById(claims.gid);
-      if (!grant || grant.userId !== user.id || grant.revokedAt !== null) return null;
+      if (!grant || grant.userId !== user.id) return null;
+      if (grant.revokedAt !== null) {
+        await this.failures.record({
+          action: 'access_token.use_refused',
+          userId: user.id,
+          credentialId: grant.id,
+          reason: 'grant_revoked',
+        });
+        return null;
+      }
     } else if (await this.revocations.isRevoked(claims.jti)) {
       return null;
     }
