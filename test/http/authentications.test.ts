@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { UserIdentity } from '../../src/auth/entities/user-identity.entity.js';
 import { SecretBox } from '../../src/credentials/crypto/secret-box.js';
 import { ExternalCredential } from '../../src/credentials/entities/external-credential.entity.js';
+import { SigningKey } from '../../src/credentials/entities/signing-key.entity.js';
+import { SigningKeysService } from '../../src/credentials/tokens/signing-keys.service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { isMysql, provisionDatabase } from '../support/database.js';
 import { auditOf, tableDump } from '../factories/credentials.js';
@@ -324,6 +326,23 @@ describe('encryption key rotation across restarts', () => {
       assert.equal(still.status, 200);
     } finally {
       await third.close();
+    }
+
+    // A changed SECRET_KEY: the sealed signing key cannot be opened, so a new one takes over at
+    // start-up and the old public key stays published.
+    const fourth = await createTestApp({ DATABASE_URL: url, SECRET_KEY: 'z'.repeat(40) });
+    try {
+      const kid = (await fourth.get(SigningKeysService).activeKey()).kid;
+      const keys = await fourth.db.getRepository(SigningKey).find();
+      assert.equal(keys.length, 2);
+      assert.deepEqual(
+        keys.filter((k) => k.retiredAt === null).map((k) => k.id),
+        [kid],
+      );
+      const jwks = await fourth.http.get('/.well-known/jwks.json');
+      assert.equal(jwks.body.keys.length, 2);
+    } finally {
+      await fourth.close();
     }
   });
 });

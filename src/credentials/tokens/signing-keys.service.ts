@@ -4,7 +4,7 @@ import { AppConfig } from '../../config/config.js';
 import { AuditService } from '../../audit/audit.service.js';
 import { Database } from '../../database/database.service.js';
 import { newId } from '../../database/ids.js';
-import { SecretBox } from '../crypto/secret-box.js';
+import { SecretBox, SecretBoxError } from '../crypto/secret-box.js';
 import { SigningKey } from '../entities/signing-key.entity.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
 
@@ -76,7 +76,7 @@ export class SigningKeysService implements OnApplicationBootstrap {
   }
 
   /** The key that signs now; made on first use, rotated when older than SIGNING_KEY_ROTATION_DAYS. */
-  async activeKey(): Promise<ActiveKey> {
+  async activeKey(retried = false): Promise<ActiveKey> {
     if (this.active && Date.now() - this.active.at < CACHE_TTL_MS) return this.active.key;
     let current = (await this.load()).find((k) => k.row.retiredAt === null);
     const maxAge = this.config.signingKeyRotationDays * 86_400_000;
@@ -85,12 +85,22 @@ export class SigningKeysService implements OnApplicationBootstrap {
       current = (await this.load()).find((k) => k.row.retiredAt === null);
       if (!current) throw new Error('no active signing key after rotation');
     }
-    const jwk = JSON.parse(
-      this.box.open(
-        { keyId: current.row.encKeyId, ciphertext: current.row.privateJwkEnc },
-        aad(current.row.id),
-      ),
-    ) as JWK;
+    let jwk: JWK;
+    try {
+      jwk = JSON.parse(
+        this.box.open(
+          { keyId: current.row.encKeyId, ciphertext: current.row.privateJwkEnc },
+          aad(current.row.id),
+        ),
+      ) as JWK;
+    } catch (err) {
+      if (!(err instanceof SecretBoxError) || retried) throw err;
+      // Sealed under a key no longer configured (SECRET_KEY changed): sign with a fresh key; the
+      // old public key stays published, so tokens it signed keep verifying until they expire.
+      this.logger.warn({ msg: 'active signing key unreadable; rotating', kid: current.row.id });
+      await this.rotate('unreadable', current.row.id);
+      return this.activeKey(true);
+    }
     const key = {
       kid: current.row.id,
       alg: current.row.alg,
@@ -106,7 +116,7 @@ export class SigningKeysService implements OnApplicationBootstrap {
    * instance already rotated, nothing happens.
    */
   async rotate(
-    reason: 'initial' | 'scheduled' | 'manual' = 'manual',
+    reason: 'initial' | 'scheduled' | 'manual' | 'unreadable' = 'manual',
     expectedActive?: string | null,
   ): Promise<string> {
     const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
