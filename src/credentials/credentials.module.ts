@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ProjectsModule } from '../projects/projects.module.js';
+import { ProjectsService } from '../projects/projects.service.js';
 import { UsersModule } from '../users/users.module.js';
 import { ApiKeysController } from './api-keys/api-keys.controller.js';
 import { ApiKeysRepository } from './api-keys/api-keys.repository.js';
@@ -13,7 +15,7 @@ import { GrantsRepository } from './grants/grants.repository.js';
 import { GrantsService } from './grants/grants.service.js';
 import { OAuthController, WellKnownController } from './oauth/oauth.controller.js';
 import { OAuthService } from './oauth/oauth.service.js';
-import { PROJECT_PERMISSIONS, type ProjectPermissionSource } from './project-permissions.js';
+import { PROJECT_PERMISSIONS } from './project-permissions.js';
 import { TokenExchangeController } from './token-exchange/token-exchange.controller.js';
 import { TokenExchangeService } from './token-exchange/token-exchange.service.js';
 import { AccessTokenRevocationsRepository } from './tokens/access-token-revocations.repository.js';
@@ -21,14 +23,9 @@ import { AccessTokensService } from './tokens/access-tokens.service.js';
 import { SigningKeysRepository } from './tokens/signing-keys.repository.js';
 import { SigningKeysService } from './tokens/signing-keys.service.js';
 
-/** Until the projects module provides the permission model, nobody holds project permissions. */
-const noProjectPermissions: ProjectPermissionSource = {
-  permissionsByProject: () => Promise.resolve({}),
-};
-
 /** Credentials for services: API keys, grants and access tokens, token exchange, stored credentials. */
 @Module({
-  imports: [UsersModule],
+  imports: [UsersModule, ProjectsModule],
   controllers: [
     ApiKeysController,
     GrantsController,
@@ -52,7 +49,8 @@ const noProjectPermissions: ProjectPermissionSource = {
     TokenExchangeService,
     ExternalCredentialsRepository,
     AuthenticationsService,
-    { provide: PROJECT_PERMISSIONS, useValue: noProjectPermissions },
+    // Keys and grants shrink with their owner: project permissions come from the projects module.
+    { provide: PROJECT_PERMISSIONS, useExisting: ProjectsService },
   ],
   exports: [SecretBox, AccessTokensService, SigningKeysService],
 })
