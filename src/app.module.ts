@@ -12,6 +12,7 @@ import { ProblemFilter } from './common/errors/problem.filter.js';
 import { SignInThrottlerGuard, throttlerModule } from './common/http/throttle.js';
 import { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
+import { CredentialsModule } from './credentials/credentials.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -36,6 +37,7 @@ export class AppModule implements NestModule {
         throttlerModule(),
         UsersModule,
         AuthModule,
+        CredentialsModule,
         WorkspacesModule,
         GroupsModule,
         ProjectsModule,

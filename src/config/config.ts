@@ -63,6 +63,11 @@ export class AppConfig {
   accessTokenMinutes!: number;
   refreshFamilyDays!: number;
   oidcTimeoutMs!: number;
+  /** Extra AES-256 keys for stored secrets (kid to 32-byte key), besides the one derived from SECRET_KEY. */
+  encryptionKeys!: Record<string, string>;
+  /** The kid new ciphertexts use; null means the key derived from SECRET_KEY. */
+  encryptionKeyActive!: string | null;
+  signingKeyRotationDays!: number;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -231,6 +236,37 @@ function parseProviders(r: Reader): OidcProviderConfig[] {
   return out;
 }
 
+/** ENCRYPTION_KEYS: a JSON object of kid to a base64 (or base64url) 32-byte key. */
+function parseEncryptionKeys(r: Reader): Record<string, string> {
+  const raw = r.raw('ENCRYPTION_KEYS');
+  if (raw === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = null;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    r.problems.push('ENCRYPTION_KEYS must be a JSON object of key id to base64 key');
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [kid, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(kid) || kid.startsWith('sk-')) {
+      r.problems.push(
+        `ENCRYPTION_KEYS key id "${kid}" must be a short slug (up to 32 characters, not starting with sk-)`,
+      );
+      continue;
+    }
+    if (typeof value !== 'string' || Buffer.from(value, 'base64').length !== 32) {
+      r.problems.push(`ENCRYPTION_KEYS.${kid} must be a base64 string of exactly 32 bytes`);
+      continue;
+    }
+    out[kid] = value;
+  }
+  return out;
+}
+
 function parseTrustProxy(r: Reader): string | number | false {
   const v = r.raw('TRUST_PROXY');
   if (v === undefined) return false;
@@ -282,6 +318,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       );
   }
 
+  const encryptionKeys = parseEncryptionKeys(r);
+  const encryptionKeyActive = r.raw('ENCRYPTION_KEY_ACTIVE') ?? null;
+  if (encryptionKeyActive !== null && !(encryptionKeyActive in encryptionKeys)) {
+    r.problems.push('ENCRYPTION_KEY_ACTIVE must name a key id of ENCRYPTION_KEYS');
+  }
+
   const cfg = new AppConfig();
   Object.assign(cfg, {
     nodeEnv,
@@ -324,6 +366,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     accessTokenMinutes: r.int('ACCESS_TOKEN_MINUTES', 15, 1, 24 * 60),
     refreshFamilyDays: r.int('REFRESH_FAMILY_DAYS', 90, 1, 3650),
     oidcTimeoutMs: r.int('OIDC_TIMEOUT_MS', 5000, 100, 60000),
+    encryptionKeys,
+    encryptionKeyActive,
+    signingKeyRotationDays: r.int('SIGNING_KEY_ROTATION_DAYS', 30, 1, 3650),
   } satisfies Omit<AppConfig, 'isProduction' | 'secureCookies'>);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return cfg;

@@ -1,0 +1,243 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { Request } from 'express';
+import { AppException } from '../../common/errors/app.exception.js';
+import { decodeCursor, toPage, type Page } from '../../common/http/pagination.js';
+import { permits } from '../../common/permissions.js';
+import { generateToken, isWellFormedToken, sha256Hex, visiblePrefix } from '../../common/tokens.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { AuthService } from '../../auth/auth.service.js';
+import { CredentialRegistry, type CredentialResolver } from '../../auth/credential-registry.js';
+import type { Principal } from '../../auth/principal.js';
+import { Database, type Tx } from '../../database/database.service.js';
+import { newId } from '../../database/ids.js';
+import { PermissionCatalogue } from '../../users/permission-catalogue.js';
+import { UsersService } from '../../users/users.service.js';
+import { ApiKey } from '../entities/api-key.entity.js';
+import { FailureAudit } from '../failure-audit.js';
+import { assertMayMint, ownerId, parseFutureDate } from '../owner.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
+
+export const API_KEY_PREFIX = 'gth_';
+const TOUCH_EVERY_MS = 60_000;
+
+export interface ApiKeyResponse {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[] | null;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export function toApiKeyResponse(k: ApiKey): ApiKeyResponse {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    scopes: k.scopes,
+    createdAt: k.createdAt.toISOString(),
+    expiresAt: k.expiresAt?.toISOString() ?? null,
+    lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+/** API keys: `gth_` + 32 random bytes + CRC32, SHA-256 at rest, accepted only in the Authorization header. */
+@Injectable()
+export class ApiKeysService implements CredentialResolver, OnModuleInit {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: ApiKeysRepository,
+    private readonly users: UsersService,
+    private readonly catalogue: PermissionCatalogue,
+    private readonly audit: AuditService,
+    private readonly failures: FailureAudit,
+    private readonly registry: CredentialRegistry,
+    private readonly auth: AuthService,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register(this);
+    this.users.addLifecycleHook({
+      // Password reset (no session kept) or a claimed account: every key goes. A password change
+      // by the signed-in owner keeps their keys (they belong to services, not to the browser).
+      onCredentialsChanged: async (tx, userId, keep) => {
+        if (keep === null) await this.revokeAllForUser(tx, userId, 'credentials reset');
+      },
+      onDisabled: async (tx, userId) => {
+        await this.revokeAllForUser(tx, userId, 'user disabled');
+      },
+    });
+    this.auth.registerLogout('api_key', async (tx, p) => {
+      await this.revokeOne(tx, p.credential.id, p.userId, p.userId);
+    });
+  }
+
+  async create(
+    p: Principal,
+    id: string,
+    input: { name: string; expiresAt?: string; scopes?: string[] },
+  ): Promise<ApiKeyResponse & { key: string }> {
+    const userId = ownerId(p, id);
+    const owner = await this.users.requireUser(userId);
+    assertMayMint(p, userId);
+    const expiresAt = parseFutureDate('expiresAt', input.expiresAt);
+    const scopes = input.scopes ? await this.checkScopes(owner.id, input.scopes) : null;
+    const key = generateToken(API_KEY_PREFIX);
+    const row = new ApiKey();
+    row.id = newId();
+    row.userId = owner.id;
+    row.name = input.name.trim();
+    row.prefix = visiblePrefix(key, API_KEY_PREFIX);
+    row.keyHash = sha256Hex(key);
+    row.scopes = scopes;
+    row.expiresAt = expiresAt;
+    row.lastUsedAt = null;
+    row.createdAt = new Date();
+    row.revokedAt = null;
+    await this.db.transaction(async (tx) => {
+      await this.repo.insert(tx, row);
+      await this.audit.record(tx, {
+        actorId: p.userId,
+        action: 'api_key.create',
+        targetType: 'user',
+        targetId: owner.id,
+        changes: {
+          apiKeyId: row.id,
+          name: row.name,
+          prefix: row.prefix,
+          scopes,
+          expiresAt: expiresAt?.toISOString() ?? null,
+        },
+      });
+    });
+    return { ...toApiKeyResponse(row), key };
+  }
+
+  /**
+   * Scopes must be known permissions; a scope naming only server permissions must be one the owner
+   * holds now (a key never claims more than its owner). Project permissions are checked per request.
+   */
+  private async checkScopes(userId: string, scopes: string[]): Promise<string[]> {
+    const unique = [...new Set(scopes.map((s) => s.trim()))];
+    const unknown = unique.filter((s) => !this.catalogue.isKnown(s));
+    if (unknown.length)
+      throw AppException.invalid('scopes', `unknown permission(s): ${unknown.join(', ')}`);
+    const owner = await this.users.principalFor(await this.users.requireUser(userId), {
+      kind: 'session',
+      id: '',
+      via: 'header',
+    });
+    const types = this.catalogue.list();
+    const beyond = unique.filter((s) => {
+      const matched = types.filter((t) => permits([s], t.name));
+      const serverOnly = matched.every((t) => t.scope === 'server');
+      return serverOnly && !matched.some((t) => permits(owner.permissions, t.name));
+    });
+    if (beyond.length) {
+      throw AppException.rule(
+        'scope_exceeds_owner',
+        `The owner does not hold: ${beyond.join(', ')}.`,
+        'scopes',
+      );
+    }
+    return unique;
+  }
+
+  async list(
+    p: Principal,
+    id: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<ApiKeyResponse>> {
+    const userId = ownerId(p, id);
+    await this.users.requireUser(userId);
+    const after = decodeCursor(cursor, 2) as [string, string] | null;
+    const rows = await this.repo.listForUser(userId, after, limit + 1);
+    return toPage(rows, limit, (k) => [k.createdAt.toISOString(), k.id], toApiKeyResponse);
+  }
+
+  async revoke(p: Principal, id: string, keyId: string): Promise<void> {
+    const userId = ownerId(p, id);
+    await this.users.requireUser(userId);
+    const done = await this.db.transaction((tx) => this.revokeOne(tx, keyId, userId, p.userId));
+    if (!done) throw AppException.notFound('API key');
+  }
+
+  private async revokeOne(
+    tx: Tx,
+    keyId: string,
+    userId: string,
+    actorId: string,
+  ): Promise<boolean> {
+    const key = await this.repo.findLiveForUser(userId, keyId, tx);
+    if (!key || !(await this.repo.revoke(tx, key.id, new Date()))) return false;
+    await this.audit.record(tx, {
+      actorId,
+      action: 'api_key.revoke',
+      targetType: 'user',
+      targetId: userId,
+      changes: { apiKeyId: key.id, prefix: key.prefix },
+    });
+    return true;
+  }
+
+  private async revokeAllForUser(tx: Tx, userId: string, reason: string): Promise<void> {
+    const ids = await this.repo.revokeAllForUser(tx, userId, new Date());
+    if (ids.length) {
+      await this.audit.record(tx, {
+        actorId: null,
+        action: 'api_key.revoke_all',
+        targetType: 'user',
+        targetId: userId,
+        changes: { apiKeyIds: ids, reason },
+      });
+    }
+  }
+
+  // --- CredentialResolver: the guard's hot path ---
+
+  accepts(token: string): boolean {
+    // Prefix and CRC32 checksum only: a mistyped or forged key never reaches the database.
+    return isWellFormedToken(token, API_KEY_PREFIX);
+  }
+
+  async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
+    if (via !== 'header') return null;
+    const found = await this.repo.findByHash(sha256Hex(token));
+    if (!found) {
+      this.failures.unknown('api_key', visiblePrefix(token, API_KEY_PREFIX));
+      return null;
+    }
+    const { key, user } = found;
+    const now = Date.now();
+    const reason =
+      key.revokedAt !== null
+        ? 'revoked'
+        : key.expiresAt !== null && key.expiresAt.getTime() <= now
+          ? 'expired'
+          : user.status !== 'active'
+            ? `owner_${user.status}`
+            : null;
+    if (reason !== null) {
+      await this.failures.record({
+        action: 'api_key.use_refused',
+        userId: user.id,
+        credentialId: key.id,
+        reason,
+      });
+      return null;
+    }
+    if (key.lastUsedAt === null || now - key.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
+      const at = new Date(now);
+      await this.db.transaction((tx) =>
+        this.repo.touch(tx, key.id, at, new Date(now - TOUCH_EVERY_MS)),
+      );
+    }
+    return this.users.principalFor(
+      user,
+      { kind: 'api_key', id: key.id, via },
+      { scopes: key.scopes },
+    );
+  }
+}

@@ -1,0 +1,33 @@
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+
+export type OAuthErrorCode =
+  'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client';
+
+/**
+ * Errors of the OAuth token endpoint, answered in RFC 6749 section 5.2 form
+ * (`{error, error_description}`) rather than problem+json, so standard OAuth clients understand them.
+ */
+export class OAuthError extends Error {
+  constructor(
+    readonly error: OAuthErrorCode,
+    readonly description: string,
+  ) {
+    super(description);
+    this.name = 'OAuthError';
+  }
+
+  get status(): number {
+    return this.error === 'invalid_client' ? 401 : 400;
+  }
+}
+
+@Catch(OAuthError)
+export class OAuthErrorFilter implements ExceptionFilter {
+  catch(e: OAuthError, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Pragma', 'no-cache');
+    res.status(e.status).json({ error: e.error, error_description: e.description });
+  }
+}

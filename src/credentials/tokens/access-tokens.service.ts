@@ -1,0 +1,205 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { Request } from 'express';
+import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import { AppConfig } from '../../config/config.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { AuthService } from '../../auth/auth.service.js';
+import { CredentialRegistry, type CredentialResolver } from '../../auth/credential-registry.js';
+import type { Principal } from '../../auth/principal.js';
+import type { Tx } from '../../database/database.service.js';
+import { newId } from '../../database/ids.js';
+import { UsersService } from '../../users/users.service.js';
+import { AccessTokenRevocation } from '../entities/access-token-revocation.entity.js';
+import { FailureAudit } from '../failure-audit.js';
+import type { Grant } from '../entities/grant.entity.js';
+import { GrantsRepository } from '../grants/grants.repository.js';
+import {
+  PROJECT_PERMISSIONS,
+  effectiveProjectPermissions,
+  type ProjectPermissionSource,
+} from '../project-permissions.js';
+import { AccessTokenRevocationsRepository } from './access-token-revocations.repository.js';
+import { SIGNING_ALG, SigningKeysService } from './signing-keys.service.js';
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+const CLOCK_SKEW_SECONDS = 30;
+// A compact JWS whose header and payload are JSON objects ("eyJ" is base64url of '{"').
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export interface MintedAccessToken {
+  accessToken: string;
+  expiresIn: number;
+  jti: string;
+}
+
+export interface AccessTokenClaims extends JWTPayload {
+  sub: string;
+  jti: string;
+  gid?: string;
+  projects?: Record<string, string[]>;
+}
+
+/**
+ * Gatehouse access tokens: JWTs (RFC 9068 `typ: at+jwt`) signed with the active signing key,
+ * verifiable offline with /.well-known/jwks.json. As bearer credentials here they are verified with
+ * the local key set, then the owner (and grant) are loaded: a disabled owner or a revoked grant
+ * fails at the next request, and project permissions are re-intersected with the owner's current ones.
+ */
+@Injectable()
+export class AccessTokensService implements CredentialResolver, OnModuleInit {
+  private readonly issuer: string;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly keys: SigningKeysService,
+    private readonly users: UsersService,
+    private readonly grants: GrantsRepository,
+    private readonly revocations: AccessTokenRevocationsRepository,
+    @Inject(PROJECT_PERMISSIONS) private readonly projects: ProjectPermissionSource,
+    private readonly audit: AuditService,
+    private readonly failures: FailureAudit,
+    private readonly registry: CredentialRegistry,
+    private readonly auth: AuthService,
+  ) {
+    this.issuer = config.publicUrl;
+  }
+
+  onModuleInit(): void {
+    this.registry.register(this);
+    this.auth.registerLogout('access_token', (tx, p) => this.revokeForLogout(tx, p));
+  }
+
+  /** Project permissions in force now for a grant (or, without one, everything the owner holds). */
+  async projectPermissionsFor(
+    userId: string,
+    grant: Grant | null,
+  ): Promise<Record<string, string[]>> {
+    const narrowing = grant?.projectPermissions ?? null;
+    const held = await this.projects.permissionsByProject(
+      userId,
+      narrowing ? narrowing.map((n) => n.projectId) : undefined,
+    );
+    return effectiveProjectPermissions(narrowing, held);
+  }
+
+  async mint(input: {
+    userId: string;
+    grant: Grant | null;
+    audience?: string | null;
+    extra?: Record<string, string>;
+  }): Promise<MintedAccessToken> {
+    const key = await this.keys.activeKey();
+    const now = Math.floor(Date.now() / 1000);
+    let exp = now + this.config.accessTokenMinutes * 60;
+    // Never outlive the grant's family.
+    if (input.grant) exp = Math.min(exp, Math.floor(input.grant.expiresAt.getTime() / 1000));
+    const jti = newId();
+    const claims: Record<string, unknown> = {
+      ...input.extra,
+      projects: await this.projectPermissionsFor(input.userId, input.grant),
+    };
+    if (input.grant) claims['gid'] = input.grant.id;
+    const jwt = new SignJWT(claims)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+      .setIssuer(this.issuer)
+      .setSubject(input.userId)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .setJti(jti);
+    if (input.audience) jwt.setAudience(input.audience);
+    return { accessToken: await jwt.sign(key.privateKey), expiresIn: exp - now, jti };
+  }
+
+  /** Offline verification with our own key set: signature, alg, typ, issuer, expiry. */
+  async verify(token: string): Promise<AccessTokenClaims | null> {
+    try {
+      const { payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const k = await this.keys.verificationKey(header.kid);
+          if (!k) throw new Error('unknown kid');
+          return k;
+        },
+        {
+          issuer: this.issuer,
+          algorithms: [SIGNING_ALG],
+          typ: ACCESS_TOKEN_TYPE,
+          clockTolerance: CLOCK_SKEW_SECONDS,
+          requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+        },
+      );
+      return payload as AccessTokenClaims;
+    } catch {
+      return null;
+    }
+  }
+
+  accepts(token: string): boolean {
+    return token.length < 8192 && JWT_SHAPE.test(token);
+  }
+
+  async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
+    if (via !== 'header') return null;
+    const claims = await this.verify(token);
+    if (!claims) return null;
+    const user = await this.users.findById(claims.sub);
+    if (!user || user.status !== 'active') return null;
+    let grant: Grant | null = null;
+    if (typeof claims.gid === 'string') {
+      grant = await this.grants.findById(claims.gid);
+      if (!grant || grant.userId !== user.id) return null;
+      if (grant.revokedAt !== null) {
+        await this.failures.record({
+          action: 'access_token.use_refused',
+          userId: user.id,
+          credentialId: grant.id,
+          reason: 'grant_revoked',
+        });
+        return null;
+      }
+    } else if (await this.revocations.isRevoked(claims.jti)) {
+      return null;
+    }
+    // Narrowed grants carry their project permissions, re-intersected with the owner's now.
+    const projectPermissions = grant?.projectPermissions
+      ? await this.projectPermissionsFor(user.id, grant)
+      : null;
+    return this.users.principalFor(
+      user,
+      { kind: 'access_token', id: grant?.id ?? claims.jti, via },
+      { projectPermissions },
+    );
+  }
+
+  /** Logout with an access token: a grant's token revokes the grant; an exchanged token is denylisted. */
+  private async revokeForLogout(tx: Tx, p: Principal): Promise<void> {
+    const grant = await this.grants.findLiveForUser(p.userId, p.credential.id, tx);
+    if (grant) {
+      await this.grants.revoke(tx, grant.id, new Date(), 'logout');
+      await this.audit.record(tx, {
+        actorId: p.userId,
+        action: 'grant.revoke',
+        targetType: 'user',
+        targetId: p.userId,
+        changes: { grantId: grant.id, reason: 'logout' },
+      });
+      return;
+    }
+    const row = new AccessTokenRevocation();
+    row.jti = p.credential.id;
+    row.userId = p.userId;
+    row.createdAt = new Date();
+    row.expiresAt = new Date(
+      Date.now() + (this.config.accessTokenMinutes * 60 + CLOCK_SKEW_SECONDS) * 1000,
+    );
+    await this.revocations.deleteExpired(tx, row.createdAt);
+    await this.revocations.insert(tx, row);
+    await this.audit.record(tx, {
+      actorId: p.userId,
+      action: 'access_token.revoke',
+      targetType: 'user',
+      targetId: p.userId,
+      changes: { jti: row.jti, reason: 'logout' },
+    });
+  }
+}

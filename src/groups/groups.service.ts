@@ -1,0 +1,356 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { AppException } from '../common/errors/app.exception.js';
+import { decodeCursor, toPage, type Page } from '../common/http/pagination.js';
+import { Database, isUniqueViolation, type Tx } from '../database/database.service.js';
+import type { JsonObject } from '../database/columns.js';
+import { newId } from '../database/ids.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../auth/principal.js';
+import { isServerAdmin, writesAllowed } from '../workspaces/workspace-access.js';
+import { WorkspacesService, type WorkspaceAccess } from '../workspaces/workspaces.service.js';
+import { Group } from './group.entity.js';
+import type { GroupProjectsPort } from './group-projects.port.js';
+import { toGroupResponse, type GroupResponse } from './group.mapper.js';
+import { GroupsRepository } from './groups.repository.js';
+
+export interface GroupAccess {
+  group: Group;
+  workspace: WorkspaceAccess;
+  member: boolean;
+  owner: boolean;
+  /** Rename, replace members and projects, add and remove members. */
+  manage: boolean;
+  delete: boolean;
+}
+
+export interface NewGroup {
+  name: string;
+  workspace: string;
+  members?: { id: string }[];
+  projectId?: string;
+  settings?: JsonObject;
+}
+
+export interface GroupChanges {
+  name?: string;
+  members?: { id: string }[];
+  projects?: string[];
+  settings?: JsonObject;
+}
+
+@Injectable()
+export class GroupsService implements OnModuleInit {
+  private port: GroupProjectsPort | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly repo: GroupsRepository,
+    private readonly workspaces: WorkspacesService,
+    private readonly audit: AuditService,
+  ) {}
+
+  onModuleInit(): void {
+    this.workspaces.addHook({
+      onMemberRemoved: (tx, workspaceId, userId) =>
+        this.repo.removeUserFromWorkspaceGroups(tx, workspaceId, userId),
+      onDeleting: (tx, workspaceId) => this.repo.deleteWhere(tx, { workspaceId }),
+    });
+  }
+
+  setProjectsPort(port: GroupProjectsPort): void {
+    this.port = port;
+  }
+
+  private get projects(): GroupProjectsPort {
+    if (!this.port) throw new Error('the projects module did not register its group port');
+    return this.port;
+  }
+
+  // Used by the projects module
+
+  /** The caller's access to a group; 404 when they may not see it. */
+  async requireAccess(p: Principal, groupId: string, tx?: Tx): Promise<GroupAccess> {
+    const group = await this.repo.findById(groupId, tx);
+    if (!group) throw AppException.notFound('Group');
+    let workspace: WorkspaceAccess;
+    try {
+      workspace = await this.workspaces.requireAccessById(p, group.workspaceId, tx);
+    } catch (err) {
+      if (err instanceof AppException && err.code === 'not_found')
+        throw AppException.notFound('Group');
+      throw err;
+    }
+    const member = await this.repo.isMember(group.id, p.userId, tx);
+    const owner = group.ownerId === p.userId;
+    const wsAdmin = workspace.serverAdmin || workspace.role === 'admin';
+    if (!wsAdmin && !member && !owner) throw AppException.notFound('Group');
+    const writes = writesAllowed(p);
+    const manage = writes && (wsAdmin || owner);
+    return { group, workspace, member, owner, manage, delete: manage || (writes && member) };
+  }
+
+  /** Deletes the groups scoped to a project with their members (the project is being deleted). */
+  deleteForProject(tx: Tx, projectId: string): Promise<void> {
+    return this.repo.deleteWhere(tx, { projectId });
+  }
+
+  findByIds(ids: string[], tx?: Tx): Promise<Group[]> {
+    return this.repo.findByIds(ids, tx);
+  }
+
+  // Routes
+
+  async create(p: Principal, input: NewGroup): Promise<GroupResponse> {
+    const ws = await this.workspaces.requireAccess(p, input.workspace);
+    if (!ws.contributor)
+      throw AppException.forbidden('Only workspace admins and users can create groups.');
+    if (input.projectId !== undefined)
+      await this.projects.requireScopeProject(p, input.projectId, ws.workspace.id);
+    const memberIds = [...new Set((input.members ?? []).map((m) => m.id))];
+    const group = await this.db.transaction(async (tx) => {
+      await this.assertWorkspaceMembers(tx, ws.workspace.id, memberIds);
+      const g = new Group();
+      g.id = newId();
+      g.workspaceId = ws.workspace.id;
+      g.projectId = input.projectId ?? null;
+      g.scopeKey = g.projectId ?? g.workspaceId;
+      g.name = input.name.trim();
+      g.nameNormalized = g.name.toLowerCase();
+      g.ownerId = p.userId;
+      g.settings = input.settings ?? {};
+      g.createdAt = new Date();
+      g.updatedAt = g.createdAt;
+      g.version = 1;
+      await this.insertOrConflict(() => this.repo.insert(tx, g));
+      await this.repo.addMembers(tx, g.id, memberIds);
+      await this.audit.record(tx, {
+        actorId: p.userId,
+        action: 'group.create',
+        targetType: 'group',
+        targetId: g.id,
+        changes: {
+          name: g.name,
+          workspaceId: g.workspaceId,
+          projectId: g.projectId,
+          ownerId: g.ownerId,
+          members: memberIds,
+        },
+      });
+      return g;
+    });
+    return this.respond(group, ws.workspace.domain, false);
+  }
+
+  async list(
+    p: Principal,
+    q: { workspace?: string; projectId?: string; limit?: number; cursor?: string },
+  ): Promise<Page<GroupResponse>> {
+    const limit = q.limit ?? 50;
+    const workspaceId =
+      q.workspace !== undefined
+        ? (await this.workspaces.requireAccess(p, q.workspace)).workspace.id
+        : null;
+    const after = decodeCursor(q.cursor, 1)?.[0];
+    const rows = await this.repo.listVisible({
+      userId: p.userId,
+      all: isServerAdmin(p),
+      workspaceId,
+      projectId: q.projectId ?? null,
+      after: after === undefined ? null : String(after),
+      limit: limit + 1,
+    });
+    const page = toPage(
+      rows,
+      limit,
+      (r) => [r.group.id],
+      (r) => r,
+    );
+    const members = await this.repo.membersOf(page.items.map((r) => r.group.id));
+    return {
+      items: page.items.map((r) => toGroupResponse(r.group, r.domain, members)),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  async get(p: Principal, id: string, includeProjects: boolean): Promise<GroupResponse> {
+    const a = await this.requireAccess(p, id);
+    return this.respond(a.group, a.workspace.workspace.domain, includeProjects, p);
+  }
+
+  async update(p: Principal, id: string, changes: GroupChanges): Promise<GroupResponse> {
+    if (
+      changes.name === undefined &&
+      changes.members === undefined &&
+      changes.projects === undefined &&
+      changes.settings === undefined
+    ) {
+      throw AppException.invalid('body', 'names no change');
+    }
+    const { group, domain } = await this.db.transaction(async (tx) => {
+      const a = await this.requireManager(tx, p, id);
+      const g = a.group;
+      const audit: Record<string, unknown> = {};
+      const row: Partial<Group> = {};
+      if (changes.name !== undefined && changes.name.trim() !== g.name) {
+        row.name = changes.name.trim();
+        row.nameNormalized = row.name.toLowerCase();
+        audit.name = { from: g.name, to: row.name };
+      }
+      if (changes.settings !== undefined) {
+        row.settings = changes.settings;
+        audit.settings = { from: g.settings, to: changes.settings };
+      }
+      if (Object.keys(row).length) await this.insertOrConflict(() => this.repo.update(tx, g, row));
+      if (changes.projects !== undefined) {
+        const r = await this.projects.setGroupProjects(tx, p, g, [...new Set(changes.projects)]);
+        if (r.added.length || r.removed.length) audit.projects = r;
+      }
+      if (changes.members !== undefined) {
+        const want = [...new Set(changes.members.map((m) => m.id))];
+        const have = await this.repo.memberIds(tx, g.id);
+        const added = want.filter((u) => !have.includes(u));
+        const removed = have.filter((u) => !want.includes(u));
+        if (added.length) {
+          await this.assertWorkspaceMembers(tx, g.workspaceId, added);
+          await this.projects.assertActorCoversGroup(tx, p, g);
+        }
+        await this.repo.removeMembers(tx, g.id, removed);
+        await this.repo.addMembers(tx, g.id, added);
+        if (added.length || removed.length) audit.members = { added, removed };
+      }
+      await this.audit.record(tx, {
+        actorId: p.userId,
+        action: 'group.update',
+        targetType: 'group',
+        targetId: g.id,
+        changes: audit,
+      });
+      const fresh = await this.repo.findById(g.id, tx);
+      if (!fresh) throw AppException.notFound('Group');
+      return { group: fresh, domain: a.workspace.workspace.domain };
+    });
+    return this.respond(group, domain, false);
+  }
+
+  /** Deletes the group and every membership of and in it (project memberships too). */
+  async remove(p: Principal, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.repo.lock(tx, id);
+      const a = await this.requireAccess(p, id, tx);
+      if (!a.delete) throw AppException.forbidden('You may not delete this group.');
+      const members = await this.repo.memberIds(tx, id);
+      const projects = await this.projects.projectsOf([id], tx);
+      await this.repo.delete(tx, id);
+      await this.audit.record(tx, {
+        actorId: p.userId,
+        action: 'group.delete',
+        targetType: 'group',
+        targetId: id,
+        changes: {
+          before: {
+            name: a.group.name,
+            workspaceId: a.group.workspaceId,
+            projectId: a.group.projectId,
+            ownerId: a.group.ownerId,
+            members,
+            projects: projects.map((r) => ({ projectId: r.projectId, role: r.role })),
+          },
+        },
+      });
+    });
+  }
+
+  async addMember(p: Principal, id: string, userId: string): Promise<GroupResponse> {
+    const { group, domain } = await this.db.transaction(async (tx) => {
+      const a = await this.requireManager(tx, p, id);
+      await this.assertWorkspaceMembers(tx, a.group.workspaceId, [userId]);
+      await this.projects.assertActorCoversGroup(tx, p, a.group);
+      if (await this.repo.isMember(id, userId, tx))
+        throw AppException.conflict('The user is already a member of this group.', 'userId');
+      await this.repo.addMembers(tx, id, [userId]);
+      await this.audit.record(tx, {
+        actorId: p.userId,
+        action: 'group.member_add',
+        targetType: 'group',
+        targetId: id,
+        changes: { userId, member: { from: false, to: true } },
+      });
+      return { group: a.group, domain: a.workspace.workspace.domain };
+    });
+    return this.respond(group, domain, false);
+  }
+
+  async removeMember(p: Principal, id: string, userId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.requireManager(tx, p, id);
+      if (!(await this.repo.isMember(id, userId, tx))) throw AppException.notFound('Group member');
+      await this.repo.removeMembers(tx, id, [userId]);
+      await this.audit.record(tx, {
+        actorId: p.userId,
+        action: 'group.member_remove',
+        targetType: 'group',
+        targetId: id,
+        changes: { userId, member: { from: true, to: false } },
+      });
+    });
+  }
+
+  // Helpers
+
+  private async requireManager(tx: Tx, p: Principal, id: string): Promise<GroupAccess> {
+    await this.repo.lock(tx, id); // first, so the reads below see the latest committed rows
+    const a = await this.requireAccess(p, id, tx);
+    if (!a.manage)
+      throw AppException.forbidden('Only the group owner and workspace admins can change it.');
+    return a;
+  }
+
+  /** Group members come from the group's workspace only (isolation). */
+  private async assertWorkspaceMembers(
+    tx: Tx,
+    workspaceId: string,
+    userIds: string[],
+  ): Promise<void> {
+    const outside = await this.workspaces.nonMembers(workspaceId, userIds, tx);
+    if (outside.length) {
+      throw AppException.rule(
+        'not_workspace_member',
+        'Group members must be members of the group’s workspace.',
+        'members',
+      );
+    }
+  }
+
+  private async insertOrConflict(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      if (isUniqueViolation(err))
+        throw AppException.conflict('A group with this name already exists in its scope.', 'name');
+      throw err;
+    }
+  }
+
+  private async respond(
+    group: Group,
+    domain: string,
+    includeProjects: boolean,
+    p?: Principal,
+  ): Promise<GroupResponse> {
+    const members = await this.repo.membersOf([group.id]);
+    if (!includeProjects || !p) return toGroupResponse(group, domain, members);
+    const rows = await this.projects.projectsOf([group.id]);
+    const visible = await this.projects.visibleProjectIds(
+      p,
+      rows.map((r) => r.projectId),
+    );
+    return toGroupResponse(
+      group,
+      domain,
+      members,
+      rows
+        .filter((r) => visible.has(r.projectId))
+        .map((r) => ({ projectId: r.projectId, name: r.projectName, role: r.role })),
+    );
+  }
+}

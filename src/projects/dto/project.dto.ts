@@ -1,0 +1,50 @@
+import { Transform } from 'class-transformer';
+import { PageQuery } from '../../common/http/pagination.js';
+import { BooleanField, EnumField, IdField, StringField } from '../../common/validation.js';
+import { PROJECT_ROLES, type ProjectRole } from '../project-roles.js';
+
+const toBool = ({ value }: { value: unknown }): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
+export class CreateProjectDto {
+  @StringField({ max: 200 })
+  name!: string;
+
+  @StringField({ max: 64, description: "The workspace's domain" })
+  workspace!: string;
+}
+
+export class UpdateProjectDto {
+  @StringField({ max: 200 })
+  name!: string;
+}
+
+export class ListProjectsQuery extends PageQuery {
+  @StringField({ max: 64, optional: true, description: "A workspace's domain" })
+  workspace?: string;
+}
+
+export class AddProjectMemberDto {
+  @EnumField(PROJECT_ROLES)
+  role!: ProjectRole;
+
+  @IdField({ optional: true, description: 'Exactly one of userId and groupId' })
+  userId?: string;
+
+  @IdField({ optional: true, description: 'Exactly one of userId and groupId' })
+  groupId?: string;
+}
+
+export class UpdateProjectMemberDto {
+  @EnumField(PROJECT_ROLES)
+  role!: ProjectRole;
+}
+
+export class PermissionsQuery {
+  @IdField({ optional: true, description: 'Whose permissions (default: the caller)' })
+  userId?: string;
+
+  @Transform(toBool)
+  @BooleanField({ optional: true, description: 'Say where each permission comes from' })
+  explain?: boolean;
+}
