@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { call, expectOk, field, findString, Skip } from './lib/http.js';
 import { load, type LoadResult } from './lib/load.js';
 import { machine } from './lib/machine.js';
-import { runScript, startServer, type Server } from './lib/proc.js';
+import { cpuSeconds, runScript, startServer, type Server } from './lib/proc.js';
 import { summarise, type ProfileSummary } from './lib/profile.js';
 import { resetMysqlDatabase, seedScale, type ScaleSeed } from './lib/seed.js';
 
@@ -63,6 +63,8 @@ interface Row {
   what: string;
   result?: LoadResult;
   rss?: number | null;
+  /** Server CPU per answered request, in microseconds. */
+  cpuUs?: number | null;
   ratio?: string;
   target?: string;
   note?: string;
@@ -88,10 +90,13 @@ function log(msg: string): void {
 async function measure(
   server: Server,
   spec: Parameters<typeof load>[0],
-): Promise<{ r: LoadResult; rss: number | null }> {
+): Promise<{ r: LoadResult; rss: number | null; cpuUs: number | null }> {
   server.resetPeak();
+  const cpu0 = cpuSeconds(server.child.pid);
   const r = await load(spec);
-  return { r, rss: server.peakRss() };
+  const cpu1 = cpuSeconds(server.child.pid);
+  const cpuUs = cpu0 !== null && cpu1 !== null && r.total ? ((cpu1 - cpu0) * 1e6) / r.total : null;
+  return { r, rss: server.peakRss(), cpuUs };
 }
 
 // ---------- databases ----------
@@ -223,18 +228,24 @@ async function ceiling(): Promise<void> {
     },
   });
   let helloRps: number | undefined;
+  let helloCpu: number | undefined;
+  /** Throughput ratio, and the ratio of CPU per request (steadier on a busy machine). */
+  const both = (rps: number, cpu: number | null): string =>
+    `${ratio(rps, helloRps)} (CPU ${ratio(helloCpu, cpu ?? undefined)})`;
   try {
-    const { r, rss } = await measure(hello, {
+    const { r, rss, cpuUs } = await measure(hello, {
       url: `${hello.url}${API}/hello`,
       seconds: SECONDS,
       connections: CONNECTIONS,
     });
     helloRps = r.rps;
+    helloCpu = cpuUs ?? undefined;
     rows.push({
       scenario: 'ceiling',
       what: 'bare NestJS hello-world (reference)',
       result: r,
       rss,
+      cpuUs,
       ratio: '1.00x',
     });
   } finally {
@@ -257,7 +268,8 @@ async function ceiling(): Promise<void> {
       what: `GET ${g.mePath} by session token`,
       result: session.r,
       rss: session.rss,
-      ratio: ratio(session.r.rps, helloRps),
+      cpuUs: session.cpuUs,
+      ratio: both(session.r.rps, session.cpuUs),
       target: '≥ 0.6x',
     });
 
@@ -281,7 +293,8 @@ async function ceiling(): Promise<void> {
           what: `GET ${g.mePath} by ${label}`,
           result: m.r,
           rss: m.rss,
-          ratio: ratio(m.r.rps, helloRps),
+          cpuUs: m.cpuUs,
+          ratio: both(m.r.rps, m.cpuUs),
           target: '≥ 0.6x',
         });
       } catch (err) {
@@ -310,7 +323,8 @@ async function ceiling(): Promise<void> {
         what: 'GET /projects/:id/permissions?userId= (one project permission, session)',
         result: m.r,
         rss: m.rss,
-        ratio: ratio(m.r.rps, helloRps),
+        cpuUs: m.cpuUs,
+        ratio: both(m.r.rps, m.cpuUs),
         target: '≥ 0.6x',
       });
     } catch (err) {
@@ -422,6 +436,7 @@ async function peer(): Promise<void> {
       what: `better-auth sign-in/email (bcrypt cost ${COST})`,
       result: login.r,
       rss: login.rss,
+      cpuUs: login.cpuUs,
       ratio: `Gatehouse ${ratio(shared.loginRps, login.r.rps)}`,
       target: 'Gatehouse ≥ 1.0x',
     });
@@ -437,6 +452,7 @@ async function peer(): Promise<void> {
       what: 'better-auth get-session (cookie, no cookie cache)',
       result: sess.r,
       rss: sess.rss,
+      cpuUs: sess.cpuUs,
       ratio: `Gatehouse ${ratio(shared.sessionRps, sess.r.rps)}`,
       target: 'Gatehouse ≥ 2x',
     });
@@ -452,6 +468,7 @@ async function peer(): Promise<void> {
       what: 'better-auth get-session by API key (x-api-key, api-key plugin)',
       result: key.r,
       rss: key.rss,
+      cpuUs: key.cpuUs,
       ratio: `Gatehouse ${ratio(shared.apiKeyRps, key.r.rps)}`,
     });
   } finally {
@@ -494,6 +511,7 @@ async function scale(): Promise<void> {
         what: `prefix search GET /users?query=${seed.searchPrefix} (${sizes.users} users)`,
         result: m.r,
         rss: m.rss,
+        cpuUs: m.cpuUs,
         target: 'p99 < 20 ms (1M)',
       });
       // A deep keyset page: walk a few pages of 500, then measure the next one.
@@ -520,6 +538,7 @@ async function scale(): Promise<void> {
         what: 'keyset page GET /users?limit=50&cursor=<deep>',
         result: pm.r,
         rss: pm.rss,
+        cpuUs: pm.cpuUs,
         target: 'p99 < 20 ms (1M)',
       });
     } else {
@@ -542,6 +561,7 @@ async function scale(): Promise<void> {
         what: `effective permission through groups (${seed.permission.label})`,
         result: m.r,
         rss: m.rss,
+        cpuUs: m.cpuUs,
         target: 'p99 < 5 ms',
       });
     } else {
@@ -579,6 +599,7 @@ async function profileHotPath(): Promise<void> {
       what: `GET ${g.mePath} by session under --cpu-prof (profiler overhead included)`,
       result: m.r,
       rss: m.rss,
+      cpuUs: m.cpuUs,
     });
   } finally {
     await g.server.stop();
@@ -588,7 +609,7 @@ async function profileHotPath(): Promise<void> {
     notes.push('profile: no .cpuprofile was written');
     return;
   }
-  profile = summarise(join(dir, file));
+  profile = summarise(join(dir, file), SECONDS + 0.5);
   const keep = env.BENCH_PROFILE_OUT;
   if (keep) writeFileSync(keep, readFileSync(join(dir, file)));
 }
@@ -619,23 +640,23 @@ function report(started: Date, elapsedS: number): string {
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, ${m.os}, Node ${m.node}; commit ${m.commit}`,
     `- Database: ${db}`,
     `- Command: \`${cmd ? `${cmd} ` : ''}npm run bench\` (${SECONDS} s per measurement, ${CONNECTIONS} connections, sign-in ${SIGNIN_CONNECTIONS} connections, bcrypt cost ${COST}; whole run ${Math.round(elapsedS)} s)`,
-    "- Load generator: autocannon in the runner process; every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement.",
+    "- Load generator: autocannon in the runner process; every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling ratios: req/s against hello-world, and in brackets hello-world's CPU per request over the route's.",
     '',
-    '| Scenario | What | req/s | p50 ms | p99 ms | RSS MB | Ratio | Target | Note |',
-    '| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    '| Scenario | What | req/s | p50 ms | p99 ms | RSS MB | CPU µs/req | Ratio | Target | Note |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
   ];
   for (const r of rows) {
     const x = r.result;
     const bad = x && (x.non2xx || x.errors) ? `${x.non2xx} non-2xx, ${x.errors} errors` : '';
     lines.push(
-      `| ${r.scenario} | ${r.what} | ${x ? fmt(x.rps) : '–'} | ${x ? fmt(x.p50, 1) : '–'} | ${x ? fmt(x.p99, 1) : '–'} | ${fmt(r.rss)} | ${r.ratio ?? ''} | ${r.target ?? ''} | ${[r.note, bad].filter(Boolean).join('; ')} |`,
+      `| ${r.scenario} | ${r.what} | ${x ? fmt(x.rps) : '–'} | ${x ? fmt(x.p50, 1) : '–'} | ${x ? fmt(x.p99, 1) : '–'} | ${fmt(r.rss)} | ${fmt(r.cpuUs)} | ${r.ratio ?? ''} | ${r.target ?? ''} | ${[r.note, bad].filter(Boolean).join('; ')} |`,
     );
   }
   for (const n of notes) lines.push('', `- ${n}`);
   if (profile) {
     lines.push(
       '',
-      `CPU profile of the server during the session run (${fmt(profile.totalMs / 1000, 1)} s sampled), self time by area:`,
+      `CPU profile of the server during the session run (last ${fmt(profile.totalMs / 1000, 1)} s of the process, i.e. the load run), self time by area:`,
       '',
     );
     lines.push('| Area | Self % |', '| --- | ---: |');

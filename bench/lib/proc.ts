@@ -26,6 +26,22 @@ export function rssMb(pid: number | undefined): number | null {
   }
 }
 
+/**
+ * CPU time (user + system) a process has used, in seconds (Linux /proc; clock ticks at 100 Hz).
+ * CPU per request is steadier than req/s on a shared machine: it does not depend on how much CPU
+ * the neighbours leave us.
+ */
+export function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 export interface Server {
   name: string;
   url: string;

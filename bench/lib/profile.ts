@@ -12,12 +12,15 @@ interface CpuProfile {
   startTime: number;
   endTime: number;
   samples?: number[];
+  timeDeltas?: number[];
 }
 
 export interface ProfileSummary {
   totalMs: number;
   frames: { name: string; where: string; selfPct: number }[];
   areas: { area: string; selfPct: number }[];
+  /** Gatehouse functions by inclusive time (self + callees): where the request's work starts. */
+  inclusive: { name: string; where: string; totalPct: number }[];
 }
 
 /** Where a frame lives: a package, node internals, Gatehouse source, or the VM (GC, idle, program). */
@@ -38,12 +41,21 @@ function shortUrl(url: string): string {
   return dist?.[1] ?? url;
 }
 
-/** Self time by function and by area (package / module) of a V8 .cpuprofile. */
-export function summarise(file: string, top = 15): ProfileSummary {
+/**
+ * Self time by function and by area (package / module) of a V8 .cpuprofile, counting only the
+ * samples of the last `windowS` seconds before the profile ended (the load run, not start-up).
+ */
+export function summarise(file: string, windowS: number, top = 15): ProfileSummary {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const hits = new Map<number, number>();
-  if (p.samples?.length) for (const s of p.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
-  else for (const n of p.nodes) hits.set(n.id, n.hitCount ?? 0);
+  const samples = p.samples ?? [];
+  const deltas = p.timeDeltas ?? [];
+  let t = p.startTime;
+  const from = p.endTime - windowS * 1e6;
+  samples.forEach((s, i) => {
+    t += deltas[i] ?? 0;
+    if (t >= from) hits.set(s, (hits.get(s) ?? 0) + 1);
+  });
   let total = 0;
   for (const v of hits.values()) total += v;
   const byFrame = new Map<string, { name: string; where: string; n: number }>();
@@ -61,9 +73,30 @@ export function summarise(file: string, top = 15): ProfileSummary {
     const area = areaOf(url, name);
     byArea.set(area, (byArea.get(area) ?? 0) + n);
   }
+  // Inclusive time of Gatehouse's own functions (each counted once per call stack).
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inclusive = new Map<string, { name: string; where: string; n: number }>();
+  for (const [id, n] of hits) {
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const node = byId.get(cur);
+      if (!node) break;
+      const { functionName, url, lineNumber } = node.callFrame;
+      if (!/\/dist\/src\//.test(url)) continue;
+      const where = `${shortUrl(url)}:${lineNumber + 1}`;
+      const key = `${functionName}@${where}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const e = inclusive.get(key) ?? { name: functionName || '(anonymous)', where, n: 0 };
+      e.n += n;
+      inclusive.set(key, e);
+    }
+  }
   const pct = (n: number): number => Math.round((n / Math.max(total, 1)) * 1000) / 10;
   return {
-    totalMs: (p.endTime - p.startTime) / 1000,
+    totalMs: Math.min(windowS * 1000, (p.endTime - p.startTime) / 1000),
     frames: [...byFrame.values()]
       .sort((a, b) => b.n - a.n)
       .slice(0, top)
@@ -72,5 +105,9 @@ export function summarise(file: string, top = 15): ProfileSummary {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([area, n]) => ({ area, selfPct: pct(n) })),
+    inclusive: [...inclusive.values()]
+      .sort((a, b) => b.n - a.n)
+      .slice(0, top)
+      .map((f) => ({ name: f.name, where: f.where, totalPct: pct(f.n) })),
   };
 }
