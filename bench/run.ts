@@ -211,7 +211,13 @@ async function projectOf(g: Gatehouse): Promise<string> {
 
 // ---------- scenarios ----------
 
-const shared: { sessionRps?: number; loginRps?: number; apiKeyRps?: number } = {};
+const shared: {
+  sessionRps?: number;
+  sessionCpu?: number;
+  loginRps?: number;
+  apiKeyRps?: number;
+  apiKeyCpu?: number;
+} = {};
 
 async function ceiling(): Promise<void> {
   log('framework ceiling: hello-world reference');
@@ -263,6 +269,7 @@ async function ceiling(): Promise<void> {
       connections: CONNECTIONS,
     });
     shared.sessionRps = session.r.rps;
+    shared.sessionCpu = session.cpuUs ?? undefined;
     rows.push({
       scenario: 'ceiling',
       what: `GET ${g.mePath} by session token`,
@@ -287,7 +294,10 @@ async function ceiling(): Promise<void> {
           seconds: SECONDS,
           connections: CONNECTIONS,
         });
-        if (label.startsWith('API')) shared.apiKeyRps = m.r.rps;
+        if (label.startsWith('API')) {
+          shared.apiKeyRps = m.r.rps;
+          shared.apiKeyCpu = m.cpuUs ?? undefined;
+        }
         rows.push({
           scenario: 'ceiling',
           what: `GET ${g.mePath} by ${label}`,
@@ -453,7 +463,7 @@ async function peer(): Promise<void> {
       result: sess.r,
       rss: sess.rss,
       cpuUs: sess.cpuUs,
-      ratio: `Gatehouse ${ratio(shared.sessionRps, sess.r.rps)}`,
+      ratio: `Gatehouse ${ratio(shared.sessionRps, sess.r.rps)} (CPU ${ratio(sess.cpuUs ?? undefined, shared.sessionCpu)})`,
       target: 'Gatehouse ≥ 2x',
     });
 
@@ -469,7 +479,7 @@ async function peer(): Promise<void> {
       result: key.r,
       rss: key.rss,
       cpuUs: key.cpuUs,
-      ratio: `Gatehouse ${ratio(shared.apiKeyRps, key.r.rps)}`,
+      ratio: `Gatehouse ${ratio(shared.apiKeyRps, key.r.rps)} (CPU ${ratio(key.cpuUs ?? undefined, shared.apiKeyCpu)})`,
     });
   } finally {
     await p.stop();
