@@ -2,18 +2,13 @@ import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import cookieParser from 'cookie-parser';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
-import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
 import { createPino, PinoLogger } from './common/logging.js';
-import { createValidationPipe } from './common/validation.js';
+import { API_PREFIX, configureHttp } from './http-settings.js';
 import type { AppConfig } from './config/config.js';
 import type { DestinationStream } from 'pino';
 
-export const API_PREFIX = 'api/v1';
-const BODY_LIMIT = '100kb';
+export { API_PREFIX };
 
 /** Builds the whole application, configured the same way for the server, the tests and the benchmarks. */
 export async function createApp(
@@ -26,30 +21,7 @@ export async function createApp(
     bodyParser: false,
     abortOnError: false,
   });
-  app.set('trust proxy', config.trustProxy);
-  app.disable('x-powered-by');
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.headers['x-request-id'];
-    const id =
-      typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-    req.headers['x-request-id'] = id;
-    res.setHeader('X-Request-Id', id);
-    next();
-  });
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          'script-src': ["'self'", "'unsafe-inline'"],
-          'img-src': ["'self'", 'data:'],
-          'form-action': ["'self'", 'http:', 'https:'],
-        },
-      },
-    }),
-  );
-  app.use(cookieParser());
-  app.use(express.json({ limit: BODY_LIMIT }));
-  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
+  configureHttp(app, config);
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },
@@ -60,7 +32,6 @@ export async function createApp(
       { path: 'signin/{*rest}', method: RequestMethod.ALL },
     ],
   });
-  app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(

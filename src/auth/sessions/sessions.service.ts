@@ -12,10 +12,19 @@ import type { User } from '../../users/user.entity.js';
 import { CredentialRegistry, type CredentialResolver } from '../credential-registry.js';
 import { Session } from '../entities/session.entity.js';
 import type { Principal } from '../principal.js';
+import { SessionCache } from './session-cache.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 export const SESSION_PREFIX = 'gths_';
 const TOUCH_EVERY_MS = 60_000;
+/**
+ * Session lookups are cached this long (see SessionCache): revocation on this instance is immediate;
+ * another instance sees it (and role changes) within this time.
+ */
+export const SESSION_CACHE_TTL_MS = 2_000;
+const SESSION_CACHE_MAX = 10_000;
+/** Longer than a revoking transaction takes to commit. */
+const SESSION_CACHE_BYPASS_MS = 10_000;
 
 export interface SessionResponse {
   id: string;
@@ -45,6 +54,12 @@ export function sessionContext(req: Request, method: string): SessionContext {
 /** Sign-in sessions: opaque tokens stored hashed, with idle and absolute timeouts. */
 @Injectable()
 export class SessionsService implements CredentialResolver, OnModuleInit {
+  readonly cache = new SessionCache(
+    SESSION_CACHE_TTL_MS,
+    SESSION_CACHE_MAX,
+    SESSION_CACHE_BYPASS_MS,
+  );
+
   constructor(
     private readonly config: AppConfig,
     private readonly repo: SessionsRepository,
@@ -55,6 +70,7 @@ export class SessionsService implements CredentialResolver, OnModuleInit {
 
   onModuleInit(): void {
     this.registry.register(this);
+    this.repo.onPrincipalDataChanged(() => this.cache.clear());
     this.users.addLifecycleHook({
       onCredentialsChanged: async (tx, userId, keep) => {
         await this.revokeAllForUser(tx, userId, keep, userId, 'credentials changed');
@@ -99,19 +115,52 @@ export class SessionsService implements CredentialResolver, OnModuleInit {
   }
 
   async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
-    const found = await this.repo.findActiveByHash(sha256Hex(token));
+    const tokenHash = sha256Hex(token);
+    const now = Date.now();
+    const cached = this.cache.get(tokenHash, now);
+    if (cached) {
+      if (!this.live(cached.expiresAt, cached.lastSeenAt, now)) return null;
+      if (now - cached.lastSeenAt > TOUCH_EVERY_MS) {
+        cached.lastSeenAt = now;
+        await this.repo.touch(cached.sessionId, new Date(now));
+      }
+      return { ...cached.principal, credential: { kind: 'session', id: cached.sessionId, via } };
+    }
+    const generation = this.cache.generation;
+    const found = await this.repo.findActiveByHash(tokenHash);
     if (!found) return null;
     const { session, user } = found;
-    const now = Date.now();
-    if (session.expiresAt.getTime() <= now) return null;
-    if (session.lastSeenAt.getTime() + this.config.sessionIdleMinutes * 60_000 <= now) return null;
+    let lastSeenAt = session.lastSeenAt.getTime();
+    if (!this.live(session.expiresAt.getTime(), lastSeenAt, now)) return null;
     if (user.status !== 'active') return null;
-    if (now - session.lastSeenAt.getTime() > TOUCH_EVERY_MS)
+    if (now - lastSeenAt > TOUCH_EVERY_MS) {
+      lastSeenAt = now;
       await this.repo.touch(session.id, new Date(now));
-    return this.users.principalFor(user, { kind: 'session', id: session.id, via });
+    }
+    const principal = await this.users.principalFor(user, { kind: 'session', id: session.id, via });
+    const { credential: _credential, ...rest } = principal;
+    this.cache.set(
+      tokenHash,
+      {
+        sessionId: session.id,
+        userId: user.id,
+        expiresAt: session.expiresAt.getTime(),
+        lastSeenAt,
+        principal: rest,
+        cachedAt: Date.now(),
+      },
+      now,
+      generation,
+    );
+    return principal;
+  }
+
+  private live(expiresAt: number, lastSeenAt: number, now: number): boolean {
+    return expiresAt > now && lastSeenAt + this.config.sessionIdleMinutes * 60_000 > now;
   }
 
   async revoke(tx: Tx, session: Session, actorId: string | null): Promise<void> {
+    this.cache.invalidateUser(session.userId);
     if (await this.repo.revoke(tx, session.id, new Date())) {
       await this.audit.record(tx, {
         actorId,
@@ -142,6 +191,7 @@ export class SessionsService implements CredentialResolver, OnModuleInit {
     actorId: string | null,
     reason: string,
   ): Promise<void> {
+    this.cache.invalidateUser(userId);
     const ids = await this.repo.revokeAllForUser(tx, userId, exceptId, new Date());
     if (ids.length) {
       await this.audit.record(tx, {

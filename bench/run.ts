@@ -1,0 +1,721 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { call, expectOk, field, findString, Skip } from './lib/http.js';
+import { load, type LoadResult } from './lib/load.js';
+import { machine } from './lib/machine.js';
+import { cpuSeconds, runScript, startServer, type Server } from './lib/proc.js';
+import { summarise, type ProfileSummary } from './lib/profile.js';
+import { resetMysqlDatabase, seedScale, type ScaleSeed } from './lib/seed.js';
+
+/**
+ * `npm run bench`: every scenario against servers started as child processes on loopback, each with
+ * its reference in the same run, appended as a dated section to bench/RESULTS.md. Settings (env):
+ *   BENCH_SECONDS      seconds per measurement (default 8)
+ *   BENCH_CONNECTIONS  concurrent connections for throughput runs (default 16)
+ *   BCRYPT_COST        bcrypt cost for Gatehouse, the peer and the bound (default 12)
+ *   BENCH_MYSQL_URL    mysql://user@host:port/<name containing "bench">: run Gatehouse and the peer
+ *                      on MySQL (the database is dropped and re-created) and enable the scale scenario
+ *   BENCH_SCALE_USERS / _GROUPS / _PROJECTS  scale sizes (defaults 10000 / 100 / 20)
+ *   BENCH_ONLY         comma list of scenarios: ceiling,signin,peer,scale,profile (default all)
+ *   BENCH_PROFILE      1 to add a CPU profile of the session hot path (also via BENCH_ONLY=profile)
+ *   BENCH_LABEL        free text put in the section title (e.g. "short run")
+ *   BENCH_RESULTS      output file (default bench/RESULTS.md)
+ */
+
+const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
+const root = resolve(here, '..', '..');
+const env = process.env;
+const SECONDS = Number(env.BENCH_SECONDS ?? '8');
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? '16');
+const COST = Number(env.BCRYPT_COST ?? '12');
+const MYSQL_URL = env.BENCH_MYSQL_URL ?? '';
+const ONLY = new Set(
+  (env.BENCH_ONLY ?? 'ceiling,signin,peer,scale').split(',').map((s) => s.trim()),
+);
+if (env.BENCH_PROFILE === '1') ONLY.add('profile');
+const RESULTS = resolve(root, env.BENCH_RESULTS ?? 'bench/RESULTS.md');
+const API = '/api/v1';
+/**
+ * The "who am I" route measured for each credential kind: GET /users/me once the users branch has
+ * landed, else the auth module's whoami (same work: resolve the credential, load the user).
+ */
+const ME_PATHS = [`${API}/users/me`, `${API}/auth/whoami`];
+const SIGNIN_CONNECTIONS = Number(
+  env.BENCH_SIGNIN_CONNECTIONS ?? String(availableParallelism() * 4),
+);
+const PROBE_RATE = Number(env.BENCH_PROBE_RATE ?? '50');
+
+const PASSWORD = 'bench password long enough 123';
+const SECRET = 'bench-secret-key-bench-secret-key-0123456789';
+
+interface Row {
+  scenario: string;
+  what: string;
+  result?: LoadResult;
+  rss?: number | null;
+  /** Server CPU per answered request, in microseconds. */
+  cpuUs?: number | null;
+  ratio?: string;
+  target?: string;
+  note?: string;
+}
+
+const rows: Row[] = [];
+const notes: string[] = [];
+const work = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+
+function fmt(n: number | null | undefined, digits = 0): string {
+  return n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits);
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  return a && b ? `${(a / b).toFixed(2)}x` : '–';
+}
+
+function log(msg: string): void {
+  process.stdout.write(`[bench] ${msg}\n`);
+}
+
+/** Measure a load spec and keep the server's peak RSS during it. */
+async function measure(
+  server: Server,
+  spec: Parameters<typeof load>[0],
+): Promise<{ r: LoadResult; rss: number | null; cpuUs: number | null }> {
+  server.resetPeak();
+  const cpu0 = cpuSeconds(server.child.pid);
+  const r = await load(spec);
+  const cpu1 = cpuSeconds(server.child.pid);
+  const cpuUs = cpu0 !== null && cpu1 !== null && r.total ? ((cpu1 - cpu0) * 1e6) / r.total : null;
+  return { r, rss: server.peakRss(), cpuUs };
+}
+
+// ---------- databases ----------
+
+function mysqlUrlFor(suffix: string): string {
+  const u = new URL(MYSQL_URL);
+  u.pathname = `/${u.pathname.replace(/^\//, '')}${suffix}`;
+  return u.toString();
+}
+
+async function gatehouseDatabase(name: string): Promise<string> {
+  if (MYSQL_URL) {
+    const url = mysqlUrlFor(name === 'main' ? '' : `_${name}`);
+    await resetMysqlDatabase(url);
+    return url;
+  }
+  return `sqlite:${join(work, `${name}.sqlite`)}`;
+}
+
+// ---------- Gatehouse ----------
+
+interface Gatehouse {
+  server: Server;
+  userId: string;
+  email: string;
+  session: string;
+  mePath: string;
+}
+
+async function startGatehouse(
+  name: string,
+  nodeArgs: string[] = [],
+  script = 'dist/src/main.js',
+): Promise<Gatehouse> {
+  const databaseUrl = await gatehouseDatabase(name);
+  const server = await startServer({
+    name: `gatehouse-${name}`,
+    script: join(root, script),
+    nodeArgs,
+    readyPath: '/health/live',
+    env: {
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: join(work, `data-${name}`),
+      SECRET_KEY: SECRET,
+      BCRYPT_COST: String(COST),
+      RATE_LIMIT_SIGNIN: '0',
+      LOCKOUT_THRESHOLD: '1000',
+      REGISTRATION: 'open',
+      ACCESS_TOKEN_MINUTES: '60',
+      LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    },
+  });
+  const email = 'bench-admin@example.com';
+  const signup = await call('POST', `${server.url}${API}/auth/signup`, {
+    body: { email, password: PASSWORD, fullName: 'Bench Admin' },
+  });
+  expectOk(signup, 'POST /auth/signup');
+  const userId = String(field(signup.body, 'user', 'id'));
+  const session = String(field(signup.body, 'token'));
+  let mePath = ME_PATHS[ME_PATHS.length - 1] ?? '';
+  for (const p of ME_PATHS) {
+    if ((await call('GET', server.url + p, { token: session })).status === 200) {
+      mePath = p;
+      break;
+    }
+  }
+  return { server, userId, email, session, mePath };
+}
+
+async function apiKeyOf(g: Gatehouse): Promise<string> {
+  const res = await call('POST', `${g.server.url}${API}/users/${g.userId}/api-keys`, {
+    token: g.session,
+    body: { name: 'bench' },
+  });
+  expectOk(res, 'POST /users/:id/api-keys');
+  const key = findString(res.body, (s) => s.startsWith('gth_'));
+  if (!key) throw new Error(`no gth_ secret in the api-key response: ${JSON.stringify(res.body)}`);
+  return key;
+}
+
+async function accessTokenOf(g: Gatehouse): Promise<string> {
+  const grant = await call('POST', `${g.server.url}${API}/users/${g.userId}/grants`, {
+    token: g.session,
+    body: { type: 'user' },
+  });
+  expectOk(grant, 'POST /users/:id/grants');
+  const refreshToken = String(field(grant.body, 'refreshToken'));
+  const tok = await call('POST', `${g.server.url}${API}/oauth/token`, {
+    body: { grant_type: 'refresh_token', refresh_token: refreshToken },
+  });
+  expectOk(tok, 'POST /oauth/token');
+  const access = field(tok.body, 'access_token') ?? field(tok.body, 'accessToken');
+  if (typeof access !== 'string') throw new Error(`no access token: ${JSON.stringify(tok.body)}`);
+  return access;
+}
+
+async function projectOf(g: Gatehouse): Promise<string> {
+  const ws = await call('POST', `${g.server.url}${API}/workspaces`, {
+    token: g.session,
+    body: { title: 'Bench workspace' },
+  });
+  expectOk(ws, 'POST /workspaces');
+  const domain = String(field(ws.body, 'domain'));
+  const project = await call('POST', `${g.server.url}${API}/projects`, {
+    token: g.session,
+    body: { name: 'bench project', workspace: domain },
+  });
+  expectOk(project, 'POST /projects');
+  return String(field(project.body, 'id'));
+}
+
+// ---------- scenarios ----------
+
+const shared: {
+  sessionRps?: number;
+  sessionCpu?: number;
+  loginRps?: number;
+  apiKeyRps?: number;
+  apiKeyCpu?: number;
+} = {};
+
+async function ceiling(): Promise<void> {
+  log('framework ceiling: hello-world reference');
+  const hello = await startServer({
+    name: 'hello',
+    script: join(root, 'dist/bench/servers/hello-app.js'),
+    readyPath: `${API}/hello`,
+    env: {
+      NODE_ENV: 'production',
+      SECRET_KEY: SECRET,
+      DATABASE_URL: 'sqlite::memory:',
+      LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+      DATA_DIR: join(work, 'data-hello'),
+    },
+  });
+  let helloRps: number | undefined;
+  let helloCpu: number | undefined;
+  /** Throughput ratio, and the ratio of CPU per request (steadier on a busy machine). */
+  const both = (rps: number, cpu: number | null): string =>
+    `${ratio(rps, helloRps)} (CPU ${ratio(helloCpu, cpu ?? undefined)})`;
+  try {
+    const { r, rss, cpuUs } = await measure(hello, {
+      url: `${hello.url}${API}/hello`,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+    });
+    helloRps = r.rps;
+    helloCpu = cpuUs ?? undefined;
+    rows.push({
+      scenario: 'ceiling',
+      what: 'bare NestJS hello-world (reference)',
+      result: r,
+      rss,
+      cpuUs,
+      ratio: '1.00x',
+    });
+  } finally {
+    await hello.stop();
+  }
+
+  const g = await startGatehouse('main');
+  try {
+    log(`framework ceiling: Gatehouse ${g.mePath}`);
+    const me = `${g.server.url}${g.mePath}`;
+    const session = await measure(g.server, {
+      url: me,
+      headers: { authorization: `Bearer ${g.session}` },
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+    });
+    shared.sessionRps = session.r.rps;
+    shared.sessionCpu = session.cpuUs ?? undefined;
+    rows.push({
+      scenario: 'ceiling',
+      what: `GET ${g.mePath} by session token`,
+      result: session.r,
+      rss: session.rss,
+      cpuUs: session.cpuUs,
+      ratio: both(session.r.rps, session.cpuUs),
+      target: '≥ 0.6x',
+    });
+
+    const kinds: [string, () => Promise<string>][] = [
+      ['API key (gth_)', () => apiKeyOf(g)],
+      ['JWT access token', () => accessTokenOf(g)],
+    ];
+    for (const [label, get] of kinds) {
+      try {
+        const token = await get();
+        log(`framework ceiling: ${label}`);
+        const m = await measure(g.server, {
+          url: me,
+          headers: { authorization: `Bearer ${token}` },
+          seconds: SECONDS,
+          connections: CONNECTIONS,
+        });
+        if (label.startsWith('API')) {
+          shared.apiKeyRps = m.r.rps;
+          shared.apiKeyCpu = m.cpuUs ?? undefined;
+        }
+        rows.push({
+          scenario: 'ceiling',
+          what: `GET ${g.mePath} by ${label}`,
+          result: m.r,
+          rss: m.rss,
+          cpuUs: m.cpuUs,
+          ratio: both(m.r.rps, m.cpuUs),
+          target: '≥ 0.6x',
+        });
+      } catch (err) {
+        if (!(err instanceof Skip)) throw err;
+        rows.push({
+          scenario: 'ceiling',
+          what: `GET ${g.mePath} by ${label}`,
+          note: `skipped: ${err.message}`,
+        });
+      }
+    }
+    try {
+      const projectId = await projectOf(g);
+      const path = `${API}/projects/${projectId}/permissions?userId=${g.userId}`;
+      const probe = await call('GET', g.server.url + path, { token: g.session });
+      expectOk(probe, 'GET /projects/:id/permissions', [200]);
+      log('framework ceiling: project permission check');
+      const m = await measure(g.server, {
+        url: g.server.url + path,
+        headers: { authorization: `Bearer ${g.session}` },
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+      });
+      rows.push({
+        scenario: 'ceiling',
+        what: 'GET /projects/:id/permissions?userId= (one project permission, session)',
+        result: m.r,
+        rss: m.rss,
+        cpuUs: m.cpuUs,
+        ratio: both(m.r.rps, m.cpuUs),
+        target: '≥ 0.6x',
+      });
+    } catch (err) {
+      if (!(err instanceof Skip)) throw err;
+      rows.push({
+        scenario: 'ceiling',
+        what: 'project permission check',
+        note: `skipped: ${err.message}`,
+      });
+    }
+  } finally {
+    await g.server.stop();
+  }
+}
+
+async function signin(): Promise<void> {
+  log(`sign-in: pure bcrypt bound at cost ${COST}`);
+  const out = await runScript(join(root, 'dist/bench/servers/bcrypt-bound.js'), {
+    BCRYPT_COST: String(COST),
+    SECONDS: String(SECONDS),
+  });
+  const bound = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
+    perSecond: number;
+    inFlight: number;
+  };
+  rows.push({
+    scenario: 'signin',
+    what: `pure bcrypt bound: bcrypt.compare/s, cost ${COST}, all cores (async API, ${bound.inFlight} in flight, separate process)`,
+    note: `${bound.perSecond.toFixed(2)} compares/s`,
+  });
+
+  const g = await startGatehouse('signin');
+  try {
+    log('sign-in: login storm with a latency probe on the cheap route');
+    g.server.resetPeak();
+    const [storm, probe] = await Promise.all([
+      load({
+        url: `${g.server.url}${API}/auth/login`,
+        method: 'POST',
+        body: { username: g.email, password: PASSWORD },
+        seconds: SECONDS,
+        connections: SIGNIN_CONNECTIONS,
+      }),
+      load({
+        url: g.server.url + g.mePath,
+        headers: { authorization: `Bearer ${g.session}` },
+        seconds: SECONDS,
+        connections: 2,
+        overallRate: PROBE_RATE,
+      }),
+    ]);
+    const rss = g.server.peakRss();
+    shared.loginRps = storm.rps;
+    rows.push({
+      scenario: 'signin',
+      what: `POST /auth/login (cost ${COST}, ${SIGNIN_CONNECTIONS} connections)`,
+      result: storm,
+      rss,
+      ratio: ratio(storm.rps, bound.perSecond),
+      target: '≥ 0.9x bound',
+    });
+    rows.push({
+      scenario: 'signin',
+      what: `GET ${g.mePath} during the storm (${PROBE_RATE} req/s probe)`,
+      result: probe,
+      rss,
+      target: 'p99 < 20 ms',
+      note: `p99 ${fmt(probe.p99, 1)} ms`,
+    });
+  } finally {
+    await g.server.stop();
+  }
+}
+
+async function peer(): Promise<void> {
+  const dbUrl = MYSQL_URL ? mysqlUrlFor('_peer') : `sqlite:${join(work, 'peer.sqlite')}`;
+  if (MYSQL_URL) await resetMysqlDatabase(dbUrl);
+  log(`peer: better-auth on ${MYSQL_URL ? 'MySQL' : 'SQLite'}`);
+  const p = await startServer({
+    name: 'better-auth',
+    script: join(root, 'dist/bench/peers/better-auth-app.js'),
+    readyPath: '/health',
+    readyLine: /^PEER /,
+    env: { BCRYPT_COST: String(COST), PEER_DATABASE_URL: dbUrl, NODE_ENV: 'production' },
+  });
+  try {
+    const setup = JSON.parse(
+      (p.lines.find((l) => l.startsWith('PEER ')) ?? 'PEER {}').slice(5),
+    ) as { email: string; password: string; apiKey: string };
+    const origin = p.url;
+    const signIn = await fetch(`${p.url}/api/auth/sign-in/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin },
+      body: JSON.stringify({ email: setup.email, password: setup.password }),
+    });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    if (signIn.status !== 200 || !cookie) throw new Error(`peer sign-in failed: ${signIn.status}`);
+
+    const login = await measure(p, {
+      url: `${p.url}/api/auth/sign-in/email`,
+      method: 'POST',
+      headers: { origin },
+      body: { email: setup.email, password: setup.password },
+      seconds: SECONDS,
+      connections: SIGNIN_CONNECTIONS,
+    });
+    rows.push({
+      scenario: 'peer',
+      what: `better-auth sign-in/email (bcrypt cost ${COST})`,
+      result: login.r,
+      rss: login.rss,
+      cpuUs: login.cpuUs,
+      ratio: `Gatehouse ${ratio(shared.loginRps, login.r.rps)}`,
+      target: 'Gatehouse ≥ 1.0x',
+    });
+
+    const sess = await measure(p, {
+      url: `${p.url}/api/auth/get-session`,
+      headers: { cookie },
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+    });
+    rows.push({
+      scenario: 'peer',
+      what: 'better-auth get-session (cookie, no cookie cache)',
+      result: sess.r,
+      rss: sess.rss,
+      cpuUs: sess.cpuUs,
+      ratio: `Gatehouse ${ratio(shared.sessionRps, sess.r.rps)} (CPU ${ratio(sess.cpuUs ?? undefined, shared.sessionCpu)})`,
+      target: 'Gatehouse ≥ 2x',
+    });
+
+    const key = await measure(p, {
+      url: `${p.url}/api/auth/get-session`,
+      headers: { 'x-api-key': setup.apiKey },
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+    });
+    rows.push({
+      scenario: 'peer',
+      what: 'better-auth get-session by API key (x-api-key, api-key plugin)',
+      result: key.r,
+      rss: key.rss,
+      cpuUs: key.cpuUs,
+      ratio: `Gatehouse ${ratio(shared.apiKeyRps, key.r.rps)} (CPU ${ratio(key.cpuUs ?? undefined, shared.apiKeyCpu)})`,
+    });
+  } finally {
+    await p.stop();
+  }
+}
+
+async function scale(): Promise<void> {
+  if (!MYSQL_URL) {
+    rows.push({
+      scenario: 'scale',
+      what: 'scale of data',
+      note: 'skipped: MySQL only; set BENCH_MYSQL_URL',
+    });
+    return;
+  }
+  const g = await startGatehouse('scale');
+  try {
+    const sizes = {
+      users: Number(env.BENCH_SCALE_USERS ?? '10000'),
+      groups: Number(env.BENCH_SCALE_GROUPS ?? '100'),
+      projects: Number(env.BENCH_SCALE_PROJECTS ?? '20'),
+    };
+    log(`scale: seeding ${sizes.users} users, ${sizes.groups} groups, ${sizes.projects} projects`);
+    const seed: ScaleSeed = await seedScale(mysqlUrlFor('_scale'), g.server.url, g.session, sizes);
+    notes.push(`Scale seed: ${seed.summary}`);
+    const auth = { authorization: `Bearer ${g.session}` };
+
+    const search = `${API}/users?query=${encodeURIComponent(seed.searchPrefix)}&limit=50`;
+    const first = await call('GET', g.server.url + search, { token: g.session });
+    if (first.status === 200 && Array.isArray(field(first.body, 'items'))) {
+      const m = await measure(g.server, {
+        url: g.server.url + search,
+        headers: auth,
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+      });
+      rows.push({
+        scenario: 'scale',
+        what: `prefix search GET /users?query=${seed.searchPrefix} (${sizes.users} users)`,
+        result: m.r,
+        rss: m.rss,
+        cpuUs: m.cpuUs,
+        target: 'p99 < 20 ms (1M)',
+      });
+      // A deep keyset page: walk a few pages of 500, then measure the next one.
+      let cursor: string | null = null;
+      for (let i = 0; i < Math.min(20, Math.floor(sizes.users / 500) - 1); i++) {
+        const page = await call(
+          'GET',
+          `${g.server.url}${API}/users?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          { token: g.session },
+        );
+        const next = field(page.body, 'nextCursor');
+        if (typeof next !== 'string') break;
+        cursor = next;
+      }
+      const paging = `${API}/users?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const pm = await measure(g.server, {
+        url: g.server.url + paging,
+        headers: auth,
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+      });
+      rows.push({
+        scenario: 'scale',
+        what: 'keyset page GET /users?limit=50&cursor=<deep>',
+        result: pm.r,
+        rss: pm.rss,
+        cpuUs: pm.cpuUs,
+        target: 'p99 < 20 ms (1M)',
+      });
+    } else {
+      rows.push({
+        scenario: 'scale',
+        what: 'prefix search and keyset paging of users',
+        note: `skipped: GET /users answered ${first.status} (route not in this build yet)`,
+      });
+    }
+
+    if (seed.permission) {
+      const m = await measure(g.server, {
+        url: g.server.url + seed.permission.path,
+        headers: auth,
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+      });
+      rows.push({
+        scenario: 'scale',
+        what: `effective permission through groups (${seed.permission.label})`,
+        result: m.r,
+        rss: m.rss,
+        cpuUs: m.cpuUs,
+        target: 'p99 < 5 ms',
+      });
+    } else {
+      rows.push({
+        scenario: 'scale',
+        what: 'effective-permission check through groups',
+        note: `skipped: ${seed.skipReason ?? 'no project data'}`,
+      });
+    }
+  } finally {
+    await g.server.stop();
+  }
+}
+
+let profile: ProfileSummary | null = null;
+
+async function profileHotPath(): Promise<void> {
+  const dir = join(work, 'cpu-prof');
+  mkdirSync(dir, { recursive: true });
+  const g = await startGatehouse(
+    'profile',
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    'dist/bench/servers/gatehouse-profiled.js',
+  );
+  try {
+    log(`profile: ${g.mePath} by session under --cpu-prof`);
+    const m = await measure(g.server, {
+      url: g.server.url + g.mePath,
+      headers: { authorization: `Bearer ${g.session}` },
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+    });
+    rows.push({
+      scenario: 'profile',
+      what: `GET ${g.mePath} by session under --cpu-prof (profiler overhead included)`,
+      result: m.r,
+      rss: m.rss,
+      cpuUs: m.cpuUs,
+    });
+  } finally {
+    await g.server.stop();
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) {
+    notes.push('profile: no .cpuprofile was written');
+    return;
+  }
+  profile = summarise(join(dir, file), SECONDS + 0.5);
+  const keep = env.BENCH_PROFILE_OUT;
+  if (keep) writeFileSync(keep, readFileSync(join(dir, file)));
+}
+
+// ---------- report ----------
+
+function report(started: Date, elapsedS: number): string {
+  const m = machine();
+  const db = MYSQL_URL
+    ? `MySQL-compatible (${new URL(MYSQL_URL).host}), Gatehouse and peer`
+    : 'SQLite (better-sqlite3, WAL) for Gatehouse and the peer';
+  const label = env.BENCH_LABEL ? ` — ${env.BENCH_LABEL}` : '';
+  const cmd = [
+    'BENCH_SECONDS',
+    'BENCH_CONNECTIONS',
+    'BCRYPT_COST',
+    'BENCH_ONLY',
+    'BENCH_MYSQL_URL',
+    'BENCH_SCALE_USERS',
+    'BENCH_PROFILE',
+  ]
+    .filter((k) => env[k])
+    .map((k) => `${k}=${k === 'BENCH_MYSQL_URL' ? '<mysql url>' : env[k]}`)
+    .join(' ');
+  const lines = [
+    `## ${started.toISOString().replace('T', ' ').slice(0, 16)} UTC${label}`,
+    '',
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, ${m.os}, Node ${m.node}; commit ${m.commit}`,
+    `- Database: ${db}`,
+    `- Command: \`${cmd ? `${cmd} ` : ''}npm run bench\` (${SECONDS} s per measurement, ${CONNECTIONS} connections, sign-in ${SIGNIN_CONNECTIONS} connections, bcrypt cost ${COST}; whole run ${Math.round(elapsedS)} s)`,
+    "- Load generator: autocannon in the runner process; every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling ratios: req/s against hello-world, and in brackets hello-world's CPU per request over the route's.",
+    '',
+    '| Scenario | What | req/s | p50 ms | p99 ms | RSS MB | CPU µs/req | Ratio | Target | Note |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    const x = r.result;
+    const bad = x && (x.non2xx || x.errors) ? `${x.non2xx} non-2xx, ${x.errors} errors` : '';
+    lines.push(
+      `| ${r.scenario} | ${r.what} | ${x ? fmt(x.rps) : '–'} | ${x ? fmt(x.p50, 1) : '–'} | ${x ? fmt(x.p99, 1) : '–'} | ${fmt(r.rss)} | ${fmt(r.cpuUs)} | ${r.ratio ?? ''} | ${r.target ?? ''} | ${[r.note, bad].filter(Boolean).join('; ')} |`,
+    );
+  }
+  for (const n of notes) lines.push('', `- ${n}`);
+  if (profile) {
+    lines.push(
+      '',
+      `CPU profile of the server during the session run (last ${fmt(profile.totalMs / 1000, 1)} s of the process, i.e. the load run), self time by area:`,
+      '',
+    );
+    lines.push('| Area | Self % |', '| --- | ---: |');
+    for (const a of profile.areas.slice(0, 12)) lines.push(`| ${a.area} | ${a.selfPct} |`);
+    lines.push(
+      '',
+      'Top functions by self time:',
+      '',
+      '| Function | Where | Self % |',
+      '| --- | --- | ---: |',
+    );
+    for (const f of profile.frames.slice(0, 15))
+      lines.push(`| ${f.name} | ${f.where} | ${f.selfPct} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+function appendResults(section: string): void {
+  const header =
+    '# Benchmark results\n\nAppended by `npm run bench` (see docs/bench.md). Newest section last; old sections are kept.\n\n';
+  const before = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : header;
+  writeFileSync(RESULTS, `${before.trimEnd()}\n\n${section}`);
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const t0 = Date.now();
+  log(`results go to ${RESULTS}; scenarios: ${[...ONLY].join(', ')}; ${SECONDS} s each`);
+  try {
+    if (ONLY.has('ceiling')) await ceiling();
+    if (ONLY.has('signin')) await signin();
+    if (ONLY.has('peer')) await peer();
+    if (ONLY.has('scale')) await scale();
+    if (ONLY.has('profile')) await profileHotPath();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const section = report(started, (Date.now() - t0) / 1000);
+  appendResults(section);
+  process.stdout.write(`\n${section}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,42 @@
+import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { API_PREFIX, configureHttp } from '../../src/http-settings.js';
+import { createPino, PinoLogger } from '../../src/common/logging.js';
+import { loadConfig } from '../../src/config/config.js';
+
+/**
+ * The framework ceiling: a bare NestJS route on the same HTTP adapter (express), the same middleware
+ * (request id, helmet, cookies, body parsers, validation pipe), the same prefix and the same logger
+ * at the same level as Gatehouse. No database, no guard, no metrics.
+ */
+@Controller('hello')
+class HelloController {
+  @Get()
+  hello(): { hello: string } {
+    return { hello: 'world' };
+  }
+}
+
+@Module({ controllers: [HelloController] })
+class HelloModule {}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await NestFactory.create<NestExpressApplication>(HelloModule, {
+    logger: new PinoLogger(createPino(config.logLevel)),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  configureHttp(app, config);
+  app.setGlobalPrefix(API_PREFIX);
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+  process.stdout.write(`hello app listening on ${config.host}:${config.port}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`hello app failed: ${String(err)}\n`);
+  process.exit(1);
+});
