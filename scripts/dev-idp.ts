@@ -2,11 +2,18 @@
 //   npm run dev:idp        (DEV_IDP_PORT, default 4000; PUBLIC_URL as for Gatehouse)
 // Prints the OIDC_PROVIDERS value to start Gatehouse with. Its login form accepts any login and
 // any password; a few logins have fixed accounts (see below), any other becomes <login>@example.test.
-import { defaultAccount, startLocalOidcProvider, type LocalAccount } from './lib/local-oidc-provider.js';
+import {
+  defaultAccount,
+  startLocalOidcProvider,
+  type LocalAccount,
+} from './lib/local-oidc-provider.js';
 
 const port = Number(process.env.DEV_IDP_PORT ?? 4000);
 const gatehousePort = process.env.PORT ?? '3000';
-const publicUrl = (process.env.PUBLIC_URL ?? `http://localhost:${gatehousePort}`).replace(/\/+$/, '');
+const publicUrl = (process.env.PUBLIC_URL ?? `http://localhost:${gatehousePort}`).replace(
+  /\/+$/,
+  '',
+);
 const providerId = 'dev';
 const clientId = 'gatehouse-dev';
 const clientSecret = 'dev-secret-not-for-production';

@@ -105,10 +105,7 @@ describe('browser sign-in refuses bad provider answers', () => {
     assert.equal(sent['redirect_uri'], `${TEST_PUBLIC_URL}/api/v1/auth/oidc/fake/callback`);
     const verifier = sent['code_verifier'] ?? '';
     assert.match(verifier, /^[\w-]{43,128}$/);
-    assert.equal(
-      createHash('sha256').update(verifier).digest('base64url'),
-      started.codeChallenge,
-    );
+    assert.equal(createHash('sha256').update(verifier).digest('base64url'), started.codeChallenge);
     assert.equal(sent['client_secret'], undefined, 'the secret goes in the Basic header');
   });
 
@@ -137,8 +134,7 @@ describe('browser sign-in refuses bad provider answers', () => {
 
   it('refuses a token from another issuer', async () => {
     await refused(
-      () =>
-        attempt((s) => idp.sign(CLIENT_ID, claims(s.nonce), { issuer: 'http://evil.example' })),
+      () => attempt((s) => idp.sign(CLIENT_ID, claims(s.nonce), { issuer: 'http://evil.example' })),
       400,
       /The sign-in could not be verified/,
     );
@@ -322,6 +318,10 @@ describe('browser sign-in refuses bad provider answers', () => {
 
   it('left no user behind from any refused attempt', async () => {
     const rows = await t.db.getRepository(User).find();
-    assert.equal(rows.length, 2, 'only the control case and the first (not replayed) callback made users');
+    assert.equal(
+      rows.length,
+      2,
+      'only the control case and the first (not replayed) callback made users',
+    );
   });
 });

@@ -95,7 +95,9 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Lax/);
     assert.match(cookie, /Path=\/api\/v1\/auth\/oidc/);
-    const stateHash = createHash('sha256').update(p.get('state') ?? '').digest('hex');
+    const stateHash = createHash('sha256')
+      .update(p.get('state') ?? '')
+      .digest('hex');
     const row = await t.db.getRepository(OidcLoginAttempt).findOneByOrFail({ stateHash });
     assert.equal(row.returnTo, '/projects');
     assert.equal(row.providerId, 'idp');
@@ -223,7 +225,10 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
     const audit = await t.db
       .getRepository(AuditEntry)
       .findOneByOrFail({ action: 'identity.link', targetId: local.user.id });
-    assert.equal((JSON.parse(audit.changes) as Record<string, unknown>)["via"], 'verified_email_trusted_provider');
+    assert.equal(
+      (JSON.parse(audit.changes) as Record<string, unknown>)['via'],
+      'verified_email_trusted_provider',
+    );
     // Still the same user: no second account was made.
     assert.equal(await t.db.getRepository(User).countBy({ emailNormalized: local.email }), 1);
   });
@@ -237,7 +242,10 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
     assert.equal(res.headers['location'], `${TEST_PUBLIC_URL}/signin/link`);
     assert.equal(cookies.get('gh_session'), undefined, 'not signed in yet');
     const linkToken = cookies.get('gh_link') ?? '';
-    assert.match(setCookieLine(res, 'gh_link') ?? '', /HttpOnly.*SameSite=Lax|SameSite=Lax.*HttpOnly/);
+    assert.match(
+      setCookieLine(res, 'gh_link') ?? '',
+      /HttpOnly.*SameSite=Lax|SameSite=Lax.*HttpOnly/,
+    );
     assert.equal((await identitiesOf(local.user.id)).length, 0);
     const pendingRow = await t.db
       .getRepository(OidcPendingLink)
@@ -285,7 +293,10 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
     const audit = await t.db
       .getRepository(AuditEntry)
       .findOneByOrFail({ action: 'identity.link', targetId: local.user.id });
-    assert.equal((JSON.parse(audit.changes) as Record<string, unknown>)["via"], 'password_confirmed');
+    assert.equal(
+      (JSON.parse(audit.changes) as Record<string, unknown>)['via'],
+      'password_confirmed',
+    );
 
     // Single use.
     const replay = await t.http

@@ -90,7 +90,9 @@ export class TestOidcProvider {
         form = new URLSearchParams({ prompt: 'login', login, password: 'any-password' });
         continue;
       }
-      throw new Error(`unexpected answer from the provider at ${url}: ${res.status} ${page.slice(0, 300)}`);
+      throw new Error(
+        `unexpected answer from the provider at ${url}: ${res.status} ${page.slice(0, 300)}`,
+      );
     }
     throw new Error('too many redirects at the provider');
   }

@@ -1,5 +1,4 @@
 import { PassportStrategy } from '@nestjs/passport';
-import type { Request } from 'express';
 import { createHash, randomBytes } from 'node:crypto';
 import passport from 'passport';
 import OpenIDConnectStrategy from 'passport-openidconnect';
@@ -88,7 +87,11 @@ export type IdTokenVerifier = (idToken: string, nonce: string) => Promise<Verifi
  * (no defaults, no rest), so the library calls it with the request and the raw ID token
  * (passReqToCallback, arity 6: req, issuer, profile, context, idToken, done).
  */
-export class HardenedOidcStrategy extends PassportStrategy(PkceOpenIdConnectStrategy, 'oidc', true) {
+export class HardenedOidcStrategy extends PassportStrategy(
+  PkceOpenIdConnectStrategy,
+  'oidc',
+  true,
+) {
   private verifier: IdTokenVerifier | null = null;
 
   constructor(

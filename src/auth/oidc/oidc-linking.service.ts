@@ -50,9 +50,7 @@ function usableEmail(email: string | null): string | null {
 function isTransient(err: unknown): boolean {
   const e = err as { code?: string; driverError?: { code?: string } };
   const code = e.driverError?.code ?? e.code;
-  return (
-    code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY'
-  );
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY';
 }
 
 /**

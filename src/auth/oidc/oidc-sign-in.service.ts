@@ -20,12 +20,7 @@ import { OidcLoginAttempt } from './oidc-login-attempt.entity.js';
 import { OidcProvidersService, type DiscoveredProvider } from './oidc-providers.service.js';
 import { OidcSignInRepository } from './oidc-sign-in.repository.js';
 import { parseReturnTo } from './return-to.js';
-import {
-  failureFromMessage,
-  plainCode,
-  SignInError,
-  toSignInError,
-} from './sign-in-error.js';
+import { failureFromMessage, plainCode, SignInError, toSignInError } from './sign-in-error.js';
 
 export const LOGIN_ATTEMPT_TTL_MS = 10 * 60_000;
 const BINDING_PREFIX = 'gthb_';
@@ -171,7 +166,8 @@ export class OidcSignInService implements AttemptStore {
           ctx,
           outcome.attempt.returnTo,
         );
-        if (out.kind === 'signed_in') await this.linking.retirePreviousSession(req, previousSession);
+        if (out.kind === 'signed_in')
+          await this.linking.retirePreviousSession(req, previousSession);
         return out;
       }
       case 'fail':

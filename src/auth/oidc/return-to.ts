@@ -11,7 +11,6 @@ export function parseReturnTo(raw: unknown): string | null {
   if (raw === undefined || raw === '') return DEFAULT_RETURN_TO;
   if (typeof raw !== 'string' || raw.length > 512) return null;
   if (!raw.startsWith('/') || raw.startsWith('//')) return null;
-  // eslint-disable-next-line no-control-regex
   if (/[\\\s\u0000-\u001f\u007f]/.test(raw)) return null;
   try {
     const base = 'http://gatehouse.invalid';

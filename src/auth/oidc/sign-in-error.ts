@@ -190,7 +190,8 @@ export const FAILURES: Record<SignInFailure, FailureText> = {
   internal: {
     status: 500,
     title: 'Something went wrong here',
-    message: 'Something failed on this server while signing you in. Nothing was changed. Try again.',
+    message:
+      'Something failed on this server while signing you in. Nothing was changed. Try again.',
     retry: true,
   },
   csrf: {

@@ -59,21 +59,20 @@ code{background:#f3f4f6;padding:.1rem .3rem;border-radius:4px}
 
 function layout(title: string, body: Html): string {
   return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title} · Gatehouse</title>
-<style>${new Html(STYLE)}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`.value;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex" />
+        <title>${title} · Gatehouse</title>
+        <style>
+          ${new Html(STYLE)}
+        </style>
+      </head>
+      <body>
+        <main>${body}</main>
+      </body>
+    </html> `.value;
 }
 
 /** Sends a page: never cached, never framed, the referrer kept same-origin so forms carry Origin. */
@@ -104,17 +103,35 @@ export function signInPage(opts: {
     (p) => html`<a class="button secondary" href="${p.url}">Sign in with ${p.name}</a>`,
   );
   return html`<h1>Sign in to Gatehouse</h1>
-<p class="lead">Use your email and password, or your organisation's sign-in.</p>
-${opts.error ? html`<p class="alert" role="alert">${opts.error}</p>` : ''}
-<form method="post" action="/signin">
-<input type="hidden" name="returnTo" value="${opts.returnTo}">
-<label for="username">Email</label>
-<input id="username" name="username" type="text" autocomplete="username" required value="${opts.username ?? ''}">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
-</form>
-${providers.length ? html`<div class="divider">or</div>${providers}` : ''}`;
+    <p class="lead">Use your email and password, or your organisation's sign-in.</p>
+    ${opts.error ? html`<p class="alert" role="alert">${opts.error}</p>` : ''}
+    <form method="post" action="/signin">
+      <input type="hidden" name="returnTo" value="${opts.returnTo}" />
+      <label for="username">Email</label>
+      <input
+        id="username"
+        name="username"
+        type="text"
+        autocomplete="username"
+        required
+        value="${opts.username ?? ''}"
+      />
+      <label for="password">Password</label>
+      <input
+        id="password"
+        name="password"
+        type="password"
+        autocomplete="current-password"
+        required
+      />
+      <button type="submit">Sign in</button>
+    </form>
+    ${
+      providers.length
+        ? html`<div class="divider">or</div>
+            ${providers}`
+        : ''
+    }`;
 }
 
 export function confirmLinkPage(opts: {
@@ -124,20 +141,37 @@ export function confirmLinkPage(opts: {
   error?: string | null;
 }): Html {
   return html`<h1>Link your ${opts.providerName} sign-in</h1>
-<p class="lead">An account with this email address already exists here. To link your ${opts.providerName} sign-in to it, prove that it is yours with its password. This is asked only once.</p>
-${opts.error ? html`<p class="alert" role="alert">${opts.error}</p>` : ''}
-<dl>
-<dt>Provider</dt><dd>${opts.providerName}</dd>
-<dt>Provider email</dt><dd>${opts.externalEmail ?? '(none)'}</dd>
-<dt>Account here</dt><dd>${opts.accountEmail}</dd>
-</dl>
-<form method="post" action="/signin/link">
-<label for="password">Password of the account here</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Link and sign in</button>
-</form>
-<a class="button secondary" href="/signin">Cancel</a>
-<p><small>If you did not just sign in with ${opts.providerName}, cancel: someone may be trying to attach their account to yours.</small></p>`;
+    <p class="lead">
+      An account with this email address already exists here. To link your ${opts.providerName}
+      sign-in to it, prove that it is yours with its password. This is asked only once.
+    </p>
+    ${opts.error ? html`<p class="alert" role="alert">${opts.error}</p>` : ''}
+    <dl>
+      <dt>Provider</dt>
+      <dd>${opts.providerName}</dd>
+      <dt>Provider email</dt>
+      <dd>${opts.externalEmail ?? '(none)'}</dd>
+      <dt>Account here</dt>
+      <dd>${opts.accountEmail}</dd>
+    </dl>
+    <form method="post" action="/signin/link">
+      <label for="password">Password of the account here</label>
+      <input
+        id="password"
+        name="password"
+        type="password"
+        autocomplete="current-password"
+        required
+      />
+      <button type="submit">Link and sign in</button>
+    </form>
+    <a class="button secondary" href="/signin">Cancel</a>
+    <p>
+      <small
+        >If you did not just sign in with ${opts.providerName}, cancel: someone may be trying to
+        attach their account to yours.</small
+      >
+    </p>`;
 }
 
 export function errorPage(err: SignInError): { status: number; title: string; body: Html } {
@@ -146,17 +180,30 @@ export function errorPage(err: SignInError): { status: number; title: string; bo
     status: text.status,
     title: text.title,
     body: html`<h1>${text.title}</h1>
-<p class="alert" role="alert">${text.message}</p>
-${err.providerCode ? html`<p><small>The identity provider's error code: <code>${err.providerCode}</code></small></p>` : ''}
-<p><small>Reference: <code>${err.reason}</code></small></p>
-<a class="button${text.retry ? '' : ' secondary'}" href="/signin">${text.retry ? 'Back to sign-in' : 'Back'}</a>`,
+      <p class="alert" role="alert">${text.message}</p>
+      ${
+        err.providerCode
+          ? html`<p>
+              <small>The identity provider's error code: <code>${err.providerCode}</code></small>
+            </p>`
+          : ''
+      }
+      <p>
+        <small>Reference: <code>${err.reason}</code></small>
+      </p>
+      <a class="button${text.retry ? '' : ' secondary'}" href="/signin"
+        >${text.retry ? 'Back to sign-in' : 'Back'}</a
+      >`,
   };
 }
 
 export function signedInPage(opts: { email: string; fullName: string | null }): Html {
   return html`<h1>You are signed in</h1>
-<p class="note">Signed in as <strong>${opts.fullName ?? opts.email}</strong>${opts.fullName ? html` (${opts.email})` : ''}.</p>
-<form method="post" action="/signin/signout">
-<button type="submit" class="button secondary">Sign out</button>
-</form>`;
+    <p class="note">
+      Signed in as
+      <strong>${opts.fullName ?? opts.email}</strong>${opts.fullName ? html` (${opts.email})` : ''}.
+    </p>
+    <form method="post" action="/signin/signout">
+      <button type="submit" class="button secondary">Sign out</button>
+    </form>`;
 }
