@@ -8,6 +8,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthModule } from './auth/auth.module.js';
+import { OidcModule } from './auth/oidc/oidc.module.js';
 import { ProblemFilter } from './common/errors/problem.filter.js';
 import { SignInThrottlerGuard, throttlerModule } from './common/http/throttle.js';
 import { AppConfig } from './config/config.js';
@@ -38,6 +39,7 @@ export class AppModule implements NestModule {
         UsersModule,
         AuthModule,
         CredentialsModule,
+        OidcModule,
         WorkspacesModule,
         GroupsModule,
         ProjectsModule,

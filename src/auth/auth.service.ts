@@ -193,8 +193,9 @@ export class AuthService {
     };
   }
 
-  /** Counts a failure in the database (so every instance sees it) and locks with a doubling duration. */
-  private async recordFailure(userId: string): Promise<void> {
+  /** Counts a failure in the database (so every instance sees it) and locks with a doubling duration.
+   * Also used by the OIDC confirm-link page, whose password proof counts like a sign-in. */
+  async recordFailure(userId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const u = await this.users.lockForUpdate(tx, userId);
       if (!u) return;

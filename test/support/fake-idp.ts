@@ -21,9 +21,13 @@ export class FakeIdp {
   private publicJwk!: JWK;
   readonly kid = 'fake-key-1';
   /** What the token endpoint does: answer with `nextIdToken`, fail with 503, or never answer. */
-  tokenEndpointMode: 'ok' | 'down' | 'hang' | 'garbage' = 'ok';
+  tokenEndpointMode: 'ok' | 'down' | 'hang' | 'garbage' | 'refuse' = 'ok';
   /** The ID token the token endpoint returns next (tests set it per case). */
   nextIdToken: string | null = null;
+  /** ID tokens by authorization code (for concurrent flows); falls back to `nextIdToken`. */
+  readonly idTokensByCode = new Map<string, string>();
+  /** Extra or replacing fields of the next token response (e.g. a non-string id_token). */
+  tokenResponseOverride: Record<string, unknown> | null = null;
   /** Override the issuer the discovery document claims (for the issuer-mismatch case). */
   discoveryIssuer: string | null = null;
   readonly tokenRequests: Record<string, string>[] = [];
@@ -69,16 +73,20 @@ export class FakeIdp {
         return;
       }
       if (this.tokenEndpointMode === 'down') return json(503, { error: 'temporarily_unavailable' });
+      if (this.tokenEndpointMode === 'refuse')
+        return json(400, { error: 'invalid_grant', error_description: '<b>code used</b>' });
       if (this.tokenEndpointMode === 'garbage') {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end('<html>not json</html>');
         return;
       }
+      const code = this.tokenRequests[this.tokenRequests.length - 1]?.['code'] ?? '';
       return json(200, {
         access_token: 'fake-access-token',
         token_type: 'Bearer',
         expires_in: 300,
-        id_token: this.nextIdToken,
+        id_token: this.idTokensByCode.get(code) ?? this.nextIdToken,
+        ...(this.tokenResponseOverride ?? {}),
       });
     }
     if (url.pathname === '/userinfo')

@@ -28,8 +28,8 @@ export class UserIdentitiesRepository {
     await tx.getRepository(UserIdentity).insert(asRow(identity));
   }
 
-  async touch(id: string, at: Date): Promise<void> {
-    await this.repo().update({ id }, { lastUsedAt: at });
+  async touch(id: string, at: Date, tx?: Tx): Promise<void> {
+    await this.repo(tx).update({ id }, { lastUsedAt: at });
   }
 
   async delete(tx: Tx, id: string): Promise<void> {

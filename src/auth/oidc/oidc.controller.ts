@@ -1,0 +1,90 @@
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AppConfig } from '../../config/config.js';
+import { Public, SignInRateLimit } from '../auth.decorators.js';
+import { SESSION_COOKIE } from '../auth.guard.js';
+import { renderSignInError } from '../pages/render-error.js';
+import { setSessionCookie } from '../session-cookie.js';
+import { sessionContext } from '../sessions/sessions.service.js';
+import { OidcSignInService, type ProviderResponse } from './oidc-sign-in.service.js';
+import {
+  BINDING_COOKIE,
+  clearLinkCookie,
+  cookieOf,
+  setBindingCookie,
+  setLinkCookie,
+} from './sign-in-cookies.js';
+
+@ApiTags('auth')
+@Controller('auth')
+export class OidcController {
+  constructor(
+    private readonly oidc: OidcSignInService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Public()
+  @Get('providers')
+  @ApiOperation({ summary: 'Configured identity providers (id, display name, login URL).' })
+  providers(): { items: ProviderResponse[]; nextCursor: null } {
+    return this.oidc.list();
+  }
+
+  @Public()
+  @SignInRateLimit()
+  @Get('oidc/:provider/login')
+  @ApiOperation({
+    summary:
+      'Starts browser sign-in at an OpenID Connect provider (code flow with state, nonce and PKCE); returnTo must be a relative path.',
+  })
+  async login(
+    @Param('provider') provider: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const binding = this.oidc.binding(cookieOf(req.cookies, BINDING_COOKIE));
+    try {
+      const url = await this.oidc.beginLogin(provider, req.query['returnTo'], binding);
+      setBindingCookie(res, this.config, binding);
+      res.set('Cache-Control', 'no-store').redirect(302, url);
+    } catch (err) {
+      renderSignInError(res, err);
+    }
+  }
+
+  @Public()
+  @SignInRateLimit()
+  @Get('oidc/:provider/callback')
+  @ApiOperation({
+    summary:
+      'Completes browser sign-in: links or creates the account, starts a session, redirects to returnTo.',
+  })
+  async callback(
+    @Param('provider') provider: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    try {
+      const out = await this.oidc.completeLogin(
+        provider,
+        req.query,
+        cookieOf(req.cookies, BINDING_COOKIE),
+        sessionContext(req, 'oidc'),
+        req,
+        cookieOf(req.cookies, SESSION_COOKIE),
+      );
+      res.set('Cache-Control', 'no-store');
+      if (out.kind === 'signed_in') {
+        clearLinkCookie(res, this.config);
+        setSessionCookie(res, this.config, out.token, out.expiresAt);
+        res.redirect(303, `${this.config.publicUrl}${out.returnTo}`);
+      } else {
+        setLinkCookie(res, this.config, out.linkToken);
+        res.redirect(303, `${this.config.publicUrl}/signin/link`);
+      }
+    } catch (err) {
+      renderSignInError(res, err);
+    }
+  }
+}

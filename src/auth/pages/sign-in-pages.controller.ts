@@ -1,0 +1,144 @@
+import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AppConfig } from '../../config/config.js';
+import { Public, SignInRateLimit } from '../auth.decorators.js';
+import { SESSION_COOKIE } from '../auth.guard.js';
+import { clearSessionCookie, setSessionCookie } from '../session-cookie.js';
+import { sessionContext } from '../sessions/sessions.service.js';
+import { OidcLinkingService } from '../oidc/oidc-linking.service.js';
+import { clearLinkCookie, cookieOf, LINK_COOKIE } from '../oidc/sign-in-cookies.js';
+import { confirmLinkPage, sendPage, signedInPage, signInPage } from './html.js';
+import { renderSignInError } from './render-error.js';
+import { SignInPagesService } from './sign-in-pages.service.js';
+
+function bodyOf(req: Request): Record<string, unknown> {
+  const b: unknown = req.body;
+  return b && typeof b === 'object' ? (b as Record<string, unknown>) : {};
+}
+
+/**
+ * Pages a person sees (plain HTML, no JavaScript): `/signin` (password form and one button per
+ * identity provider), `/signin/link` (confirm linking with the local password), `/signin/done`.
+ */
+@ApiExcludeController()
+@Controller('signin')
+export class SignInPagesController {
+  constructor(
+    private readonly pages: SignInPagesService,
+    private readonly linking: OidcLinkingService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Public()
+  @Get()
+  signIn(@Req() req: Request, @Res() res: Response): void {
+    const returnTo = this.pages.returnTo(req.query['returnTo']);
+    sendPage(
+      res,
+      200,
+      'Sign in',
+      signInPage({ providers: this.pages.buttons(returnTo), returnTo }),
+    );
+  }
+
+  @Public()
+  @SignInRateLimit()
+  @Post()
+  async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const body = bodyOf(req);
+    try {
+      const out = await this.pages.passwordSignIn(
+        req,
+        body,
+        sessionContext(req, 'password'),
+        cookieOf(req.cookies, SESSION_COOKIE),
+      );
+      if (out.kind === 'signed_in') {
+        setSessionCookie(res, this.config, out.token, out.expiresAt);
+        res.set('Cache-Control', 'no-store').redirect(303, out.returnTo);
+        return;
+      }
+      const returnTo = this.pages.returnTo(body['returnTo']);
+      sendPage(
+        res,
+        401,
+        'Sign in',
+        signInPage({
+          providers: this.pages.buttons(returnTo),
+          returnTo,
+          username: typeof body['username'] === 'string' ? body['username'].slice(0, 254) : '',
+          error: out.message,
+        }),
+      );
+    } catch (err) {
+      renderSignInError(res, err);
+    }
+  }
+
+  @Public()
+  @Get('link')
+  async linkPage(@Req() req: Request, @Res() res: Response): Promise<void> {
+    try {
+      const view = await this.linking.describePendingLink(cookieOf(req.cookies, LINK_COOKIE));
+      sendPage(res, 200, 'Link your sign-in', confirmLinkPage(view));
+    } catch (err) {
+      renderSignInError(res, err);
+    }
+  }
+
+  @Public()
+  @SignInRateLimit()
+  @Post('link')
+  async confirmLink(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const linkToken = cookieOf(req.cookies, LINK_COOKIE);
+    try {
+      const out = await this.pages.confirmLink(
+        req,
+        bodyOf(req),
+        linkToken,
+        sessionContext(req, 'oidc'),
+        cookieOf(req.cookies, SESSION_COOKIE),
+      );
+      if (out?.kind === 'signed_in') {
+        clearLinkCookie(res, this.config);
+        setSessionCookie(res, this.config, out.token, out.expiresAt);
+        res.set('Cache-Control', 'no-store').redirect(303, out.returnTo);
+        return;
+      }
+      const view = await this.linking.describePendingLink(linkToken);
+      sendPage(
+        res,
+        401,
+        'Link your sign-in',
+        confirmLinkPage({ ...view, error: 'That password is not correct.' }),
+      );
+    } catch (err) {
+      clearLinkCookie(res, this.config);
+      renderSignInError(res, err);
+    }
+  }
+
+  @Public()
+  @Get('done')
+  async done(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const who = await this.pages.signedInAs(req, cookieOf(req.cookies, SESSION_COOKIE));
+    if (!who) {
+      res.redirect(303, '/signin');
+      return;
+    }
+    sendPage(res, 200, 'Signed in', signedInPage(who));
+  }
+
+  @Public()
+  @Post('signout')
+  async signOut(@Req() req: Request, @Res() res: Response): Promise<void> {
+    try {
+      await this.pages.signOut(req, cookieOf(req.cookies, SESSION_COOKIE));
+      clearSessionCookie(res, this.config);
+      res.redirect(303, '/signin');
+    } catch (err) {
+      renderSignInError(res, err);
+    }
+  }
+}

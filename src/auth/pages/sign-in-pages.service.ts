@@ -1,0 +1,125 @@
+import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { AppConfig } from '../../config/config.js';
+import { AppException } from '../../common/errors/app.exception.js';
+import { UsersService } from '../../users/users.service.js';
+import { AuthService } from '../auth.service.js';
+import { SessionsService, type SessionContext } from '../sessions/sessions.service.js';
+import { OidcLinkingService, type SignInOutcome } from '../oidc/oidc-linking.service.js';
+import { OidcProvidersService } from '../oidc/oidc-providers.service.js';
+import { DEFAULT_RETURN_TO, parseReturnTo } from '../oidc/return-to.js';
+import { SignInError } from '../oidc/sign-in-error.js';
+import type { ProviderButton } from './html.js';
+
+export type PasswordSignIn =
+  | { kind: 'signed_in'; token: string; expiresAt: string; returnTo: string }
+  | { kind: 'refused'; message: string };
+
+/** The server-rendered sign-in pages: password sign-in, who is signed in, sign-out, CSRF check. */
+@Injectable()
+export class SignInPagesService {
+  private readonly origin: string;
+
+  constructor(
+    config: AppConfig,
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+    private readonly users: UsersService,
+    private readonly providers: OidcProvidersService,
+    private readonly linking: OidcLinkingService,
+  ) {
+    this.origin = new URL(config.publicUrl).origin;
+  }
+
+  /** A returnTo for a page: a relative path, or the default. */
+  returnTo(raw: unknown): string {
+    return parseReturnTo(raw) ?? DEFAULT_RETURN_TO;
+  }
+
+  buttons(returnTo: string): ProviderButton[] {
+    const query = returnTo === DEFAULT_RETURN_TO ? '' : `?returnTo=${encodeURIComponent(returnTo)}`;
+    return this.providers.list().map((p) => ({
+      name: p.name,
+      url: `/api/v1/auth/oidc/${encodeURIComponent(p.id)}/login${query}`,
+    }));
+  }
+
+  /**
+   * Forms are posted only from our own pages: the Origin (or, failing it, the Referer) must be
+   * this site. With the session cookie SameSite=Lax, a cross-site form cannot sign anyone in or out.
+   */
+  checkOrigin(req: Request): void {
+    let origin = req.headers.origin;
+    if (!origin && req.headers.referer) {
+      try {
+        origin = new URL(req.headers.referer).origin;
+      } catch {
+        origin = undefined;
+      }
+    }
+    if (origin !== this.origin) throw new SignInError('csrf', 'form origin check failed');
+  }
+
+  async passwordSignIn(
+    req: Request,
+    body: Record<string, unknown>,
+    ctx: SessionContext,
+    previous: string | undefined,
+  ): Promise<PasswordSignIn> {
+    this.checkOrigin(req);
+    const username = typeof body['username'] === 'string' ? body['username'].trim() : '';
+    const password = typeof body['password'] === 'string' ? body['password'] : '';
+    if (!username || !password || username.length > 254 || password.length > 1024)
+      return { kind: 'refused', message: 'Enter your email and password.' };
+    try {
+      const out = await this.auth.login(username, password, ctx);
+      await this.linking.retirePreviousSession(req, previous);
+      return {
+        kind: 'signed_in',
+        token: out.token,
+        expiresAt: out.expiresAt,
+        returnTo: this.returnTo(body['returnTo']),
+      };
+    } catch (err) {
+      if (err instanceof AppException && err.code === 'unauthenticated')
+        return { kind: 'refused', message: 'The email or password is incorrect.' };
+      if (err instanceof AppException && err.code === 'validation_failed')
+        return { kind: 'refused', message: 'The email or password is incorrect.' };
+      throw err;
+    }
+  }
+
+  async confirmLink(
+    req: Request,
+    body: Record<string, unknown>,
+    linkToken: string | undefined,
+    ctx: SessionContext,
+    previous: string | undefined,
+  ): Promise<SignInOutcome | null> {
+    this.checkOrigin(req);
+    const password = typeof body['password'] === 'string' ? body['password'] : '';
+    if (!password || password.length > 1024) {
+      await this.linking.describePendingLink(linkToken);
+      return null;
+    }
+    const out = await this.linking.confirmLink(linkToken, password, ctx);
+    if (out?.kind === 'signed_in') await this.linking.retirePreviousSession(req, previous);
+    return out;
+  }
+
+  async signedInAs(
+    req: Request,
+    token: string | undefined,
+  ): Promise<{ email: string; fullName: string | null } | null> {
+    if (!token || !this.sessions.accepts(token)) return null;
+    const principal = await this.sessions.resolve(token, req, 'cookie');
+    if (!principal) return null;
+    const user = await this.users.findById(principal.userId);
+    return user ? { email: user.email, fullName: user.fullName } : null;
+  }
+
+  async signOut(req: Request, token: string | undefined): Promise<void> {
+    this.checkOrigin(req);
+    await this.linking.retirePreviousSession(req, token);
+  }
+}
