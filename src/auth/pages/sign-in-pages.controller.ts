@@ -1,5 +1,5 @@
 import { Controller, Get, Post, Req, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../../config/config.js';
 import { Public, SignInRateLimit } from '../auth.decorators.js';
@@ -21,7 +21,9 @@ function bodyOf(req: Request): Record<string, unknown> {
  * Pages a person sees (plain HTML, no JavaScript): `/signin` (password form and one button per
  * identity provider), `/signin/link` (confirm linking with the local password), `/signin/done`.
  */
-@ApiExcludeController()
+// Server-rendered HTML for people in a browser; listed in OpenAPI so every route is described.
+@ApiTags('pages')
+@ApiProduces('text/html')
 @Controller('signin')
 export class SignInPagesController {
   constructor(
