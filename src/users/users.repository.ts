@@ -69,7 +69,15 @@ export class UsersRepository {
   }
 
   async insert(tx: Tx, user: User): Promise<void> {
-    await tx.getRepository(User).insert(asRow(user));
+    // updateEntity(false): on MySQL TypeORM would write raw column values (tinyint 0 for a
+    // boolean) back into the entity the caller keeps using.
+    await tx
+      .getRepository(User)
+      .createQueryBuilder()
+      .insert()
+      .values(asRow(user))
+      .updateEntity(false)
+      .execute();
   }
 
   /** Saves changed fields with an optimistic version check; false when someone else changed the row. */
