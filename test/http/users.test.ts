@@ -545,9 +545,10 @@ describe('users routes', () => {
       assert.equal(await t.db.getRepository(Session).countBy({ userId: u.user.id }), 0);
       assert.equal(await t.db.getRepository(UserRole).countBy({ userId: u.user.id }), 0);
       const entries = await audits(u.user.id);
-      const [deletion, ...earlier] = entries;
+      const [deletion, redaction, ...earlier] = entries;
       assert.equal(deletion?.action, 'user.delete');
       assert.equal(deletion?.actorId, admin.user.id);
+      assert.equal(redaction?.action, 'audit.redact');
       assert.ok(earlier.length >= 2);
       for (const e of earlier) {
         assert.deepEqual(JSON.parse(e.changes), { redacted: true });
@@ -561,7 +562,9 @@ describe('users routes', () => {
       // Admins still read the (redacted) log of a deleted user.
       const log = await t.http.get(`${API}/users/${u.user.id}/log`).set(admin.auth);
       assert.equal(log.body.items[0].action, 'user.delete');
-      assert.equal(log.body.items[1].redacted, true);
+      assert.equal(log.body.items[1].action, 'audit.redact');
+      assert.equal(log.body.items[2].redacted, true);
+      assert.deepEqual(log.body.items[2].changes, { redacted: true });
     });
 
     it('answers 404 for an unknown id, or 204 with missingOk', async () => {
