@@ -62,13 +62,17 @@ export class AuditRepository {
     targetId: string,
     changes: string,
     at: Date,
-  ): Promise<void> {
-    await tx
+  ): Promise<number> {
+    const res = await tx
       .getRepository(AuditEntry)
       .createQueryBuilder()
       .update()
       .set({ changes, redactedAt: at })
-      .where('targetType = :targetType AND targetId = :targetId', { targetType, targetId })
+      .where('targetType = :targetType AND targetId = :targetId AND redactedAt IS NULL', {
+        targetType,
+        targetId,
+      })
       .execute();
+    return res.affected ?? 0;
   }
 }

@@ -6,6 +6,8 @@ import { AuditEntry } from './audit-entry.entity.js';
 import { AuditRepository } from './audit.repository.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
+const REDACTED_CHANGES = JSON.stringify({ redacted: true });
+const REDACT_ACTION = 'audit.redact';
 
 export interface AuditRecord {
   actorId: string | null;
@@ -136,13 +138,22 @@ export class AuditService {
    * because each hash covers the digest of the original changes, not the text itself.
    */
   async redactTarget(tx: Tx, targetType: string, targetId: string): Promise<void> {
-    await this.repo.redactTarget(
+    const entries = await this.repo.redactTarget(
       tx,
       targetType,
       targetId,
-      JSON.stringify({ redacted: true }),
+      REDACTED_CHANGES,
       new Date(),
     );
+    // The redaction is itself in the chain: a redacted entry without a later record of its
+    // redaction is tampering (otherwise setting redacted_at would hide any rewrite).
+    await this.record(tx, {
+      actorId: null,
+      action: REDACT_ACTION,
+      targetType,
+      targetId,
+      changes: { entries },
+    });
   }
 
   /** Walks the whole chain: every link, every hash, and every unredacted entry's digest. */
@@ -150,9 +161,16 @@ export class AuditService {
     let prev = GENESIS_HASH;
     let lastSeq = '0';
     let checked = 0;
+    // Redacted entries not yet covered by a later redaction record, by target.
+    const unaccounted = new Map<string, string>();
     for (;;) {
       const batch = await this.repo.batchFrom(lastSeq, 1000);
-      if (batch.length === 0) return { ok: true, checked, brokenAt: null, reason: null };
+      if (batch.length === 0) {
+        const [seq] = unaccounted.values();
+        return seq === undefined
+          ? { ok: true, checked, brokenAt: null, reason: null }
+          : { ok: false, checked, brokenAt: seq, reason: 'a redaction has no record in the chain' };
+      }
       for (const e of batch) {
         const seq = String(e.seq);
         const fail = (reason: string): ChainVerification => ({
@@ -166,6 +184,12 @@ export class AuditService {
         if (entryHash({ ...e, seq }) !== e.hash) return fail('the entry was altered');
         if (e.redactedAt === null && sha256(e.changes) !== e.changesDigest)
           return fail('the changes were altered');
+        const target = `${e.targetType}\n${e.targetId}`;
+        if (e.redactedAt !== null) {
+          if (e.changes !== REDACTED_CHANGES) return fail('a redacted entry was altered');
+          if (!unaccounted.has(target)) unaccounted.set(target, seq);
+        }
+        if (e.action === REDACT_ACTION) unaccounted.delete(target);
         prev = e.hash;
         lastSeq = seq;
         checked += 1;

@@ -30,3 +30,19 @@ export function toUserResponse(user: User, roles: string[]): UserResponse {
     version: user.version,
   };
 }
+
+export interface UserDetailResponse extends UserResponse {
+  /** Custom key/values (the seeds' user data), merged by PATCH. */
+  data: Record<string, unknown>;
+}
+
+export interface UserProject {
+  id: string;
+  name: string;
+  workspaceId: string;
+  role: string;
+}
+
+export function toUserDetail(user: User, roles: string[]): UserDetailResponse {
+  return { ...toUserResponse(user, roles), data: user.data };
+}

@@ -69,7 +69,15 @@ export class UsersRepository {
   }
 
   async insert(tx: Tx, user: User): Promise<void> {
-    await tx.getRepository(User).insert(asRow(user));
+    // updateEntity(false): on MySQL TypeORM would write raw column values (tinyint 0 for a
+    // boolean) back into the entity the caller keeps using.
+    await tx
+      .getRepository(User)
+      .createQueryBuilder()
+      .insert()
+      .values(asRow(user))
+      .updateEntity(false)
+      .execute();
   }
 
   /** Saves changed fields with an optimistic version check; false when someone else changed the row. */
@@ -157,6 +165,34 @@ export class UsersRepository {
   /** Names and permissions of a user's named roles, in one query. */
   rolesOf(userId: string): Promise<Role[]> {
     return this.dataSource
+      .getRepository(Role)
+      .createQueryBuilder('r')
+      .innerJoin(UserRole, 'ur', 'ur.roleId = r.id')
+      .where('ur.userId = :userId', { userId })
+      .orderBy('r.name')
+      .getMany();
+  }
+
+  /** Role names of many users in one query (list pages). */
+  async roleNamesOfMany(userIds: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>(userIds.map((id) => [id, []]));
+    if (userIds.length === 0) return out;
+    const rows = await this.dataSource
+      .getRepository(UserRole)
+      .createQueryBuilder('ur')
+      .innerJoin(Role, 'r', 'r.id = ur.roleId')
+      .select('ur.userId', 'userId')
+      .addSelect('r.name', 'name')
+      .where('ur.userId IN (:...userIds)', { userIds })
+      .orderBy('r.name')
+      .getRawMany<{ userId: string; name: string }>();
+    for (const r of rows) out.get(r.userId)?.push(r.name);
+    return out;
+  }
+
+  /** Named roles of a user, read inside the transaction that changes them. */
+  rolesOfInTx(tx: Tx, userId: string): Promise<Role[]> {
+    return tx
       .getRepository(Role)
       .createQueryBuilder('r')
       .innerJoin(UserRole, 'ur', 'ur.roleId = r.id')

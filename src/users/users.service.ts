@@ -8,7 +8,7 @@ import type { CredentialKind, Principal, ServerRole } from '../auth/principal.js
 import { PermissionCatalogue } from './permission-catalogue.js';
 import { intersectPermissions } from '../common/permissions.js';
 import { User, type UserStatus } from './user.entity.js';
-import { toUserResponse, type UserResponse } from './user.mapper.js';
+import { toUserResponse, type UserProject, type UserResponse } from './user.mapper.js';
 import { UsersRepository } from './users.repository.js';
 
 export interface NewUser {
@@ -27,9 +27,17 @@ export interface UserLifecycleHook {
   /** Password changed or reset: revoke sessions except `keepSessionId`. */
   onCredentialsChanged?(tx: Tx, userId: string, keepSessionId: string | null): Promise<void>;
   onDisabled?(tx: Tx, userId: string): Promise<void>;
+  /** Just before the user row is deleted (FK cascades remove what is only theirs): clean up the rest. */
+  onDeleted?(tx: Tx, userId: string): Promise<void>;
   /** A self-service signup after the first user (SIGNUP=workspace): the workspaces module gives them one. */
   onSignedUp?(tx: Tx, user: User): Promise<void>;
 }
+
+/**
+ * The projects module lists a user's projects for GET /users/:id?includeProjects=true, limited to
+ * those the viewer may see. Registered at start-up (projects depends on users, not the reverse).
+ */
+export type ProjectsOfUserProvider = (userId: string, viewer: Principal) => Promise<UserProject[]>;
 
 export function normaliseName(s: string | null | undefined): string | null {
   return s ? s.trim().toLowerCase() : null;
@@ -38,6 +46,7 @@ export function normaliseName(s: string | null | undefined): string | null {
 @Injectable()
 export class UsersService {
   private readonly hooks: UserLifecycleHook[] = [];
+  private projectsOf: ProjectsOfUserProvider | null = null;
 
   constructor(
     private readonly db: Database,
@@ -51,12 +60,25 @@ export class UsersService {
     this.hooks.push(hook);
   }
 
+  setProjectsOfUserProvider(provider: ProjectsOfUserProvider): void {
+    this.projectsOf = provider;
+  }
+
+  /** The user's projects the viewer may see; none until the projects module registers a provider. */
+  projectsOfUser(userId: string, viewer: Principal): Promise<UserProject[]> {
+    return this.projectsOf ? this.projectsOf(userId, viewer) : Promise.resolve([]);
+  }
+
   async runCredentialsChanged(tx: Tx, userId: string, keepSessionId: string | null): Promise<void> {
     for (const h of this.hooks) await h.onCredentialsChanged?.(tx, userId, keepSessionId);
   }
 
   async runDisabled(tx: Tx, userId: string): Promise<void> {
     for (const h of this.hooks) await h.onDisabled?.(tx, userId);
+  }
+
+  async runDeleted(tx: Tx, userId: string): Promise<void> {
+    for (const h of this.hooks) await h.onDeleted?.(tx, userId);
   }
 
   async runSignedUp(tx: Tx, user: User): Promise<void> {

@@ -1,0 +1,96 @@
+import { Transform } from 'class-transformer';
+import { PageQuery } from '../../common/http/pagination.js';
+import {
+  BooleanField,
+  EmailField,
+  EnumField,
+  IntField,
+  ObjectField,
+  PasswordField,
+  StringArrayField,
+  StringField,
+} from '../../common/validation.js';
+import { SERVER_ROLES, type ServerRole } from '../../auth/principal.js';
+
+/** Query booleans arrive as strings. */
+const toBool = ({ value }: { value: unknown }): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
+export const ROLE_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+
+/** Statuses an admin may set with PATCH (pending users are activated with POST /users/:id/activate). */
+export const SETTABLE_STATUSES = ['active', 'disabled'] as const;
+
+export class ListUsersQuery extends PageQuery {
+  @StringField({
+    optional: true,
+    max: 254,
+    description: 'Prefix of the email, username or full name (case-insensitive)',
+  })
+  query?: string;
+
+  @EnumField(['config'], { optional: true, description: "`config` adds each user's custom data" })
+  include?: 'config';
+}
+
+export class GetUserQuery {
+  @Transform(toBool)
+  @BooleanField({ optional: true, description: 'Include the projects of the user you may see' })
+  includeProjects?: boolean;
+}
+
+export class DeleteUserQuery {
+  @Transform(toBool)
+  @BooleanField({ optional: true, description: 'Answer 204 for an unknown id instead of 404' })
+  missingOk?: boolean;
+}
+
+export class CreateUserDto {
+  @EmailField() email!: string;
+  @PasswordField({
+    optional: true,
+    description: 'Without one the user cannot sign in with a password',
+  })
+  password?: string;
+  @StringField({ optional: true, max: 200 }) fullName?: string;
+  @EnumField(SERVER_ROLES, { optional: true, description: 'Server role (default user)' })
+  role?: ServerRole;
+  @StringArrayField({
+    optional: true,
+    maxItems: 50,
+    itemMax: 64,
+    itemPattern: ROLE_NAME,
+    description: 'Named roles',
+  })
+  roles?: string[];
+  @BooleanField({ optional: true, description: 'The email counts as verified only when true' })
+  emailVerified?: boolean;
+}
+
+export class UpdateUserDto {
+  @StringField({ optional: true, nullable: true, max: 200 }) fullName?: string | null;
+  @EnumField(SERVER_ROLES, { optional: true, description: 'Admin only' }) role?: ServerRole;
+  @StringArrayField({
+    optional: true,
+    maxItems: 50,
+    itemMax: 64,
+    itemPattern: ROLE_NAME,
+    description: 'Named roles, replacing the current ones (admin only)',
+  })
+  roles?: string[];
+  @EnumField(SETTABLE_STATUSES, { optional: true, description: 'Admin only' })
+  status?: (typeof SETTABLE_STATUSES)[number];
+  @ObjectField({
+    optional: true,
+    description: 'Custom key/values merged into the stored ones; a null value deletes the key',
+  })
+  data?: Record<string, unknown>;
+  @PasswordField({ optional: true, description: 'Admin only; the password policy applies' })
+  password?: string;
+  @IntField({
+    optional: true,
+    min: 1,
+    description: 'The version you read: a stale one is refused with 409',
+  })
+  version?: number;
+}
