@@ -36,6 +36,16 @@ function toSource(r: GrantRow): PermissionSource | null {
   }
 }
 
+const RANK: Record<PermissionSource['kind'], number> = {
+  direct: 0,
+  group: 1,
+  workspace: 2,
+  server: 3,
+};
+const rank = (s: PermissionSource): number => RANK[s.kind];
+const key = (s: PermissionSource): string =>
+  s.kind === 'group' ? `${s.groupName}\u0000${s.groupId}` : '';
+
 /**
  * Effective project permissions. No cache: one indexed query per evaluation, so a membership removal
  * or a downgrade takes effect on the very next request, on every instance.
@@ -63,6 +73,9 @@ export class ProjectAccessService {
       list.push(s);
       byProject.set(r.projectId, list);
     }
+    // Stable order whatever the database returns: direct, groups by name, workspace, server.
+    for (const list of byProject.values())
+      list.sort((a, b) => rank(a) - rank(b) || key(a).localeCompare(key(b)));
     return { serverRole, byProject };
   }
 
