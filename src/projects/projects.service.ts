@@ -9,6 +9,7 @@ import type { Principal, ServerRole } from '../auth/principal.js';
 import { GroupsService } from '../groups/groups.service.js';
 import { PermissionCatalogue } from '../users/permission-catalogue.js';
 import { UsersService } from '../users/users.service.js';
+import type { UserProject } from '../users/user.mapper.js';
 import { isServerAdmin } from '../workspaces/workspace-access.js';
 import { WorkspacesService } from '../workspaces/workspaces.service.js';
 import { ProjectAccessService } from './project-access.service.js';
@@ -32,12 +33,7 @@ export interface ProjectPermissionsResponse {
   explain?: PermissionExplanation[];
 }
 
-export interface UserProject {
-  id: string;
-  name: string;
-  workspaceId: string;
-  permissions: string[];
-}
+export type { UserProject };
 
 /** A project the caller may see, with their permissions in it. */
 export interface ProjectView {
@@ -60,6 +56,8 @@ export class ProjectsService implements OnModuleInit {
 
   onModuleInit(): void {
     this.catalogue.register(PROJECT_PERMISSION_TYPES);
+    // GET /users/:id?includeProjects=true (the route admits only the user and user readers).
+    this.users.setProjectsOfUserProvider((userId) => this.projectsOfUser(userId));
     this.workspaces.addHook({
       onMemberRemoved: (tx, workspaceId, userId) =>
         this.repo.removeUserFromWorkspaceProjects(tx, workspaceId, userId),

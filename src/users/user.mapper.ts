@@ -36,11 +36,12 @@ export interface UserDetailResponse extends UserResponse {
   data: Record<string, unknown>;
 }
 
+/** A project of the user, with the permissions the user holds in it now. */
 export interface UserProject {
   id: string;
   name: string;
   workspaceId: string;
-  role: string;
+  permissions: string[];
 }
 
 export function toUserDetail(user: User, roles: string[]): UserDetailResponse {

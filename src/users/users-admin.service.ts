@@ -46,10 +46,21 @@ export class UsersAdminService {
     return id === 'me' ? p.userId : id;
   }
 
-  async list(q: ListUsersQuery): Promise<Page<UserResponse | UserDetailResponse>> {
+  /** Admins (users.read) see everyone; workspace admins see the members of their workspaces. */
+  async list(p: Principal, q: ListUsersQuery): Promise<Page<UserResponse | UserDetailResponse>> {
     const limit = q.limit ?? 50;
     const cursor = decodeCursor(q.cursor, 2);
+    let ids: string[] | undefined;
+    if (!can(p, 'users.read')) {
+      const visible = await this.users.visibleUserIds(p.userId);
+      if (visible === null)
+        throw AppException.forbidden(
+          'Listing users needs users.read or a workspace you administer.',
+        );
+      ids = visible;
+    }
     const rows = await this.repo.search({
+      ids,
       query: q.query,
       limit: limit + 1,
       after: cursor ? [String(cursor[0]), String(cursor[1])] : null,

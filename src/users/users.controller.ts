@@ -19,10 +19,11 @@ import { UsersAdminService } from './users-admin.service.js';
 export class UsersController {
   constructor(private readonly users: UsersAdminService) {}
 
-  @Authenticated({ permission: 'users.read' })
+  // users.read, or a workspace admin (limited to their workspaces' members): decided in the service.
+  @Authenticated()
   @Get()
-  list(@Query() q: ListUsersQuery) {
-    return this.users.list(q);
+  list(@CurrentPrincipal() p: Principal, @Query() q: ListUsersQuery) {
+    return this.users.list(p, q);
   }
 
   @Authenticated({ permission: 'users.manage' })

@@ -39,6 +39,12 @@ export interface UserLifecycleHook {
  */
 export type ProjectsOfUserProvider = (userId: string, viewer: Principal) => Promise<UserProject[]>;
 
+/**
+ * The workspaces module tells which users a caller administers through workspaces (GET /users for
+ * workspace admins); null when the caller administers no workspace.
+ */
+export type VisibleUsersProvider = (viewerId: string) => Promise<string[] | null>;
+
 export function normaliseName(s: string | null | undefined): string | null {
   return s ? s.trim().toLowerCase() : null;
 }
@@ -47,6 +53,7 @@ export function normaliseName(s: string | null | undefined): string | null {
 export class UsersService {
   private readonly hooks: UserLifecycleHook[] = [];
   private projectsOf: ProjectsOfUserProvider | null = null;
+  private visibleUsers: VisibleUsersProvider | null = null;
 
   constructor(
     private readonly db: Database,
@@ -58,6 +65,15 @@ export class UsersService {
 
   addLifecycleHook(hook: UserLifecycleHook): void {
     this.hooks.push(hook);
+  }
+
+  setVisibleUsersProvider(provider: VisibleUsersProvider): void {
+    this.visibleUsers = provider;
+  }
+
+  /** Users a caller without users.read may list: members of the workspaces they administer. */
+  visibleUserIds(viewerId: string): Promise<string[] | null> {
+    return this.visibleUsers ? this.visibleUsers(viewerId) : Promise.resolve(null);
   }
 
   setProjectsOfUserProvider(provider: ProjectsOfUserProvider): void {

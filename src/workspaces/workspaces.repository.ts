@@ -108,6 +108,26 @@ export class WorkspacesRepository {
     return entities.map((workspace, i) => ({ workspace, role: raw[i]?.member_role ?? null }));
   }
 
+  /** Members of every workspace `adminId` administers (themselves included); null when none. */
+  async membersOfAdministeredWorkspaces(adminId: string): Promise<string[] | null> {
+    const administered = await this.m()
+      .getRepository(WorkspaceMember)
+      .count({ where: { userId: adminId, role: 'admin' } });
+    if (administered === 0) return null;
+    const rows = await this.m()
+      .getRepository(WorkspaceMember)
+      .createQueryBuilder('m')
+      .innerJoin(
+        WorkspaceMember,
+        'a',
+        "a.workspaceId = m.workspaceId AND a.userId = :adminId AND a.role = 'admin'",
+        { adminId },
+      )
+      .select('DISTINCT m.userId', 'userId')
+      .getRawMany<{ userId: string }>();
+    return rows.map((r) => r.userId);
+  }
+
   roleOf(workspaceId: string, userId: string, tx?: Tx): Promise<WorkspaceRole | null> {
     return this.m(tx)
       .getRepository(WorkspaceMember)

@@ -70,6 +70,9 @@ export class WorkspacesService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    this.users.setVisibleUsersProvider((viewerId) =>
+      this.repo.membersOfAdministeredWorkspaces(viewerId),
+    );
     // SIGNUP=workspace: a self-service signup gets a workspace of its own, in the signup transaction.
     this.users.addLifecycleHook({
       onSignedUp: async (tx, user) => {

@@ -5,7 +5,6 @@ import { AuditService } from '../../src/audit/audit.service.js';
 import { Session } from '../../src/auth/entities/session.entity.js';
 import { UserRole } from '../../src/users/role.entity.js';
 import { User } from '../../src/users/user.entity.js';
-import { UsersService } from '../../src/users/users.service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { assertProblem } from '../support/problem.js';
 import { makeUser, PASSWORD, uniqueEmail, type MadeUser } from '../factories/users.js';
@@ -37,6 +36,31 @@ describe('users routes', () => {
   after(async () => t.close());
 
   describe('GET /users', () => {
+    it('shows a workspace admin the members of their workspaces only, and refuses other users', async () => {
+      const wsAdmin = await makeUser(t);
+      const member = await makeUser(t);
+      const stranger = await makeUser(t);
+      const ws = await t.http
+        .post(`${API}/workspaces`)
+        .set(wsAdmin.auth)
+        .send({ title: `Team ${wsAdmin.user.id}` });
+      assert.equal(ws.status, 201);
+      const added = await t.http
+        .post(`${API}/workspaces/${ws.body.domain}/users`)
+        .set(wsAdmin.auth)
+        .send({ emails: [member.email], role: 'user' });
+      assert.equal(added.status, 200);
+      const seen = await t.http.get(`${API}/users?limit=500`).set(wsAdmin.auth);
+      assert.equal(seen.status, 200);
+      assert.deepEqual(
+        seen.body.items.map((u: { id: string }) => u.id).sort(),
+        [wsAdmin.user.id, member.user.id].sort(),
+      );
+      assert.ok(!seen.body.items.some((u: { id: string }) => u.id === stranger.user.id));
+      assertProblem(await t.http.get(`${API}/users`).set(member.auth), 403);
+      assertProblem(await t.http.get(`${API}/users`).set(stranger.auth), 403);
+    });
+
     it('finds users by a case-insensitive prefix of email, username or full name', async () => {
       await t.db.getRepository(User).update(
         { id: bob.user.id },
@@ -263,25 +287,33 @@ describe('users routes', () => {
       );
     });
 
-    it('adds projects from the registered provider, or none without one', async () => {
+    it('adds the projects the user belongs to, with the permissions held in each', async () => {
+      const owner = await makeUser(t);
       const res = await t.http
-        .get(`${API}/users/${alice.user.id}?includeProjects=true`)
-        .set(alice.auth);
+        .get(`${API}/users/${owner.user.id}?includeProjects=true`)
+        .set(owner.auth);
       assert.equal(res.status, 200);
       assert.deepEqual(res.body.projects, []);
-      const users = t.get(UsersService);
-      users.setProjectsOfUserProvider(async (userId, viewer) => [
-        { id: `p-${userId}`, name: `seen by ${viewer.userId}`, workspaceId: 'w', role: 'member' },
-      ]);
-      const withProvider = await t.http.get(`${API}/users/me?includeProjects=true`).set(alice.auth);
-      assert.deepEqual(withProvider.body.projects, [
-        {
-          id: `p-${alice.user.id}`,
-          name: `seen by ${alice.user.id}`,
-          workspaceId: 'w',
-          role: 'member',
-        },
-      ]);
+      const ws = await t.http
+        .post(`${API}/workspaces`)
+        .set(owner.auth)
+        .send({ title: `Projects ${owner.user.id}` });
+      assert.equal(ws.status, 201);
+      const project = await t.http
+        .post(`${API}/projects`)
+        .set(owner.auth)
+        .send({ name: 'Listed project', workspace: ws.body.domain });
+      assert.equal(project.status, 201);
+      const withProjects = await t.http.get(`${API}/users/me?includeProjects=true`).set(owner.auth);
+      assert.equal(withProjects.status, 200);
+      assert.equal(withProjects.body.projects.length, 1);
+      assert.equal(withProjects.body.projects[0].id, project.body.id);
+      assert.equal(withProjects.body.projects[0].workspaceId, ws.body.id);
+      assert.ok(withProjects.body.projects[0].permissions.includes('projects.members.manage'));
+      const asAdmin = await t.http
+        .get(`${API}/users/${owner.user.id}?includeProjects=true`)
+        .set(admin.auth);
+      assert.deepEqual(asAdmin.body.projects, withProjects.body.projects);
       assertProblem(
         await t.http.get(`${API}/users/me?includeProjects=maybe`).set(alice.auth),
         400,
