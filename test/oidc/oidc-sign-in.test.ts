@@ -378,6 +378,29 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
       .findOneByOrFail({ action: 'user.claim', targetId: squatter.user.id });
   });
 
+  it('claims a pending account registered with the email but never activated, and activates it', async () => {
+    const squatter = await makeUser(t, { emailVerified: false, status: 'pending', signIn: false });
+    const login = `claim-pending-${Date.now()}`;
+    idp.accounts.set(login, { email: squatter.email, email_verified: true });
+    const { res } = await signIn('idp', login);
+    assert.equal(res.status, 303, res.text);
+    const row = await t.db
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.id = :id', { id: squatter.user.id })
+      .getOneOrFail();
+    assert.equal(row.status, 'active');
+    assert.equal(row.emailVerified, true);
+    assert.equal(row.passwordHash, null);
+    const [identity] = await identitiesOf(squatter.user.id);
+    assert.equal(identity?.subject, login);
+    const pw = await t.http
+      .post('/api/v1/auth/login')
+      .send({ username: squatter.email, password: squatter.password });
+    assert.equal(pw.status, 401, "the squatter's password no longer signs in");
+  });
+
   it('never links to an existing account on an unverified email, even at a trusted provider', async () => {
     for (const flag of [false, 'true', undefined]) {
       const local = await makeUser(t, { emailVerified: true });

@@ -146,7 +146,8 @@ export class OidcLinkingService {
       return { outcome: await this.session(tx, user, sessionCtx, returnTo), notify: null };
     }
 
-    if (local.status !== 'active') throw new SignInError('account_not_active');
+    // A disabled account is an admin's decision; a pending one may still be claimed below.
+    if (local.status === 'disabled') throw new SignInError('account_not_active');
     // 3. Never link to an existing account on an email the provider does not vouch for.
     if (!id.emailVerified) throw new SignInError('email_not_verified');
     // 4. One subject per issuer per user: unlinking is explicit.
@@ -163,6 +164,9 @@ export class OidcLinkingService {
         notify: { to: claimed.email, providerName: provider.name },
       };
     }
+
+    // A pending account whose email was verified (an admin's doing) waits for its activation.
+    if (local.status !== 'active') throw new SignInError('account_not_active');
 
     // 6. Both sides verified and the provider is trusted for linking: link automatically.
     if (provider.trustEmailForLinking) {
@@ -196,7 +200,9 @@ export class OidcLinkingService {
 
   /** Takes over an account whose email was never verified: every credential of it is revoked. */
   private async claim(tx: Tx, user: User, providerId: string): Promise<void> {
+    // A pending squatter account (registered, never activated) is activated for its real owner.
     await this.users.applyChanges(tx, user, {
+      status: 'active',
       passwordHash: null,
       emailVerified: true,
       failedLogins: 0,
@@ -218,6 +224,7 @@ export class OidcLinkingService {
         passwordRemoved: true,
         credentialsRevoked: true,
         emailVerified: { from: false, to: true },
+        status: { from: user.status, to: 'active' },
       },
     });
   }
