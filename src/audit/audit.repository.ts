@@ -7,6 +7,12 @@ import { AuditEntry, AuditHead } from './audit-entry.entity.js';
 export class AuditRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  async readHead(): Promise<AuditHead> {
+    const head = await this.dataSource.getRepository(AuditHead).findOne({ where: { id: 1 } });
+    if (!head) throw new Error('audit_head row missing: migrations not run');
+    return head;
+  }
+
   async lockHead(tx: Tx): Promise<AuditHead> {
     const isSqlite = tx.connection.options.type === 'better-sqlite3';
     const qb = tx.getRepository(AuditHead).createQueryBuilder('h').where('h.id = 1');

@@ -163,9 +163,21 @@ export class AuditService {
     let checked = 0;
     // Redacted entries not yet covered by a later redaction record, by target.
     const unaccounted = new Map<string, string>();
+    // The head is read first: entries appended while we walk come after it, so the walk must pass
+    // through it. A chain that ends before it had its newest entries removed.
+    const head = await this.repo.readHead();
+    let passedHead = String(head.lastSeq) === '0';
     for (;;) {
       const batch = await this.repo.batchFrom(lastSeq, 1000);
       if (batch.length === 0) {
+        if (!passedHead) {
+          return {
+            ok: false,
+            checked,
+            brokenAt: String(head.lastSeq),
+            reason: 'the newest entries were removed',
+          };
+        }
         const [seq] = unaccounted.values();
         return seq === undefined
           ? { ok: true, checked, brokenAt: null, reason: null }
@@ -190,6 +202,10 @@ export class AuditService {
           if (!unaccounted.has(target)) unaccounted.set(target, seq);
         }
         if (e.action === REDACT_ACTION) unaccounted.delete(target);
+        if (seq === String(head.lastSeq)) {
+          if (e.hash !== head.lastHash) return fail('the entry does not match the recorded head');
+          passedHead = true;
+        }
         prev = e.hash;
         lastSeq = seq;
         checked += 1;

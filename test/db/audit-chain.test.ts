@@ -141,6 +141,16 @@ describe('audit hash chain', () => {
     });
   });
 
+  it('detects the newest entries being removed (the chain must reach its recorded head)', async () => {
+    const all = await entries().find({ order: { seq: 'ASC' } });
+    const last = all[all.length - 1]!;
+    const lastSeq = String(last.seq);
+    await tamper(lastSeq, () => t.db.query('DELETE FROM audit_entries WHERE seq = ?', [lastSeq]), {
+      brokenAt: lastSeq,
+      reason: /newest entries were removed/,
+    });
+  });
+
   it('detects a rewrite hidden by marking the entry redacted', async () => {
     const m = await middle();
     await tamper(
