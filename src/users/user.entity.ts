@@ -14,6 +14,8 @@ export type UserStatus = 'pending' | 'active' | 'disabled';
 @Index('UQ_user_email', ['emailNormalized'], { unique: true })
 @Index('UQ_user_username', ['usernameNormalized'], { unique: true })
 @Index('IDX_user_full_name', ['fullNameNormalized', 'id'])
+// The last-admin check locks the active admins: this index keeps that lock to those rows.
+@Index('IDX_user_role_status', ['role', 'status'])
 export class User {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
