@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/config.js';
 import { AppException } from '../common/errors/app.exception.js';
 import { generateToken, sha256Hex } from '../common/tokens.js';
@@ -32,7 +32,7 @@ export const SIGN_IN_FAILED = new AppException(
 );
 
 @Injectable()
-export class AuthService {
+export class AuthService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Auth');
 
   constructor(
@@ -154,7 +154,13 @@ export class AuthService {
   }
 
   async login(login: string, password: string, ctx: SessionContext): Promise<SignedIn> {
-    const user = await this.users.findForSignIn(login);
+    let user = await this.users.findForSignIn(login);
+    const pending = user ? this.pendingFailures.get(user.id) : undefined;
+    if (pending) {
+      // This account's previous failure is still being written: its lock state is about to change.
+      await pending;
+      user = await this.users.findForSignIn(login);
+    }
     // Always exactly one bcrypt comparison (a dummy hash for unknown users): timing reveals nothing.
     const passwordOk = await this.passwords.verify(password, user?.passwordHash);
     if (!user) {
@@ -167,7 +173,9 @@ export class AuthService {
       throw SIGN_IN_FAILED;
     }
     if (!passwordOk) {
-      await this.recordFailure(user.id);
+      // Written after the answer: a write on this path only would tell, by timing, that the account
+      // exists. Failures of one account are written in order, and the next attempt waits for them.
+      this.recordFailureInBackground(user.id);
       this.metrics.outcome('bad_password');
       throw SIGN_IN_FAILED;
     }
@@ -191,6 +199,35 @@ export class AuthService {
       token: result.token,
       expiresAt: result.session.expiresAt.toISOString(),
     };
+  }
+
+  private readonly pendingFailures = new Map<string, Promise<void>>();
+
+  private recordFailureInBackground(userId: string): void {
+    const previous = this.pendingFailures.get(userId) ?? Promise.resolve();
+    const next: Promise<void> = previous
+      .then(() => this.recordFailure(userId))
+      .catch((err: unknown) => {
+        this.logger.error({
+          msg: 'recording a failed sign-in failed',
+          userId,
+          error: (err as Error).message,
+        });
+      })
+      .finally(() => {
+        if (this.pendingFailures.get(userId) === next) this.pendingFailures.delete(userId);
+      });
+    this.pendingFailures.set(userId, next);
+  }
+
+  /** Resolves when every failed sign-in seen so far is in the database (shutdown, tests). */
+  async settleFailures(): Promise<void> {
+    while (this.pendingFailures.size > 0) await Promise.all([...this.pendingFailures.values()]);
+  }
+
+  // Before the database connection closes (TypeORM closes it at application shutdown).
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.settleFailures();
   }
 
   /** Counts a failure in the database (so every instance sees it) and locks with a doubling duration.

@@ -1,3 +1,4 @@
+import { AuthService } from '../../src/auth/auth.service.js';
 import { AuditEntry } from '../../src/audit/audit-entry.entity.js';
 import { Session } from '../../src/auth/entities/session.entity.js';
 import { UserToken } from '../../src/auth/entities/user-token.entity.js';
@@ -12,7 +13,9 @@ export function login(t: TestApp, username: string, password: string, ip?: strin
   return ip ? req.set('X-Forwarded-For', ip) : req;
 }
 
-export function userRow(t: TestApp, id: string): Promise<User> {
+/** The user's row, once failed sign-ins (written after their 401) have reached the database. */
+export async function userRow(t: TestApp, id: string): Promise<User> {
+  await t.get(AuthService).settleFailures();
   return t.db.getRepository(User).findOneByOrFail({ id });
 }
 

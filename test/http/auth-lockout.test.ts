@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { AuthService } from '../../src/auth/auth.service.js';
 import { User } from '../../src/users/user.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { makeUser } from '../factories/users.js';
@@ -21,6 +22,8 @@ describe('per-account lock-out (LOCKOUT_THRESHOLD=3)', () => {
       assert.equal(res.status, 401);
       body = res.text;
     }
+    // Failures are written after their 401; tests that then edit the row directly wait for them.
+    await t.get(AuthService).settleFailures();
     return body;
   }
 
