@@ -122,12 +122,14 @@ export class UsersRepository {
   search(s: UserSearch): Promise<User[]> {
     const qb = this.repo().createQueryBuilder('u');
     if (s.query) {
-      const q = `${s.query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      // An explicit ESCAPE: SQLite's LIKE has none by default (MySQL's is a backslash), so a
+      // backslash-escaped `_` or `%` was not literal on SQLite.
+      const q = `${s.query.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
       qb.andWhere(
         new Brackets((w) => {
-          w.where('u.emailNormalized LIKE :q', { q })
-            .orWhere('u.usernameNormalized LIKE :q', { q })
-            .orWhere('u.fullNameNormalized LIKE :q', { q });
+          w.where("u.emailNormalized LIKE :q ESCAPE '!'", { q })
+            .orWhere("u.usernameNormalized LIKE :q ESCAPE '!'", { q })
+            .orWhere("u.fullNameNormalized LIKE :q ESCAPE '!'", { q });
         }),
       );
     }

@@ -100,6 +100,29 @@ describe('users routes', () => {
       assert.deepEqual(wildcard.body.items, []);
     });
 
+    it('finds a prefix holding LIKE wildcards or the escape character, matching them literally', async () => {
+      const stem = `lit${Date.now().toString(36)}`;
+      const under = await makeUser(t, { email: `${stem}_a.b@example.test` });
+      await makeUser(t, { email: `${stem}xa.b@example.test` });
+      const pct = await makeUser(t, { email: `${stem}%c@example.test` });
+      const bang = await makeUser(t, { email: `${stem}!d@example.test` });
+      const slash = await makeUser(t, { email: `${stem}\\e@example.test` });
+      for (const [prefix, who] of [
+        [`${stem}_`, under],
+        [`${stem}%`, pct],
+        [`${stem}!`, bang],
+        [`${stem}\\`, slash],
+      ] as const) {
+        const res = await t.http.get(`${API}/users`).query({ query: prefix }).set(admin.auth);
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(
+          res.body.items.map((u: { id: string }) => u.id),
+          [who.user.id],
+          prefix,
+        );
+      }
+    });
+
     it('pages with a keyset cursor and adds custom data with include=config', async () => {
       await t.db.getRepository(User).update({ id: alice.user.id }, { data: { theme: 'dark' } });
       const seen: string[] = [];
