@@ -9,6 +9,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { assertProblem } from '../support/problem.js';
 import { makeUser, PASSWORD, uniqueEmail, type MadeUser } from '../factories/users.js';
 import { giveRole, makeRole } from '../factories/roles.js';
+import { makeApiKey } from '../factories/credentials.js';
 
 const API = '/api/v1';
 
@@ -378,6 +379,31 @@ describe('users routes', () => {
       assert.deepEqual(a.changes, {
         data: { b: { from: { nested: true }, to: null }, c: { from: null, to: 'x' } },
       });
+    });
+
+    it('refuses a profile change through a key scoped to something else (403); an unscoped key may', async () => {
+      const u = await makeUser(t, { fullName: 'Keyed' });
+      const scoped = await makeApiKey(t, u, { scopes: ['items.read'] });
+      for (const path of ['me', u.user.id]) {
+        assertProblem(
+          await t.http
+            .patch(`${API}/users/${path}`)
+            .set(scoped.auth)
+            .send({ fullName: 'Changed by a scoped key', data: { k: 1 } }),
+          403,
+        );
+      }
+      let db = await row(u.user.id);
+      assert.equal(db?.fullName, 'Keyed');
+      assert.deepEqual(db?.data ?? {}, {});
+      const plain = await makeApiKey(t, u);
+      const res = await t.http
+        .patch(`${API}/users/me`)
+        .set(plain.auth)
+        .send({ fullName: 'Changed by a plain key' });
+      assert.equal(res.status, 200, res.text);
+      db = await row(u.user.id);
+      assert.equal(db?.fullName, 'Changed by a plain key');
     });
 
     it('refuses role, roles, status and password from a non-admin self (403), changing nothing', async () => {
