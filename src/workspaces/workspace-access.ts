@@ -13,7 +13,12 @@ export function isServerAdmin(p: Principal): boolean {
  * and a grant limited to some project permissions carries no workspace or group rights at all.
  */
 export function writesAllowed(p: Principal): boolean {
-  if (p.role === 'reader' || p.role === 'demo') return false;
+  if (readOnlyRole(p)) return false;
   if (p.projectPermissions !== null) return false;
   return p.scopes === null || permits(p.scopes, 'workspaces.manage');
+}
+
+/** Server roles `reader` and `demo` never write, whatever their workspace or project roles. */
+export function readOnlyRole(p: Principal): boolean {
+  return p.role === 'reader' || p.role === 'demo';
 }

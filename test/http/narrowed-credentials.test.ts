@@ -137,6 +137,19 @@ describe('narrowed credentials at workspace and group level', () => {
     );
   });
 
+  it('lets a key scoped to workspaces.create create a workspace (201), not administer others', async () => {
+    const { ws } = await world();
+    const key = await makeApiKey(t, owner, { scopes: ['workspaces.create'] });
+    const title = tag('By key');
+    const res = await t.http.post('/api/v1/workspaces').set(key.auth).send({ title });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(await t.db.getRepository(Workspace).countBy({ title }), 1);
+    assertProblem(
+      await t.http.patch(`/api/v1/workspaces/${ws.domain}`).set(key.auth).send({ title: 'x' }),
+      403,
+    );
+  });
+
   it('still refuses a narrowed credential without a caller (401)', async () => {
     const { ws } = await world();
     assertProblem(await t.http.patch(`/api/v1/workspaces/${ws.domain}`).send({ title: 'x' }), 401);
