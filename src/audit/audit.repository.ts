@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Tx } from '../database/database.service.js';
 import { AuditEntry, AuditHead } from './audit-entry.entity.js';
+import { forUpdate } from '../database/locks.js';
 
 @Injectable()
 export class AuditRepository {
@@ -14,9 +15,8 @@ export class AuditRepository {
   }
 
   async lockHead(tx: Tx): Promise<AuditHead> {
-    const isSqlite = tx.connection.options.type === 'better-sqlite3';
     const qb = tx.getRepository(AuditHead).createQueryBuilder('h').where('h.id = 1');
-    const head = await (isSqlite ? qb : qb.setLock('pessimistic_write')).getOne();
+    const head = await forUpdate(tx, qb).getOne();
     if (!head) throw new Error('audit_head row missing: migrations not run');
     return head;
   }

@@ -1,6 +1,6 @@
 import { applyDecorators, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -110,6 +110,16 @@ export function BooleanField(o: Opt = {}): PropertyDecorator {
     doc(o, { type: Boolean }),
     ...optional(o),
     IsBoolean({ message: 'must be true or false' }),
+  );
+}
+
+/** Query strings carry booleans as `true` / `false`: converted first, then validated as a boolean. */
+export function QueryBooleanField(o: Opt = {}): PropertyDecorator {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) =>
+      value === 'true' ? true : value === 'false' ? false : value,
+    ),
+    BooleanField(o),
   );
 }
 

@@ -5,6 +5,7 @@ import { asRow } from '../database/columns.js';
 import { User } from '../users/user.entity.js';
 import { Workspace, WorkspaceMember } from '../workspaces/workspace.entity.js';
 import { Group, GroupMember } from './group.entity.js';
+import { forUpdate } from '../database/locks.js';
 
 export interface GroupMemberRow {
   groupId: string;
@@ -18,10 +19,6 @@ export interface GroupMemberRow {
 export interface GroupListRow {
   group: Group;
   domain: string;
-}
-
-function isSqlite(tx: Tx): boolean {
-  return tx.connection.options.type === 'better-sqlite3';
 }
 
 @Injectable()
@@ -45,7 +42,7 @@ export class GroupsRepository {
 
   async lock(tx: Tx, id: string): Promise<Group | null> {
     const qb = tx.getRepository(Group).createQueryBuilder('g').where('g.id = :id', { id });
-    return (isSqlite(tx) ? qb : qb.setLock('pessimistic_write')).getOne();
+    return forUpdate(tx, qb).getOne();
   }
 
   isMember(groupId: string, userId: string, tx?: Tx): Promise<boolean> {

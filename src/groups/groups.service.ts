@@ -13,6 +13,26 @@ import type { GroupProjectsPort } from './group-projects.port.js';
 import { toGroupResponse, type GroupResponse } from './group.mapper.js';
 import { GroupsRepository } from './groups.repository.js';
 
+// Settings live in a TEXT column (64 KiB on MySQL); the audit entry of a change holds both versions
+// only while small, else a marker (the audit column is TEXT too).
+const SETTINGS_MAX_BYTES = 32 * 1024;
+const SETTINGS_AUDIT_MAX_BYTES = 4 * 1024;
+
+function checkSettings(settings: JsonObject | undefined): void {
+  if (
+    settings !== undefined &&
+    Buffer.byteLength(JSON.stringify(settings), 'utf8') > SETTINGS_MAX_BYTES
+  )
+    throw AppException.invalid('settings', `must stay under ${SETTINGS_MAX_BYTES / 1024} KiB`);
+}
+
+function auditableSettings(from: unknown, to: unknown): unknown {
+  const change = { from, to };
+  return Buffer.byteLength(JSON.stringify(change), 'utf8') > SETTINGS_AUDIT_MAX_BYTES
+    ? { changed: true }
+    : change;
+}
+
 export interface GroupAccess {
   group: Group;
   workspace: WorkspaceAccess;
@@ -101,6 +121,7 @@ export class GroupsService implements OnModuleInit {
   // Routes
 
   async create(p: Principal, input: NewGroup): Promise<GroupResponse> {
+    checkSettings(input.settings);
     const ws = await this.workspaces.requireAccess(p, input.workspace);
     if (!ws.contributor)
       throw AppException.forbidden('Only workspace admins and users can create groups.');
@@ -186,6 +207,7 @@ export class GroupsService implements OnModuleInit {
     ) {
       throw AppException.invalid('body', 'names no change');
     }
+    checkSettings(changes.settings);
     const { group, domain } = await this.db.transaction(async (tx) => {
       const a = await this.requireManager(tx, p, id);
       const g = a.group;
@@ -198,7 +220,7 @@ export class GroupsService implements OnModuleInit {
       }
       if (changes.settings !== undefined) {
         row.settings = changes.settings;
-        audit.settings = { from: g.settings, to: changes.settings };
+        audit.settings = auditableSettings(g.settings, changes.settings);
       }
       if (Object.keys(row).length) await this.insertOrConflict(() => this.repo.update(tx, g, row));
       if (changes.projects !== undefined) {

@@ -48,3 +48,23 @@ export class ProjectMember {
   @UpdatedAtColumn()
   updatedAt!: Date;
 }
+
+/** A new member row: the user or the group `memberType` names, with `role`, created `at`. */
+export function newProjectMember(
+  projectId: string,
+  memberType: MemberType,
+  memberId: string,
+  role: ProjectRole,
+  at = new Date(),
+): ProjectMember {
+  const m = new ProjectMember();
+  m.projectId = projectId;
+  m.memberId = memberId;
+  m.memberType = memberType;
+  m.userId = memberType === 'user' ? memberId : null;
+  m.groupId = memberType === 'group' ? memberId : null;
+  m.role = role;
+  m.createdAt = at;
+  m.updatedAt = at;
+  return m;
+}

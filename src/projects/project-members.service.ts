@@ -10,7 +10,7 @@ import type { GroupProjectsPort } from '../groups/group-projects.port.js';
 import { GroupsService } from '../groups/groups.service.js';
 import { WorkspacesService } from '../workspaces/workspaces.service.js';
 import { ProjectAccessService } from './project-access.service.js';
-import { ProjectMember } from './project-member.entity.js';
+import { newProjectMember, type ProjectMember } from './project-member.entity.js';
 import type { Project } from './project.entity.js';
 import { toMemberResponse, type ProjectMemberResponse } from './project.mapper.js';
 import { holdsRole, type ProjectRole } from './project-roles.js';
@@ -74,11 +74,7 @@ export class ProjectMembersService implements OnModuleInit, GroupProjectsPort {
     }
     return this.db.transaction(async (tx) => {
       const project = await this.requireManager(tx, p, projectId, [input.role]);
-      const m = new ProjectMember();
-      m.projectId = projectId;
-      m.role = input.role;
-      m.createdAt = new Date();
-      m.updatedAt = m.createdAt;
+      let m: ProjectMember;
       if (input.userId !== undefined) {
         // Isolation: only members of the project's workspace (422 whether the id exists or not).
         const outside = await this.workspaces.nonMembers(project.workspaceId, [input.userId], tx);
@@ -89,32 +85,16 @@ export class ProjectMembersService implements OnModuleInit, GroupProjectsPort {
             'userId',
           );
         }
-        m.memberId = input.userId;
-        m.memberType = 'user';
-        m.userId = input.userId;
-        m.groupId = null;
+        m = newProjectMember(projectId, 'user', input.userId, input.role);
       } else {
         const group = (await this.groups.requireAccess(p, input.groupId ?? '', tx)).group;
         this.assertGroupFits(group, project);
-        m.memberId = group.id;
-        m.memberType = 'group';
-        m.userId = null;
-        m.groupId = group.id;
+        m = newProjectMember(projectId, 'group', group.id, input.role);
       }
       if (await this.repo.findMember(projectId, m.memberId, tx))
         throw AppException.conflict('Already a member of this project.', m.memberType + 'Id');
       await this.repo.insertMember(tx, m);
-      await this.audit.record(tx, {
-        actorId: p.userId,
-        action: 'project.member_add',
-        targetType: 'project',
-        targetId: projectId,
-        changes: {
-          memberId: m.memberId,
-          memberType: m.memberType,
-          role: { from: null, to: m.role },
-        },
-      });
+      await this.auditMember(tx, p, 'project.member_add', m, null, m.role);
       const row = await this.repo.memberRow(projectId, m.memberId, tx);
       if (!row) throw AppException.notFound('Project member');
       return toMemberResponse(projectId, row);
@@ -133,17 +113,7 @@ export class ProjectMembersService implements OnModuleInit, GroupProjectsPort {
       if (existing.memberType === 'user' && existing.role === 'admin' && role !== 'admin')
         await this.assertNotLastAdmin(tx, projectId);
       await this.repo.setMemberRole(tx, projectId, memberId, role);
-      await this.audit.record(tx, {
-        actorId: p.userId,
-        action: 'project.member_role',
-        targetType: 'project',
-        targetId: projectId,
-        changes: {
-          memberId,
-          memberType: existing.memberType,
-          role: { from: existing.role, to: role },
-        },
-      });
+      await this.auditMember(tx, p, 'project.member_role', existing, existing.role, role);
       const row = await this.repo.memberRow(projectId, memberId, tx);
       if (!row) throw AppException.notFound('Project member');
       return toMemberResponse(projectId, row);
@@ -157,17 +127,7 @@ export class ProjectMembersService implements OnModuleInit, GroupProjectsPort {
       if (existing.memberType === 'user' && existing.role === 'admin')
         await this.assertNotLastAdmin(tx, projectId);
       await this.repo.deleteMember(tx, projectId, memberId);
-      await this.audit.record(tx, {
-        actorId: p.userId,
-        action: 'project.member_remove',
-        targetType: 'project',
-        targetId: projectId,
-        changes: {
-          memberId,
-          memberType: existing.memberType,
-          role: { from: existing.role, to: null },
-        },
-      });
+      await this.auditMember(tx, p, 'project.member_remove', existing, existing.role, null);
     });
   }
 
@@ -211,34 +171,21 @@ export class ProjectMembersService implements OnModuleInit, GroupProjectsPort {
     for (const id of added) {
       const project = await this.requireManager(tx, p, id, ['reader']);
       this.assertGroupFits(group, project);
-      const m = new ProjectMember();
-      m.projectId = id;
-      m.memberId = group.id;
-      m.memberType = 'group';
-      m.userId = null;
-      m.groupId = group.id;
-      m.role = 'reader';
-      m.createdAt = new Date();
-      m.updatedAt = m.createdAt;
+      const m = newProjectMember(id, 'group', group.id, 'reader');
       await this.repo.insertMember(tx, m);
-      await this.audit.record(tx, {
-        actorId: p.userId,
-        action: 'project.member_add',
-        targetType: 'project',
-        targetId: id,
-        changes: { memberId: group.id, memberType: 'group', role: { from: null, to: 'reader' } },
-      });
+      await this.auditMember(tx, p, 'project.member_add', m, null, 'reader');
     }
     for (const r of removed) {
       await this.requireManager(tx, p, r.projectId, [r.role as ProjectRole]);
       await this.repo.deleteMember(tx, r.projectId, group.id);
-      await this.audit.record(tx, {
-        actorId: p.userId,
-        action: 'project.member_remove',
-        targetType: 'project',
-        targetId: r.projectId,
-        changes: { memberId: group.id, memberType: 'group', role: { from: r.role, to: null } },
-      });
+      await this.auditMember(
+        tx,
+        p,
+        'project.member_remove',
+        { projectId: r.projectId, memberId: group.id, memberType: 'group' },
+        r.role,
+        null,
+      );
     }
     return { added, removed: removed.map((r) => r.projectId) };
   }
@@ -260,6 +207,24 @@ export class ProjectMembersService implements OnModuleInit, GroupProjectsPort {
   }
 
   // Helpers
+
+  /** One audit entry per membership change, in the caller's transaction. */
+  private auditMember(
+    tx: Tx,
+    p: Principal,
+    action: 'project.member_add' | 'project.member_role' | 'project.member_remove',
+    m: Pick<ProjectMember, 'projectId' | 'memberId' | 'memberType'>,
+    from: string | null,
+    to: string | null,
+  ): Promise<void> {
+    return this.audit.record(tx, {
+      actorId: p.userId,
+      action,
+      targetType: 'project',
+      targetId: m.projectId,
+      changes: { memberId: m.memberId, memberType: m.memberType, role: { from, to } },
+    });
+  }
 
   /**
    * Visible (404), holding projects.members.manage and every permission of each role in `roles`

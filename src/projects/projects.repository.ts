@@ -7,6 +7,7 @@ import { User } from '../users/user.entity.js';
 import { Workspace } from '../workspaces/workspace.entity.js';
 import { ProjectMember } from './project-member.entity.js';
 import { Project } from './project.entity.js';
+import { forUpdate } from '../database/locks.js';
 
 /** One row of the effective-permission query: a role a user holds in a project, and why. */
 export interface GrantRow {
@@ -33,10 +34,6 @@ export interface GroupProjectRow {
   projectId: string;
   projectName: string;
   role: string;
-}
-
-function isSqlite(tx: Tx): boolean {
-  return tx.connection.options.type === 'better-sqlite3';
 }
 
 @Injectable()
@@ -134,7 +131,7 @@ export class ProjectsRepository {
   /** Row lock on the project: serialises its membership changes (last-admin rule) on MySQL. */
   async lock(tx: Tx, id: string): Promise<Project | null> {
     const qb = tx.getRepository(Project).createQueryBuilder('p').where('p.id = :id', { id });
-    return (isSqlite(tx) ? qb : qb.setLock('pessimistic_write')).getOne();
+    return forUpdate(tx, qb).getOne();
   }
 
   async insert(tx: Tx, p: Project): Promise<void> {
@@ -201,7 +198,7 @@ export class ProjectsRepository {
       .getRepository(ProjectMember)
       .createQueryBuilder('pm')
       .where('pm.projectId = :projectId AND pm.memberId = :memberId', { projectId, memberId });
-    return (isSqlite(tx) ? qb : qb.setLock('pessimistic_write')).getOne();
+    return forUpdate(tx, qb).getOne();
   }
 
   async insertMember(tx: Tx, m: ProjectMember): Promise<void> {
@@ -227,14 +224,15 @@ export class ProjectsRepository {
       .where("pm.projectId = :projectId AND pm.memberType = 'user' AND pm.role = 'admin'", {
         projectId,
       });
-    const rows = await (isSqlite(tx) ? qb : qb.setLock('pessimistic_write')).getRawMany<{
+    const rows = await forUpdate(tx, qb).getRawMany<{
       memberId: string;
     }>();
     return rows.map((r) => r.memberId);
   }
 
-  listMembers(projectId: string, after: string | null, limit: number): Promise<MemberRow[]> {
-    const qb = this.dataSource
+  /** A project's members as MemberRow: the user or the group each row names, joined. */
+  private memberRows(projectId: string, tx?: Tx) {
+    return this.m(tx)
       .getRepository(ProjectMember)
       .createQueryBuilder('pm')
       .leftJoin(User, 'u', 'u.id = pm.userId')
@@ -249,26 +247,17 @@ export class ProjectsRepository {
         'g.name AS groupName',
       ])
       .where('pm.projectId = :projectId', { projectId });
+  }
+
+  listMembers(projectId: string, after: string | null, limit: number): Promise<MemberRow[]> {
+    const qb = this.memberRows(projectId);
     if (after !== null) qb.andWhere('pm.memberId > :after', { after });
     return qb.orderBy('pm.memberId', 'ASC').limit(limit).getRawMany<MemberRow>();
   }
 
   async memberRow(projectId: string, memberId: string, tx?: Tx): Promise<MemberRow | null> {
-    const rows = await this.m(tx)
-      .getRepository(ProjectMember)
-      .createQueryBuilder('pm')
-      .leftJoin(User, 'u', 'u.id = pm.userId')
-      .leftJoin(Group, 'g', 'g.id = pm.groupId')
-      .select([
-        'pm.memberId AS memberId',
-        'pm.memberType AS memberType',
-        'pm.role AS role',
-        'u.email AS email',
-        'u.fullName AS fullName',
-        'u.role AS serverRole',
-        'g.name AS groupName',
-      ])
-      .where('pm.projectId = :projectId AND pm.memberId = :memberId', { projectId, memberId })
+    const rows = await this.memberRows(projectId, tx)
+      .andWhere('pm.memberId = :memberId', { memberId })
       .getRawMany<MemberRow>();
     return rows[0] ?? null;
   }

@@ -13,7 +13,7 @@ import type { UserProject } from '../users/user.mapper.js';
 import { isServerAdmin } from '../workspaces/workspace-access.js';
 import { WorkspacesService } from '../workspaces/workspaces.service.js';
 import { ProjectAccessService } from './project-access.service.js';
-import { ProjectMember } from './project-member.entity.js';
+import { newProjectMember } from './project-member.entity.js';
 import { Project } from './project.entity.js';
 import { toProjectResponse, type ProjectResponse } from './project.mapper.js';
 import {
@@ -145,16 +145,10 @@ export class ProjectsService implements OnModuleInit {
       x.updatedAt = x.createdAt;
       x.version = 1;
       await this.conflictOnDuplicate(() => this.repo.insert(tx, x));
-      const m = new ProjectMember();
-      m.projectId = x.id;
-      m.memberId = p.userId;
-      m.memberType = 'user';
-      m.userId = p.userId;
-      m.groupId = null;
-      m.role = 'admin';
-      m.createdAt = x.createdAt;
-      m.updatedAt = x.createdAt;
-      await this.repo.insertMember(tx, m);
+      await this.repo.insertMember(
+        tx,
+        newProjectMember(x.id, 'user', p.userId, 'admin', x.createdAt),
+      );
       await this.audit.record(tx, {
         actorId: p.userId,
         action: 'project.create',

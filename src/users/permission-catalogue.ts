@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { decodeCursor, toPage, type Page } from '../common/http/pagination.js';
 import { isWritePermission, permits } from '../common/permissions.js';
 import type { ServerRole } from '../auth/principal.js';
 
@@ -50,6 +51,20 @@ export class PermissionCatalogue {
 
   list(): PermissionType[] {
     return [...this.types.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** GET /permissions: the list contract (limit, keyset cursor on the name) like every other list. */
+  page(limit: number, cursor?: string): Page<PermissionType> {
+    const after = decodeCursor(cursor, 1)?.[0];
+    const rows = this.list().filter(
+      (p) => after === undefined || p.name.localeCompare(String(after)) > 0,
+    );
+    return toPage(
+      rows.slice(0, limit + 1),
+      limit,
+      (p) => [p.name],
+      (p) => p,
+    );
   }
 
   /** A permission string is known when it names a type, or is a wildcard covering at least one. */

@@ -1,6 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../auth/auth.decorators.js';
+import { PageQuery } from '../common/http/pagination.js';
 import { PermissionCatalogue } from './permission-catalogue.js';
 
 @ApiTags('roles')
@@ -10,7 +11,7 @@ export class PermissionsController {
 
   @Authenticated()
   @Get()
-  list() {
-    return { items: this.catalogue.list(), nextCursor: null };
+  list(@Query() q: PageQuery) {
+    return this.catalogue.page(q.limit ?? 50, q.cursor);
   }
 }

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { asRow } from '../database/columns.js';
 import type { Tx } from '../database/database.service.js';
 import { Role, UserRole } from './role.entity.js';
+import { forUpdate } from '../database/locks.js';
 
 @Injectable()
 export class RolesRepository {
@@ -22,9 +23,7 @@ export class RolesRepository {
   /** Row lock on MySQL; SQLite transactions are already serialised. */
   lockByName(tx: Tx, name: string): Promise<Role | null> {
     const qb = tx.getRepository(Role).createQueryBuilder('r').where('r.name = :name', { name });
-    return (
-      tx.connection.options.type === 'better-sqlite3' ? qb : qb.setLock('pessimistic_write')
-    ).getOne();
+    return forUpdate(tx, qb).getOne();
   }
 
   async insert(tx: Tx, role: Role): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../common/errors/app.exception.js';
 import { decodeCursor, toPage, type Page } from '../common/http/pagination.js';
+import { permits } from '../common/permissions.js';
 import { Database, type Tx } from '../database/database.service.js';
 import { AuditService, type AuditEntryView } from '../audit/audit.service.js';
 import { PasswordService } from '../auth/passwords/password.service.js';
@@ -129,6 +130,14 @@ export class UsersAdminService {
       throw AppException.forbidden(`Only an admin may change ${adminOnly.join(', ')}.`);
     if (!manager && (p.role === 'reader' || p.role === 'demo'))
       throw AppException.forbidden(`A ${p.role} account cannot change anything.`);
+    // A narrowed credential (API key scopes, a grant limited to project permissions) never acts
+    // beyond its narrowing: a key scoped to `items.read` does not edit its owner's profile.
+    if (
+      !manager &&
+      (p.scopes !== null || p.projectPermissions !== null) &&
+      !permits(p.scopes ?? [], 'users.manage')
+    )
+      throw AppException.forbidden('This credential is narrowed: it cannot change the profile.');
     if (dto.data !== undefined) checkDataKeys(dto.data);
     if (dto.password !== undefined) this.passwords.check(dto.password);
     // bcrypt outside the transaction: it must not hold row locks (or SQLite's queue) for its duration.

@@ -4,6 +4,7 @@ import type { Tx } from '../database/database.service.js';
 import { asRow } from '../database/columns.js';
 import { Role, UserRole } from './role.entity.js';
 import { User } from './user.entity.js';
+import { forUpdate } from '../database/locks.js';
 
 export interface UserSearch {
   query?: string;
@@ -28,9 +29,7 @@ export class UsersRepository {
   /** Row lock on MySQL; SQLite transactions are already serialised. */
   lockById(tx: Tx, id: string): Promise<User | null> {
     const qb = tx.getRepository(User).createQueryBuilder('u').where('u.id = :id', { id });
-    return (
-      tx.connection.options.type === 'better-sqlite3' ? qb : qb.setLock('pessimistic_write')
-    ).getOne();
+    return forUpdate(tx, qb).getOne();
   }
 
   findByIds(ids: string[]): Promise<User[]> {
@@ -115,9 +114,7 @@ export class UsersRepository {
       .createQueryBuilder('u')
       .select('u.id', 'id')
       .where("u.role = 'admin' AND u.status = 'active'");
-    const rows = await (
-      tx.connection.options.type === 'better-sqlite3' ? qb : qb.setLock('pessimistic_write')
-    ).getRawMany<{ id: string }>();
+    const rows = await forUpdate(tx, qb).getRawMany<{ id: string }>();
     return rows.map((r) => r.id);
   }
 
@@ -125,12 +122,14 @@ export class UsersRepository {
   search(s: UserSearch): Promise<User[]> {
     const qb = this.repo().createQueryBuilder('u');
     if (s.query) {
-      const q = `${s.query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      // An explicit ESCAPE: SQLite's LIKE has none by default (MySQL's is a backslash), so a
+      // backslash-escaped `_` or `%` was not literal on SQLite.
+      const q = `${s.query.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
       qb.andWhere(
         new Brackets((w) => {
-          w.where('u.emailNormalized LIKE :q', { q })
-            .orWhere('u.usernameNormalized LIKE :q', { q })
-            .orWhere('u.fullNameNormalized LIKE :q', { q });
+          w.where("u.emailNormalized LIKE :q ESCAPE '!'", { q })
+            .orWhere("u.usernameNormalized LIKE :q ESCAPE '!'", { q })
+            .orWhere("u.fullNameNormalized LIKE :q ESCAPE '!'", { q });
         }),
       );
     }

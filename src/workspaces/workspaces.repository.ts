@@ -4,6 +4,7 @@ import type { Tx } from '../database/database.service.js';
 import { asRow } from '../database/columns.js';
 import { User } from '../users/user.entity.js';
 import { Workspace, WorkspaceMember, type WorkspaceRole } from './workspace.entity.js';
+import { forUpdate } from '../database/locks.js';
 
 export interface WorkspaceRow {
   workspace: Workspace;
@@ -18,10 +19,6 @@ export interface WorkspaceUserRow {
   status: string;
   serverRole: string;
   role: WorkspaceRole;
-}
-
-function isSqlite(tx: Tx): boolean {
-  return tx.connection.options.type === 'better-sqlite3';
 }
 
 @Injectable()
@@ -43,7 +40,7 @@ export class WorkspacesRepository {
   /** Row lock on the workspace: serialises every membership change of one workspace (MySQL). */
   async lock(tx: Tx, id: string): Promise<Workspace | null> {
     const qb = tx.getRepository(Workspace).createQueryBuilder('w').where('w.id = :id', { id });
-    return (isSqlite(tx) ? qb : qb.setLock('pessimistic_write')).getOne();
+    return forUpdate(tx, qb).getOne();
   }
 
   async lockByDomain(tx: Tx, domain: string): Promise<Workspace | null> {
@@ -51,7 +48,7 @@ export class WorkspacesRepository {
       .getRepository(Workspace)
       .createQueryBuilder('w')
       .where('w.domain = :domain', { domain });
-    return (isSqlite(tx) ? qb : qb.setLock('pessimistic_write')).getOne();
+    return forUpdate(tx, qb).getOne();
   }
 
   /** Domains equal to `base` or `base-<n>`, to pick the next free suffix. */
@@ -141,7 +138,7 @@ export class WorkspacesRepository {
       .getRepository(WorkspaceMember)
       .createQueryBuilder('m')
       .where('m.workspaceId = :workspaceId AND m.userId = :userId', { workspaceId, userId });
-    return (isSqlite(tx) ? qb : qb.setLock('pessimistic_write')).getOne();
+    return forUpdate(tx, qb).getOne();
   }
 
   async lockAdmins(tx: Tx, workspaceId: string): Promise<string[]> {
@@ -150,7 +147,7 @@ export class WorkspacesRepository {
       .createQueryBuilder('m')
       .select('m.userId', 'userId')
       .where("m.workspaceId = :workspaceId AND m.role = 'admin'", { workspaceId });
-    const rows = await (isSqlite(tx) ? qb : qb.setLock('pessimistic_write')).getRawMany<{
+    const rows = await forUpdate(tx, qb).getRawMany<{
       userId: string;
     }>();
     return rows.map((r) => r.userId);

@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal.js';
 import { MailService } from '../mail/mail.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
-import { isServerAdmin, writesAllowed } from './workspace-access.js';
+import { isServerAdmin, readOnlyRole, writesAllowed } from './workspace-access.js';
 import { Workspace, WorkspaceMember, type WorkspaceRole } from './workspace.entity.js';
 import {
   toWorkspaceResponse,
@@ -139,8 +139,8 @@ export class WorkspacesService implements OnModuleInit {
   // Routes
 
   async create(p: Principal, title: string): Promise<WorkspaceResponse> {
-    if (!writesAllowed(p))
-      throw AppException.forbidden('Read-only users cannot create workspaces.');
+    // The route already required workspaces.create (scopes included); the role cap is checked here.
+    if (readOnlyRole(p)) throw AppException.forbidden('Read-only users cannot create workspaces.');
     // The domain is picked under the audit chain lock; the unique index plus a retry cover the rest.
     for (let attempt = 1; ; attempt += 1) {
       try {

@@ -19,6 +19,16 @@ export async function userRow(t: TestApp, id: string): Promise<User> {
   return t.db.getRepository(User).findOneByOrFail({ id });
 }
 
+/** The user row with its (normally unselected) password hash. */
+export function userWithPasswordHash(t: TestApp, id: string): Promise<User> {
+  return t.db
+    .getRepository(User)
+    .createQueryBuilder('u')
+    .addSelect('u.passwordHash')
+    .where('u.id = :id', { id })
+    .getOneOrFail();
+}
+
 export function userByEmail(t: TestApp, email: string): Promise<User | null> {
   return t.db.getRepository(User).findOneBy({ emailNormalized: email.toLowerCase() });
 }

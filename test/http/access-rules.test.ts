@@ -5,6 +5,7 @@ import { Group, GroupMember } from '../../src/groups/group.entity.js';
 import { ProjectMember } from '../../src/projects/project-member.entity.js';
 import { Workspace, WorkspaceMember } from '../../src/workspaces/workspace.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { assertProblem } from '../support/problem.js';
 import { makeUser, PASSWORD, uniqueEmail, type MadeUser } from '../factories/users.js';
 import {
   addProjectMember,
@@ -330,6 +331,48 @@ describe('groups: names per scope, settings, members', () => {
     assert.deepEqual(changes.members, { added: [a.user.id], removed: [b.user.id] });
     assert.deepEqual(changes.settings, { from: { k: 1 }, to: { k: 2 } });
     assert.equal((await t.http.patch(`/api/v1/groups/${g.id}`).set(b.auth).send({})).status, 400);
+  });
+
+  it('refuses settings over 32 KiB (400 naming settings, nothing written) and audits large ones by marker', async () => {
+    const name = tag('Big');
+    const tooBig = { blob: 'x'.repeat(33 * 1024) };
+    const refused = await t.http
+      .post('/api/v1/groups')
+      .set(a.auth)
+      .send({ name, workspace: w.domain, settings: tooBig });
+    assertProblem(refused, 400, 'settings');
+    // Over 64 KiB a MySQL TEXT column cannot even hold it (strict mode: an error, a 500).
+    const huge = await t.http
+      .post('/api/v1/groups')
+      .set(a.auth)
+      .send({ name, workspace: w.domain, settings: { blob: 'y'.repeat(70 * 1024) } });
+    assertProblem(huge, 400, 'settings');
+    assert.equal(await t.db.getRepository(Group).countBy({ name }), 0);
+    const g = await createGroup(t, a.auth, w.domain, []);
+    assertProblem(
+      await t.http.patch(`/api/v1/groups/${g.id}`).set(a.auth).send({ settings: tooBig }),
+      400,
+      'settings',
+    );
+    assert.deepEqual((await t.db.getRepository(Group).findOneByOrFail({ id: g.id })).settings, {});
+    // Two large settings in a row: accepted, and the audit entry stays small (the column is TEXT).
+    for (const c of ['a', 'b']) {
+      const big = { blob: c.repeat(30 * 1024) };
+      const res = await t.http.patch(`/api/v1/groups/${g.id}`).set(a.auth).send({ settings: big });
+      assert.equal(res.status, 200, res.text.slice(0, 300));
+      assert.deepEqual(
+        (await t.db.getRepository(Group).findOneByOrFail({ id: g.id })).settings,
+        big,
+      );
+    }
+    const entries = await t.db
+      .getRepository(AuditEntry)
+      .findBy({ action: 'group.update', targetId: g.id });
+    assert.equal(entries.length, 2);
+    for (const e of entries) {
+      assert.ok(e.changes.length < 8 * 1024, `audit entry of ${e.changes.length} characters`);
+      assert.deepEqual(JSON.parse(e.changes).settings, { changed: true });
+    }
   });
 
   it('lists only groups the caller owns or belongs to', async () => {

@@ -255,6 +255,20 @@ describe('stored external credentials and linked identities', () => {
       404,
     );
   });
+
+  it('refuses reader and demo users storing credentials: they never write', async () => {
+    for (const role of ['reader', 'demo'] as const) {
+      const owner = await makeUser(t, { role });
+      const res = await put(t, owner, 'me', 'svc', secretsFor(role));
+      assert.equal(res.status, 403, JSON.stringify(res.body));
+      assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+      assert.equal(
+        await t.db.getRepository(ExternalCredential).countBy({ userId: owner.user.id }),
+        0,
+      );
+      assert.equal((await auditOf(t, 'external_credential.create', owner.user.id)).length, 0);
+    }
+  });
 });
 
 describe('encryption key rotation across restarts', () => {

@@ -79,6 +79,34 @@ const E = (
   anonymous: 401,
 });
 
+/** For list routes: whether the world's resource (by its id in the world) is among the items. */
+const listed =
+  (key: keyof World) =>
+  (w: World, body: unknown): boolean =>
+    (body as { items: { id: string }[] }).items.some((x) => x.id === w[key]);
+
+/** Every member of the world's workspace sees the world's workspace and project in lists. */
+const EVERY_MEMBER_SEES: Partial<Record<Caller, boolean>> = {
+  serverAdmin: true,
+  wsAdmin: true,
+  projectAdmin: true,
+  member: true,
+  reader: true,
+  groupMember: true,
+  cappedAdmin: true,
+};
+
+/** The world's group is listed to admins (server, workspace) and its members only. */
+const GROUP_VIEWERS_SEE: Partial<Record<Caller, boolean>> = {
+  serverAdmin: true,
+  wsAdmin: true,
+  projectAdmin: false,
+  member: false,
+  reader: false,
+  groupMember: true,
+  cappedAdmin: true,
+};
+
 describe('permission matrix: workspaces, groups, projects', () => {
   let t: TestApp;
   let u: Record<string, MadeUser>;
@@ -131,17 +159,8 @@ describe('permission matrix: workspaces, groups, projects', () => {
       fresh: false,
       call: (_w, a) => t.http.get('/api/v1/workspaces?limit=500').set(a),
       expect: E(200, 200, 200, 200, 200, 200, 200, 200),
-      lists: (w, b) => (b as { items: { id: string }[] }).items.some((x) => x.id === w.workspaceId),
-      sees: {
-        serverAdmin: true,
-        wsAdmin: true,
-        projectAdmin: true,
-        member: true,
-        reader: true,
-        groupMember: true,
-        cappedAdmin: true,
-        outsider: false,
-      },
+      lists: listed('workspaceId'),
+      sees: { ...EVERY_MEMBER_SEES, outsider: false },
     },
     {
       name: 'GET /workspaces/:domain',
@@ -238,33 +257,16 @@ describe('permission matrix: workspaces, groups, projects', () => {
       fresh: false,
       call: (w, a) => t.http.get(`/api/v1/groups?workspace=${w.domain}&limit=500`).set(a),
       expect: E(200, 200, 200, 200, 200, 200, 200, 404),
-      lists: (w, b) => (b as { items: { id: string }[] }).items.some((x) => x.id === w.groupId),
-      sees: {
-        serverAdmin: true,
-        wsAdmin: true,
-        projectAdmin: false,
-        member: false,
-        reader: false,
-        groupMember: true,
-        cappedAdmin: true,
-      },
+      lists: listed('groupId'),
+      sees: GROUP_VIEWERS_SEE,
     },
     {
       name: 'GET /groups',
       fresh: false,
       call: (_w, a) => t.http.get('/api/v1/groups?limit=500').set(a),
       expect: E(200, 200, 200, 200, 200, 200, 200, 200),
-      lists: (w, b) => (b as { items: { id: string }[] }).items.some((x) => x.id === w.groupId),
-      sees: {
-        serverAdmin: true,
-        wsAdmin: true,
-        projectAdmin: false,
-        member: false,
-        reader: false,
-        groupMember: true,
-        cappedAdmin: true,
-        outsider: false,
-      },
+      lists: listed('groupId'),
+      sees: { ...GROUP_VIEWERS_SEE, outsider: false },
     },
     {
       name: 'GET /groups/:id',
@@ -339,33 +341,16 @@ describe('permission matrix: workspaces, groups, projects', () => {
       fresh: false,
       call: (w, a) => t.http.get(`/api/v1/projects?workspace=${w.domain}&limit=500`).set(a),
       expect: E(200, 200, 200, 200, 200, 200, 200, 404),
-      lists: (w, b) => (b as { items: { id: string }[] }).items.some((x) => x.id === w.projectId),
-      sees: {
-        serverAdmin: true,
-        wsAdmin: true,
-        projectAdmin: true,
-        member: true,
-        reader: true,
-        groupMember: true,
-        cappedAdmin: true,
-      },
+      lists: listed('projectId'),
+      sees: EVERY_MEMBER_SEES,
     },
     {
       name: 'GET /projects',
       fresh: false,
       call: (_w, a) => t.http.get('/api/v1/projects?limit=500').set(a),
       expect: E(200, 200, 200, 200, 200, 200, 200, 200),
-      lists: (w, b) => (b as { items: { id: string }[] }).items.some((x) => x.id === w.projectId),
-      sees: {
-        serverAdmin: true,
-        wsAdmin: true,
-        projectAdmin: true,
-        member: true,
-        reader: true,
-        groupMember: true,
-        cappedAdmin: true,
-        outsider: false,
-      },
+      lists: listed('projectId'),
+      sees: { ...EVERY_MEMBER_SEES, outsider: false },
     },
     {
       name: 'GET /projects/:id',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Response } from 'supertest';
 import { AuditEntry } from '../../src/audit/audit-entry.entity.js';
 import { GroupMember } from '../../src/groups/group.entity.js';
 import { ProjectMember } from '../../src/projects/project-member.entity.js';
@@ -9,7 +10,14 @@ import { WorkspaceMember } from '../../src/workspaces/workspace.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { linkParam, SmtpCapture } from '../support/smtp.js';
 import { makeUser, PASSWORD, uniqueEmail, type MadeUser } from '../factories/users.js';
-import { ok, tag } from '../factories/workspaces.js';
+import {
+  addProjectMember,
+  createProject,
+  createWorkspace,
+  ok,
+  setWorkspaceRole,
+  tag,
+} from '../factories/workspaces.js';
 
 const READER = ['items.read', 'projects.members.read', 'projects.read'];
 const MEMBER = [...READER, 'items.delete', 'items.write'].sort();
@@ -269,6 +277,13 @@ describe("the seeds' scenario: workspace, invitations, group as project reader, 
   });
 });
 
+/** Two concurrent last-admin changes: exactly one succeeds, the other is refused (403 or 422). */
+function assertOneWins(ra: Response, rb: Response): void {
+  const statuses = [ra.status, rb.status].sort();
+  assert.equal(statuses[0], 200, JSON.stringify([ra.body, rb.body]));
+  assert.ok([403, 422].includes(statuses[1] ?? 0), JSON.stringify([ra.body, rb.body]));
+}
+
 describe('last-admin protection under concurrency', () => {
   let t: TestApp;
   before(async () => {
@@ -280,38 +295,10 @@ describe('last-admin protection under concurrency', () => {
     for (let round = 0; round < 3; round += 1) {
       const a = await makeUser(t);
       const b = await makeUser(t);
-      const ws = await ok<{ domain: string }>(
-        t.http
-          .post('/api/v1/workspaces')
-          .set(a.auth)
-          .send({ title: tag('Race') }),
-        201,
-        'ws',
-      );
-      await ok(
-        t.http
-          .put(`/api/v1/workspaces/${ws.domain}/users/${b.user.id}`)
-          .set(a.auth)
-          .send({ role: 'user' }),
-        200,
-        'b joins',
-      );
-      const p = await ok<{ id: string }>(
-        t.http
-          .post('/api/v1/projects')
-          .set(a.auth)
-          .send({ name: tag('P'), workspace: ws.domain }),
-        201,
-        'project',
-      );
-      await ok(
-        t.http
-          .post(`/api/v1/projects/${p.id}/members`)
-          .set(a.auth)
-          .send({ role: 'admin', userId: b.user.id }),
-        201,
-        'b admin',
-      );
+      const ws = await createWorkspace(t, a.auth, tag('Race'));
+      await setWorkspaceRole(t, a.auth, ws.domain, b.user.id, 'user');
+      const p = await createProject(t, a.auth, ws.domain);
+      await addProjectMember(t, a.auth, p.id, { role: 'admin', userId: b.user.id });
       const [ra, rb] = await Promise.all([
         t.http
           .patch(`/api/v1/projects/${p.id}/members/${b.user.id}`)
@@ -322,9 +309,7 @@ describe('last-admin protection under concurrency', () => {
           .set(b.auth)
           .send({ role: 'member' }),
       ]);
-      const statuses = [ra.status, rb.status].sort();
-      assert.equal(statuses[0], 200, JSON.stringify([ra.body, rb.body]));
-      assert.ok([403, 422].includes(statuses[1] ?? 0), JSON.stringify([ra.body, rb.body]));
+      assertOneWins(ra, rb);
       const admins = await t.db
         .getRepository(ProjectMember)
         .findBy({ projectId: p.id, memberType: 'user', role: 'admin' });
@@ -336,22 +321,8 @@ describe('last-admin protection under concurrency', () => {
     for (let round = 0; round < 3; round += 1) {
       const a = await makeUser(t);
       const b = await makeUser(t);
-      const ws = await ok<{ domain: string; id: string }>(
-        t.http
-          .post('/api/v1/workspaces')
-          .set(a.auth)
-          .send({ title: tag('Race') }),
-        201,
-        'ws',
-      );
-      await ok(
-        t.http
-          .put(`/api/v1/workspaces/${ws.domain}/users/${b.user.id}`)
-          .set(a.auth)
-          .send({ role: 'admin' }),
-        200,
-        'b admin',
-      );
+      const ws = await createWorkspace(t, a.auth, tag('Race'));
+      await setWorkspaceRole(t, a.auth, ws.domain, b.user.id, 'admin');
       const [ra, rb] = await Promise.all([
         t.http
           .put(`/api/v1/workspaces/${ws.domain}/users/${b.user.id}`)
@@ -362,9 +333,7 @@ describe('last-admin protection under concurrency', () => {
           .set(b.auth)
           .send({ role: 'user' }),
       ]);
-      const statuses = [ra.status, rb.status].sort();
-      assert.equal(statuses[0], 200, JSON.stringify([ra.body, rb.body]));
-      assert.ok([403, 422].includes(statuses[1] ?? 0), JSON.stringify([ra.body, rb.body]));
+      assertOneWins(ra, rb);
       const admins = await t.db
         .getRepository(WorkspaceMember)
         .findBy({ workspaceId: ws.id, role: 'admin' });
@@ -374,14 +343,7 @@ describe('last-admin protection under concurrency', () => {
 
   it('refuses to remove or demote the last admin (422)', async () => {
     const a = await makeUser(t);
-    const ws = await ok<{ domain: string }>(
-      t.http
-        .post('/api/v1/workspaces')
-        .set(a.auth)
-        .send({ title: tag('Solo') }),
-      201,
-      'ws',
-    );
+    const ws = await createWorkspace(t, a.auth, tag('Solo'));
     const demote = await t.http
       .put(`/api/v1/workspaces/${ws.domain}/users/${a.user.id}`)
       .set(a.auth)
@@ -392,14 +354,7 @@ describe('last-admin protection under concurrency', () => {
       .delete(`/api/v1/workspaces/${ws.domain}/users/${a.user.id}`)
       .set(a.auth);
     assert.equal(leave.status, 422);
-    const p = await ok<{ id: string }>(
-      t.http
-        .post('/api/v1/projects')
-        .set(a.auth)
-        .send({ name: tag('P'), workspace: ws.domain }),
-      201,
-      'project',
-    );
+    const p = await createProject(t, a.auth, ws.domain);
     const pd = await t.http
       .patch(`/api/v1/projects/${p.id}/members/${a.user.id}`)
       .set(a.auth)

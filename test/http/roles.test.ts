@@ -61,6 +61,32 @@ describe('roles routes', () => {
       for (const n of ['users.read', 'users.manage', 'roles.manage', 'audit.read'])
         assert.ok(names.includes(n));
     });
+
+    it('pages the permission catalogue with ?limit and ?cursor, and names a bad limit or cursor (400)', async () => {
+      const all = await t.http.get(`${API}/permissions?limit=500`).set(user.auth);
+      assert.equal(all.status, 200);
+      const names = all.body.items.map((p: { name: string }) => p.name);
+      assert.ok(names.length > 2);
+      assert.equal(all.body.nextCursor, null);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const q: string = cursor === null ? '' : `&cursor=${cursor}`;
+        const page = await t.http.get(`${API}/permissions?limit=2${q}`).set(user.auth);
+        assert.equal(page.status, 200);
+        assert.ok(page.body.items.length <= 2);
+        seen.push(...page.body.items.map((p: { name: string }) => p.name));
+        cursor = page.body.nextCursor as string | null;
+      } while (cursor !== null);
+      assert.deepEqual(seen, names);
+      for (const q of ['limit=0', 'limit=501', 'limit=abc'])
+        assertProblem(await t.http.get(`${API}/permissions?${q}`).set(user.auth), 400, 'limit');
+      assertProblem(
+        await t.http.get(`${API}/permissions?cursor=nope`).set(user.auth),
+        400,
+        'cursor',
+      );
+    });
   });
 
   describe('POST /roles', () => {

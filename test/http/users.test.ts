@@ -9,6 +9,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { assertProblem } from '../support/problem.js';
 import { makeUser, PASSWORD, uniqueEmail, type MadeUser } from '../factories/users.js';
 import { giveRole, makeRole } from '../factories/roles.js';
+import { makeApiKey } from '../factories/credentials.js';
 
 const API = '/api/v1';
 
@@ -98,6 +99,29 @@ describe('users routes', () => {
       // LIKE wildcards in the query are literal.
       const wildcard = await t.http.get(`${API}/users?query=%25`).set(admin.auth);
       assert.deepEqual(wildcard.body.items, []);
+    });
+
+    it('finds a prefix holding LIKE wildcards or the escape character, matching them literally', async () => {
+      const stem = `lit${Date.now().toString(36)}`;
+      const under = await makeUser(t, { email: `${stem}_a.b@example.test` });
+      await makeUser(t, { email: `${stem}xa.b@example.test` });
+      const pct = await makeUser(t, { email: `${stem}%c@example.test` });
+      const bang = await makeUser(t, { email: `${stem}!d@example.test` });
+      const slash = await makeUser(t, { email: `${stem}\\e@example.test` });
+      for (const [prefix, who] of [
+        [`${stem}_`, under],
+        [`${stem}%`, pct],
+        [`${stem}!`, bang],
+        [`${stem}\\`, slash],
+      ] as const) {
+        const res = await t.http.get(`${API}/users`).query({ query: prefix }).set(admin.auth);
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(
+          res.body.items.map((u: { id: string }) => u.id),
+          [who.user.id],
+          prefix,
+        );
+      }
     });
 
     it('pages with a keyset cursor and adds custom data with include=config', async () => {
@@ -355,6 +379,31 @@ describe('users routes', () => {
       assert.deepEqual(a.changes, {
         data: { b: { from: { nested: true }, to: null }, c: { from: null, to: 'x' } },
       });
+    });
+
+    it('refuses a profile change through a key scoped to something else (403); an unscoped key may', async () => {
+      const u = await makeUser(t, { fullName: 'Keyed' });
+      const scoped = await makeApiKey(t, u, { scopes: ['items.read'] });
+      for (const path of ['me', u.user.id]) {
+        assertProblem(
+          await t.http
+            .patch(`${API}/users/${path}`)
+            .set(scoped.auth)
+            .send({ fullName: 'Changed by a scoped key', data: { k: 1 } }),
+          403,
+        );
+      }
+      let db = await row(u.user.id);
+      assert.equal(db?.fullName, 'Keyed');
+      assert.deepEqual(db?.data ?? {}, {});
+      const plain = await makeApiKey(t, u);
+      const res = await t.http
+        .patch(`${API}/users/me`)
+        .set(plain.auth)
+        .send({ fullName: 'Changed by a plain key' });
+      assert.equal(res.status, 200, res.text);
+      db = await row(u.user.id);
+      assert.equal(db?.fullName, 'Changed by a plain key');
     });
 
     it('refuses role, roles, status and password from a non-admin self (403), changing nothing', async () => {

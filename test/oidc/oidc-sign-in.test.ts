@@ -10,6 +10,7 @@ import { User } from '../../src/users/user.entity.js';
 import { createTestApp, TEST_PUBLIC_URL, type TestApp } from '../support/app.js';
 import { TestOidcProvider } from '../support/oidc-provider.js';
 import { SmtpCapture } from '../support/smtp.js';
+import { login as passwordLogin, userByEmail, userWithPasswordHash } from '../factories/auth.js';
 import { callback, counts, setCookieLine, setCookies, startLogin } from '../factories/oidc.js';
 import { makeUser, PASSWORD, uniqueEmail } from '../factories/users.js';
 
@@ -54,8 +55,6 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
   }
 
   const identitiesOf = (userId: string) => t.db.getRepository(UserIdentity).findBy({ userId });
-  const userByEmail = (email: string) =>
-    t.db.getRepository(User).findOneBy({ emailNormalized: email.toLowerCase() });
 
   it('lists the configured providers publicly, with absolute login URLs', async () => {
     const res = await t.http.get('/api/v1/auth/providers');
@@ -140,7 +139,7 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
     assert.match(sessionCookie, /^gh_session=gths_/);
     assert.match(sessionCookie, /HttpOnly/);
     assert.match(sessionCookie, /SameSite=Lax/);
-    const user = await userByEmail(email);
+    const user = await userByEmail(t, email);
     assert.ok(user);
     assert.equal(user.emailVerified, true);
     assert.equal(user.status, 'active');
@@ -171,7 +170,7 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
     const first = await signIn('idp', login);
     assert.equal(first.res.status, 303);
     const oldToken = first.cookies.get('gh_session') ?? '';
-    const user = await userByEmail(`${login}@example.test`);
+    const user = await userByEmail(t, `${login}@example.test`);
     assert.ok(user);
     const [before] = await identitiesOf(user.id);
     // The provider now reports another email: the identity is still found by (issuer, subject).
@@ -202,7 +201,7 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
       idp.accounts.set(login, { email, email_verified: flag, name: 'U' });
       const { res } = await signIn('idp', login);
       assert.equal(res.status, 303, res.text);
-      const user = await userByEmail(email);
+      const user = await userByEmail(t, email);
       assert.ok(user);
       assert.equal(user.emailVerified, false, `email_verified=${String(flag)}`);
       assert.equal((await identitiesOf(user.id)).length, 1);
@@ -352,12 +351,7 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
     idp.accounts.set(login, { email: squatter.email, email_verified: true });
     const { res } = await signIn('idp', login);
     assert.equal(res.status, 303, res.text);
-    const row = await t.db
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('u.id = :id', { id: squatter.user.id })
-      .getOneOrFail();
+    const row = await userWithPasswordHash(t, squatter.user.id);
     assert.equal(row.passwordHash, null);
     assert.equal(row.emailVerified, true);
     const [identity] = await identitiesOf(squatter.user.id);
@@ -369,9 +363,7 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
       [squatter.user.id],
     );
     assert.equal(Number((resets as { n: number | string }[])[0]?.n), 0);
-    const pw = await t.http
-      .post('/api/v1/auth/login')
-      .send({ username: squatter.email, password: squatter.password });
+    const pw = await passwordLogin(t, squatter.email, squatter.password);
     assert.equal(pw.status, 401, 'the old password no longer signs in');
     await t.db
       .getRepository(AuditEntry)
@@ -384,20 +376,13 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
     idp.accounts.set(login, { email: squatter.email, email_verified: true });
     const { res } = await signIn('idp', login);
     assert.equal(res.status, 303, res.text);
-    const row = await t.db
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('u.id = :id', { id: squatter.user.id })
-      .getOneOrFail();
+    const row = await userWithPasswordHash(t, squatter.user.id);
     assert.equal(row.status, 'active');
     assert.equal(row.emailVerified, true);
     assert.equal(row.passwordHash, null);
     const [identity] = await identitiesOf(squatter.user.id);
     assert.equal(identity?.subject, login);
-    const pw = await t.http
-      .post('/api/v1/auth/login')
-      .send({ username: squatter.email, password: squatter.password });
+    const pw = await passwordLogin(t, squatter.email, squatter.password);
     assert.equal(pw.status, 401, "the squatter's password no longer signs in");
   });
 

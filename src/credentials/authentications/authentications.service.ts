@@ -12,7 +12,7 @@ import { newId } from '../../database/ids.js';
 import { UsersService } from '../../users/users.service.js';
 import { SecretBox, SecretBoxError } from '../crypto/secret-box.js';
 import { ExternalCredential } from '../entities/external-credential.entity.js';
-import { ownerId } from '../owner.js';
+import { assertMayMint, ownerId } from '../owner.js';
 import { ExternalCredentialsRepository } from './external-credentials.repository.js';
 
 export const MASK = '********';
@@ -193,6 +193,8 @@ export class AuthenticationsService {
   ): Promise<StoredCredentialResponse> {
     this.checkService(service);
     const userId = ownerId(p, id);
+    // Storing a credential is a write: reader and demo users (no credentials.create) are refused.
+    assertMayMint(p, userId);
     await this.users.requireUser(userId);
     const reserved =
       this.oidc.find(service) !== undefined ||

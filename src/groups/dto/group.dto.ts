@@ -1,17 +1,14 @@
-import { Transform } from 'class-transformer';
 import { PageQuery } from '../../common/http/pagination.js';
 import {
-  BooleanField,
   IdField,
   NestedField,
   ObjectField,
+  QueryBooleanField,
   StringArrayField,
   StringField,
 } from '../../common/validation.js';
 import type { JsonObject } from '../../database/columns.js';
 
-const toBool = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
 const ID = /^[0-9a-zA-Z-]{1,36}$/;
 
 export class MemberRefDto {
@@ -75,7 +72,6 @@ export class ListGroupsQuery extends PageQuery {
 }
 
 export class GetGroupQuery {
-  @Transform(toBool)
-  @BooleanField({ optional: true })
+  @QueryBooleanField({ optional: true })
   includeProjects?: boolean;
 }

@@ -1,10 +1,6 @@
-import { Transform } from 'class-transformer';
 import { PageQuery } from '../../common/http/pagination.js';
-import { BooleanField, EnumField, IdField, StringField } from '../../common/validation.js';
+import { EnumField, IdField, QueryBooleanField, StringField } from '../../common/validation.js';
 import { PROJECT_ROLES, type ProjectRole } from '../project-roles.js';
-
-const toBool = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
 
 export class CreateProjectDto {
   @StringField({ max: 200 })
@@ -44,7 +40,6 @@ export class PermissionsQuery {
   @IdField({ optional: true, description: 'Whose permissions (default: the caller)' })
   userId?: string;
 
-  @Transform(toBool)
-  @BooleanField({ optional: true, description: 'Say where each permission comes from' })
+  @QueryBooleanField({ optional: true, description: 'Say where each permission comes from' })
   explain?: boolean;
 }

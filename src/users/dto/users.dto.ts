@@ -1,4 +1,3 @@
-import { Transform } from 'class-transformer';
 import { PageQuery } from '../../common/http/pagination.js';
 import {
   BooleanField,
@@ -7,14 +6,11 @@ import {
   IntField,
   ObjectField,
   PasswordField,
+  QueryBooleanField,
   StringArrayField,
   StringField,
 } from '../../common/validation.js';
 import { SERVER_ROLES, type ServerRole } from '../../auth/principal.js';
-
-/** Query booleans arrive as strings. */
-const toBool = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
 
 export const ROLE_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 
@@ -34,14 +30,15 @@ export class ListUsersQuery extends PageQuery {
 }
 
 export class GetUserQuery {
-  @Transform(toBool)
-  @BooleanField({ optional: true, description: 'Include the projects of the user you may see' })
+  @QueryBooleanField({
+    optional: true,
+    description: 'Include the projects of the user you may see',
+  })
   includeProjects?: boolean;
 }
 
 export class DeleteUserQuery {
-  @Transform(toBool)
-  @BooleanField({ optional: true, description: 'Answer 204 for an unknown id instead of 404' })
+  @QueryBooleanField({ optional: true, description: 'Answer 204 for an unknown id instead of 404' })
   missingOk?: boolean;
 }
 

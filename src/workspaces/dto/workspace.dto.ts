@@ -1,12 +1,12 @@
-import { Transform } from 'class-transformer';
 import { PageQuery } from '../../common/http/pagination.js';
-import { BooleanField, EnumField, StringArrayField, StringField } from '../../common/validation.js';
+import {
+  EnumField,
+  QueryBooleanField,
+  StringArrayField,
+  StringField,
+} from '../../common/validation.js';
 import { WORKSPACE_ROLES, type WorkspaceRole } from '../workspace.entity.js';
 import { ArrayMinSize, IsEmail } from 'class-validator';
-
-/** Query booleans arrive as strings. */
-export const toBool = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
 
 export class CreateWorkspaceDto {
   @StringField({ max: 200, description: 'Title; the domain is a unique slug of it' })
@@ -19,12 +19,10 @@ export class UpdateWorkspaceDto {
 }
 
 export class ListWorkspacesQuery extends PageQuery {
-  @Transform(toBool)
-  @BooleanField({ optional: true, description: 'Include the projects the caller can see' })
+  @QueryBooleanField({ optional: true, description: 'Include the projects the caller can see' })
   includeProjects?: boolean;
 
-  @Transform(toBool)
-  @BooleanField({ optional: true, description: 'Only workspaces the caller administers' })
+  @QueryBooleanField({ optional: true, description: 'Only workspaces the caller administers' })
   adminOnly?: boolean;
 }
 
