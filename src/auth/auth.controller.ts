@@ -42,7 +42,7 @@ export class AuthController {
       body.fullName,
       sessionContext(req, 'password'),
     );
-    setSessionCookie(res, this.config, out.token, out.expiresAt);
+    if (out.token && out.expiresAt) setSessionCookie(res, this.config, out.token, out.expiresAt);
     return out;
   }
 

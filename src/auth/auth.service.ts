@@ -16,6 +16,14 @@ import { SessionsService, type SessionContext } from './sessions/sessions.servic
 import { UserTokensRepository } from './user-tokens.repository.js';
 import { LoginMetrics } from './login-metrics.js';
 
+export interface SignUpResult {
+  user: UserResponse;
+  /** Null when the account waits for its mailed activation (REGISTRATION=activation). */
+  token: string | null;
+  expiresAt: string | null;
+  activationRequired: boolean;
+}
+
 export interface SignedIn {
   user: UserResponse;
   token: string;
@@ -48,12 +56,17 @@ export class AuthService implements BeforeApplicationShutdown {
   ) {}
 
   /** The first user becomes admin; later ones follow SIGNUP (their own workspace, or refused). */
+  /**
+   * The first user becomes admin and is signed in. Later signups follow SIGNUP (a workspace of
+   * their own, or 403) and REGISTRATION like /auth/register: closed is 403, activation leaves the
+   * account pending with a mailed link (no session), open signs them in.
+   */
   async signup(
     email: string,
     password: string,
     fullName: string | undefined,
     ctx: SessionContext,
-  ): Promise<SignedIn> {
+  ): Promise<SignUpResult> {
     this.passwords.check(password);
     const result = await this.db.transaction(async (tx) => {
       // Serialise "is this the first user?" with every other write through the audit chain head.
@@ -64,6 +77,10 @@ export class AuthService implements BeforeApplicationShutdown {
           'Signup is closed on this server; ask an admin for an account.',
         );
       }
+      if (!first && this.config.registration === 'closed') {
+        throw AppException.forbidden('Registration is closed; an admin creates accounts.');
+      }
+      const pending = !first && this.config.registration === 'activation';
       const user = await this.users.createUser(
         tx,
         {
@@ -71,20 +88,38 @@ export class AuthService implements BeforeApplicationShutdown {
           password,
           fullName: fullName ?? null,
           role: first ? 'admin' : 'user',
-          status: 'active',
+          status: pending ? 'pending' : 'active',
           emailVerified: false,
         },
         null,
       );
       if (!first) await this.users.runSignedUp(tx, user);
-      const { session, token } = await this.sessions.create(tx, user, ctx);
-      return { user, token, expiresAt: session.expiresAt };
+      if (pending) {
+        const activation = await this.issueToken(
+          tx,
+          user.id,
+          'activation',
+          this.config.activationHours * 60,
+        );
+        return { user, activation, session: null };
+      }
+      return { user, activation: null, session: await this.sessions.create(tx, user, ctx) };
     });
+    if (result.activation) this.mailActivation(result.user, result.activation);
     return {
       user: await this.users.toResponse(result.user),
-      token: result.token,
-      expiresAt: result.expiresAt.toISOString(),
+      token: result.session?.token ?? null,
+      expiresAt: result.session?.session.expiresAt.toISOString() ?? null,
+      activationRequired: result.activation !== null,
     };
+  }
+
+  private mailActivation(user: User, token: string): void {
+    this.mail.sendInBackground({
+      to: user.email,
+      subject: 'Activate your Gatehouse account',
+      text: `Welcome to Gatehouse.\n\nActivate your account: ${this.mail.link(`/activate?token=${encodeURIComponent(token)}`)}\n\nThe token: ${token}\nIt expires in ${this.config.activationHours} hours.`,
+    });
   }
 
   /** Self-registration per REGISTRATION: open (active now), activation (mailed link), closed (403). */
@@ -114,13 +149,7 @@ export class AuthService implements BeforeApplicationShutdown {
         : await this.issueToken(tx, created.id, 'activation', this.config.activationHours * 60);
       return { user: created, token: activation };
     });
-    if (token) {
-      this.mail.sendInBackground({
-        to: user.email,
-        subject: 'Activate your Gatehouse account',
-        text: `Welcome to Gatehouse.\n\nActivate your account: ${this.mail.link(`/activate?token=${encodeURIComponent(token)}`)}\n\nThe token: ${token}\nIt expires in ${this.config.activationHours} hours.`,
-      });
-    }
+    if (token) this.mailActivation(user, token);
     return this.users.toResponse(user);
   }
 

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { UsersService } from '../../src/users/users.service.js';
 import type { User } from '../../src/users/user.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { linkParam, SmtpCapture } from '../support/smtp.js';
 import { PASSWORD, uniqueEmail } from '../factories/users.js';
 import { API, auditOf, sessionsOf, userByEmail } from '../factories/auth.js';
 
@@ -106,5 +107,65 @@ describe('POST /auth/signup with SIGNUP=closed', () => {
     assert.equal(res.status, 403);
     assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
     assert.equal(await userByEmail(t, email), null);
+  });
+});
+
+describe('POST /auth/signup after the first user follows REGISTRATION', () => {
+  it('refuses later signups with 403 when REGISTRATION=closed', async () => {
+    const t = await createTestApp({ SIGNUP: 'workspace', REGISTRATION: 'closed' });
+    try {
+      const first = await t.http
+        .post(`${API}/auth/signup`)
+        .send({ email: uniqueEmail('first'), password: PASSWORD });
+      assert.equal(first.status, 201);
+      const email = uniqueEmail('closed');
+      const res = await t.http.post(`${API}/auth/signup`).send({ email, password: PASSWORD });
+      assert.equal(res.status, 403);
+      assert.match(res.body.detail, /Registration is closed/);
+      assert.equal(await userByEmail(t, email), null);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('leaves a later signup pending with a mailed activation link (no session) when REGISTRATION=activation', async () => {
+    const smtp = new SmtpCapture();
+    const smtpUrl = await smtp.start();
+    const t = await createTestApp({
+      SIGNUP: 'workspace',
+      REGISTRATION: 'activation',
+      SMTP_URL: smtpUrl,
+    });
+    try {
+      await t.http
+        .post(`${API}/auth/signup`)
+        .send({ email: uniqueEmail('first'), password: PASSWORD })
+        .expect(201);
+      const email = uniqueEmail('pending');
+      const res = await t.http.post(`${API}/auth/signup`).send({ email, password: PASSWORD });
+      assert.equal(res.status, 201);
+      assert.equal(res.body.user.status, 'pending');
+      assert.equal(res.body.token, null);
+      assert.equal(res.body.activationRequired, true);
+      assert.equal(res.headers['set-cookie'], undefined);
+      assert.equal((await sessionsOf(t, res.body.user.id)).length, 0);
+      const mail = await smtp.waitFor(email, /Activate your Gatehouse account/);
+      const token = linkParam(mail, '/activate', 'token');
+      const refused = await t.http
+        .post(`${API}/auth/login`)
+        .send({ username: email, password: PASSWORD });
+      assert.equal(refused.status, 401);
+      await t.http.post(`${API}/auth/activate`).send({ token }).expect(200);
+      const row = await userByEmail(t, email);
+      assert.equal(row?.status, 'active');
+      assert.equal(row?.emailVerified, true);
+      await t.http
+        .post(`${API}/auth/login`)
+        .send({ username: email, password: PASSWORD })
+        .expect(200);
+    } finally {
+      await t.close();
+      await smtp.stop();
+    }
   });
 });
