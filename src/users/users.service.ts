@@ -212,6 +212,7 @@ export class UsersService {
       credential,
       scopes,
       projectPermissions: narrowing.projectPermissions ?? null,
+      user,
     };
   }
 }

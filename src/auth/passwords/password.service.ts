@@ -12,16 +12,42 @@ export interface PasswordPolicy {
   breachedPasswordCheck: boolean;
 }
 
+/** At most `size` tasks at once; the others wait in arrival order. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((ok) => this.waiting.push(ok));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      // The slot passes straight to the next waiter (active stays the same).
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
 /**
- * bcrypt hashing (async: never blocks the event loop) and the password policy. Unknown users are
+ * bcrypt hashing (async: never blocks the event loop) and the password policy. At most
+ * BCRYPT_CONCURRENCY hashes run at once (default: the CPU count), so a login storm cannot take
+ * every core (and libuv's whole threadpool, which DNS and file I/O share) from other requests. Unknown users are
  * compared against a dummy hash of the same cost so sign-in timing does not reveal who exists.
  */
 @Injectable()
 export class PasswordService implements OnModuleInit {
   private dummyHash = '';
   private breached: Set<string> | null = null;
+  private readonly slots: Semaphore;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly config: AppConfig) {
+    this.slots = new Semaphore(config.bcryptConcurrency);
+  }
 
   async onModuleInit(): Promise<void> {
     this.dummyHash = await bcrypt.hash(`dummy-${Date.now()}`, this.config.bcryptCost);
@@ -74,13 +100,13 @@ export class PasswordService implements OnModuleInit {
   }
 
   async hash(password: string): Promise<string> {
-    return bcrypt.hash(password, this.config.bcryptCost);
+    return this.slots.run(() => bcrypt.hash(password, this.config.bcryptCost));
   }
 
   /** Always one bcrypt comparison, whether or not there is a hash to compare with. */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
     const tooLong = Buffer.byteLength(password, 'utf8') > this.config.passwordPolicy.maxBytes;
-    const ok = await bcrypt.compare(password, hash ?? this.dummyHash);
+    const ok = await this.slots.run(() => bcrypt.compare(password, hash ?? this.dummyHash));
     return ok && !!hash && !tooLong;
   }
 }
