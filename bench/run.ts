@@ -10,7 +10,7 @@ import {
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { call, expectOk, field, findString, Skip } from './lib/http.js';
+import { call, expectOk, field, Skip } from './lib/http.js';
 import { load, type LoadResult } from './lib/load.js';
 import { machine } from './lib/machine.js';
 import { cpuSeconds, runScript, startServer, type Server } from './lib/proc.js';
@@ -173,8 +173,10 @@ async function apiKeyOf(g: Gatehouse): Promise<string> {
     body: { name: 'bench' },
   });
   expectOk(res, 'POST /users/:id/api-keys');
-  const key = findString(res.body, (s) => s.startsWith('gth_'));
-  if (!key) throw new Error(`no gth_ secret in the api-key response: ${JSON.stringify(res.body)}`);
+  // The `key` field (API.md); `prefix` also starts with gth_ but is only its visible start.
+  const key = field(res.body, 'key');
+  if (typeof key !== 'string' || !key.startsWith('gth_'))
+    throw new Error(`no gth_ secret in the api-key response: ${JSON.stringify(res.body)}`);
   return key;
 }
 
