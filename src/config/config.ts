@@ -53,6 +53,8 @@ export class AppConfig {
   bcryptCost!: number;
   /** bcrypt hashes/comparisons run at once (the rest wait their turn); default: the CPU count. */
   bcryptConcurrency!: number;
+  /** Scheduling priority (nice, 0–19) of the bcrypt threads: higher yields more to the event loop. */
+  bcryptNice!: number;
   redisUrl!: string | null;
   lockoutThreshold!: number;
   rateLimitSignin!: number;
@@ -347,6 +349,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     signup: r.oneOf<SignupMode>('SIGNUP', ['workspace', 'closed'], 'workspace'),
     bcryptCost: r.int('BCRYPT_COST', 12, nodeEnv === 'test' ? 4 : 10, 15),
     bcryptConcurrency: r.int('BCRYPT_CONCURRENCY', availableParallelism(), 1, 256),
+    bcryptNice: r.int('BCRYPT_NICE', 10, 0, 19),
     redisUrl:
       r.raw('REDIS_URL') === undefined ? null : r.url('REDIS_URL', '', ['redis:', 'rediss:']),
     lockoutThreshold: r.int('LOCKOUT_THRESHOLD', 10, 1, 1000),

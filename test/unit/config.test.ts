@@ -24,6 +24,7 @@ describe(loadConfig.name, () => {
     assert.equal(c.registration, 'activation');
     assert.equal(c.bcryptCost, 12);
     assert.equal(c.bcryptConcurrency, availableParallelism());
+    assert.equal(c.bcryptNice, 10);
     assert.equal(c.lockoutThreshold, 10);
     assert.equal(c.rateLimitSignin, 20);
     assert.equal(c.trustProxy, false);
@@ -42,6 +43,7 @@ describe(loadConfig.name, () => {
       REGISTRATION: 'maybe',
       BCRYPT_COST: '40',
       BCRYPT_CONCURRENCY: '0',
+      BCRYPT_NICE: '20',
       LOCKOUT_THRESHOLD: '0',
       RATE_LIMIT_SIGNIN: '-1',
       TRUST_PROXY: 'everyone',
@@ -57,6 +59,7 @@ describe(loadConfig.name, () => {
       'REGISTRATION',
       'BCRYPT_COST',
       'BCRYPT_CONCURRENCY',
+      'BCRYPT_NICE',
       'LOCKOUT_THRESHOLD',
       'RATE_LIMIT_SIGNIN',
       'TRUST_PROXY',

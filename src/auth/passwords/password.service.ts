@@ -1,8 +1,8 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import bcrypt from 'bcrypt';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { AppConfig } from '../../config/config.js';
 import { AppException } from '../../common/errors/app.exception.js';
+import { BcryptPool } from './bcrypt-pool.js';
 
 export interface PasswordPolicy {
   minLength: number;
@@ -12,45 +12,25 @@ export interface PasswordPolicy {
   breachedPasswordCheck: boolean;
 }
 
-/** At most `size` tasks at once; the others wait in arrival order. */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly size: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((ok) => this.waiting.push(ok));
-    else this.active++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      // The slot passes straight to the next waiter (active stays the same).
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
-
 /**
- * bcrypt hashing (async: never blocks the event loop) and the password policy. At most
- * BCRYPT_CONCURRENCY hashes run at once (default: the CPU count), so a login storm cannot take
- * every core (and libuv's whole threadpool, which DNS and file I/O share) from other requests. Unknown users are
- * compared against a dummy hash of the same cost so sign-in timing does not reveal who exists.
+ * bcrypt hashing and the password policy. Hashes run on BCRYPT_CONCURRENCY worker threads (default:
+ * the CPU count) at a lower scheduling priority (BCRYPT_NICE), never on the event loop nor on
+ * libuv's threadpool: a login storm uses the spare CPU and cannot stall other requests. Unknown
+ * users are compared against a dummy hash of the same cost so sign-in timing does not reveal who
+ * exists.
  */
 @Injectable()
-export class PasswordService implements OnModuleInit {
+export class PasswordService implements OnModuleInit, OnModuleDestroy {
   private dummyHash = '';
   private breached: Set<string> | null = null;
-  private readonly slots: Semaphore;
+  private readonly pool: BcryptPool;
 
   constructor(private readonly config: AppConfig) {
-    this.slots = new Semaphore(config.bcryptConcurrency);
+    this.pool = new BcryptPool(config.bcryptConcurrency, config.bcryptNice);
   }
 
   async onModuleInit(): Promise<void> {
-    this.dummyHash = await bcrypt.hash(`dummy-${Date.now()}`, this.config.bcryptCost);
+    this.dummyHash = await this.pool.hash(`dummy-${Date.now()}`, this.config.bcryptCost);
     const file = this.config.passwordPolicy.breachedListFile;
     if (file) {
       const text = await readFile(file, 'utf8');
@@ -61,6 +41,10 @@ export class PasswordService implements OnModuleInit {
           .filter(Boolean),
       );
     }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.close();
   }
 
   policy(): PasswordPolicy {
@@ -100,13 +84,13 @@ export class PasswordService implements OnModuleInit {
   }
 
   async hash(password: string): Promise<string> {
-    return this.slots.run(() => bcrypt.hash(password, this.config.bcryptCost));
+    return this.pool.hash(password, this.config.bcryptCost);
   }
 
   /** Always one bcrypt comparison, whether or not there is a hash to compare with. */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
     const tooLong = Buffer.byteLength(password, 'utf8') > this.config.passwordPolicy.maxBytes;
-    const ok = await this.slots.run(() => bcrypt.compare(password, hash ?? this.dummyHash));
+    const ok = await this.pool.compare(password, hash ?? this.dummyHash);
     return ok && !!hash && !tooLong;
   }
 }
