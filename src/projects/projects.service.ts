@@ -8,7 +8,6 @@ import { AuditService } from '../audit/audit.service.js';
 import type { Principal, ServerRole } from '../auth/principal.js';
 import { GroupsService } from '../groups/groups.service.js';
 import { PermissionCatalogue } from '../users/permission-catalogue.js';
-import { UsersService } from '../users/users.service.js';
 import { isServerAdmin } from '../workspaces/workspace-access.js';
 import { WorkspacesService } from '../workspaces/workspaces.service.js';
 import { ProjectAccessService } from './project-access.service.js';
@@ -53,7 +52,6 @@ export class ProjectsService implements OnModuleInit {
     private readonly access: ProjectAccessService,
     private readonly workspaces: WorkspacesService,
     private readonly groups: GroupsService,
-    private readonly users: UsersService,
     private readonly audit: AuditService,
     private readonly catalogue: PermissionCatalogue,
   ) {}
@@ -279,8 +277,9 @@ export class ProjectsService implements OnModuleInit {
     const target = userId === undefined || userId === 'me' ? p.userId : userId;
     if (target !== p.userId && !permits(v.permissions, 'projects.members.manage'))
       throw AppException.forbidden("Only project admins can read another user's permissions.");
-    await this.users.requireUser(target);
+    // One query: it also reads the user's server role, which is null when there is no such user.
     const e = await this.access.effective(target, id);
+    if (e.serverRole === null) throw AppException.notFound('User');
     return {
       projectId: id,
       userId: target,
