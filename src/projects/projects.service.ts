@@ -273,15 +273,12 @@ export class ProjectsService implements OnModuleInit {
     userId: string | undefined,
     explain: boolean,
   ): Promise<ProjectPermissionsResponse> {
+    const v = await this.requireVisible(p, id);
     const target = userId === undefined || userId === 'me' ? p.userId : userId;
-    // The target's evaluation (one query; it also reads the user's server role, null when there is
-    // no such user) runs alongside the visibility check, read-only; it is used only if that passes.
-    const [v, e] = await Promise.all([
-      this.requireVisible(p, id),
-      this.access.effective(target, id),
-    ]);
     if (target !== p.userId && !permits(v.permissions, 'projects.members.manage'))
       throw AppException.forbidden("Only project admins can read another user's permissions.");
+    // One query: it also reads the user's server role, which is null when there is no such user.
+    const e = await this.access.effective(target, id);
     if (e.serverRole === null) throw AppException.notFound('User');
     return {
       projectId: id,
