@@ -10,7 +10,7 @@ import {
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { call, expectOk, field, findString, Skip } from './lib/http.js';
+import { call, expectOk, field, Skip } from './lib/http.js';
 import { load, type LoadResult } from './lib/load.js';
 import { machine } from './lib/machine.js';
 import { cpuSeconds, runScript, startServer, type Server } from './lib/proc.js';
@@ -173,8 +173,10 @@ async function apiKeyOf(g: Gatehouse): Promise<string> {
     body: { name: 'bench' },
   });
   expectOk(res, 'POST /users/:id/api-keys');
-  const key = findString(res.body, (s) => s.startsWith('gth_'));
-  if (!key) throw new Error(`no gth_ secret in the api-key response: ${JSON.stringify(res.body)}`);
+  // The `key` field (API.md); `prefix` also starts with gth_ but is only its visible start.
+  const key = field(res.body, 'key');
+  if (typeof key !== 'string' || !key.startsWith('gth_'))
+    throw new Error(`no gth_ secret in the api-key response: ${JSON.stringify(res.body)}`);
   return key;
 }
 
@@ -503,30 +505,46 @@ async function scale(): Promise<void> {
       projects: Number(env.BENCH_SCALE_PROJECTS ?? '20'),
     };
     log(`scale: seeding ${sizes.users} users, ${sizes.groups} groups, ${sizes.projects} projects`);
-    const seed: ScaleSeed = await seedScale(mysqlUrlFor('_scale'), g.server.url, g.session, sizes);
+    const seed: ScaleSeed = await seedScale(mysqlUrlFor('_scale'), sizes);
     notes.push(`Scale seed: ${seed.summary}`);
     const auth = { authorization: `Bearer ${g.session}` };
+
+    /**
+     * Each query twice: at 16 connections (throughput; latency there is mostly queueing on 2
+     * cores) and at 1 connection (requests back to back: the p99 of the work itself, which is what
+     * the latency targets are about).
+     */
+    const both = async (what: string, url: string, target: string): Promise<void> => {
+      for (const connections of [CONNECTIONS, 1]) {
+        const m = await measure(g.server, {
+          url: g.server.url + url,
+          headers: auth,
+          seconds: SECONDS,
+          connections,
+        });
+        rows.push({
+          scenario: 'scale',
+          what: `${what}, ${connections} connection${connections === 1 ? '' : 's'}`,
+          result: m.r,
+          rss: m.rss,
+          cpuUs: m.cpuUs,
+          target: connections === 1 ? target : undefined,
+        });
+      }
+    };
 
     const search = `${API}/users?query=${encodeURIComponent(seed.searchPrefix)}&limit=50`;
     const first = await call('GET', g.server.url + search, { token: g.session });
     if (first.status === 200 && Array.isArray(field(first.body, 'items'))) {
-      const m = await measure(g.server, {
-        url: g.server.url + search,
-        headers: auth,
-        seconds: SECONDS,
-        connections: CONNECTIONS,
-      });
-      rows.push({
-        scenario: 'scale',
-        what: `prefix search GET /users?query=${seed.searchPrefix} (${sizes.users} users)`,
-        result: m.r,
-        rss: m.rss,
-        cpuUs: m.cpuUs,
-        target: 'p99 < 20 ms (1M)',
-      });
-      // A deep keyset page: walk a few pages of 500, then measure the next one.
+      await both(
+        `prefix search GET /users?query=${seed.searchPrefix} (${sizes.users} users)`,
+        search,
+        'p99 < 20 ms (1M)',
+      );
+      // A deep keyset page: walk pages of 500 to the middle (at most 40), then measure the next one.
       let cursor: string | null = null;
-      for (let i = 0; i < Math.min(20, Math.floor(sizes.users / 500) - 1); i++) {
+      const pages = Math.min(40, Math.floor(sizes.users / 1000));
+      for (let i = 0; i < pages; i++) {
         const page = await call(
           'GET',
           `${g.server.url}${API}/users?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
@@ -536,21 +554,11 @@ async function scale(): Promise<void> {
         if (typeof next !== 'string') break;
         cursor = next;
       }
-      const paging = `${API}/users?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const pm = await measure(g.server, {
-        url: g.server.url + paging,
-        headers: auth,
-        seconds: SECONDS,
-        connections: CONNECTIONS,
-      });
-      rows.push({
-        scenario: 'scale',
-        what: 'keyset page GET /users?limit=50&cursor=<deep>',
-        result: pm.r,
-        rss: pm.rss,
-        cpuUs: pm.cpuUs,
-        target: 'p99 < 20 ms (1M)',
-      });
+      await both(
+        `keyset page GET /users?limit=50&cursor=<after ${pages * 500} users>`,
+        `${API}/users?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        'p99 < 20 ms (1M)',
+      );
     } else {
       rows.push({
         scenario: 'scale',
@@ -560,20 +568,16 @@ async function scale(): Promise<void> {
     }
 
     if (seed.permission) {
-      const m = await measure(g.server, {
-        url: g.server.url + seed.permission.path,
-        headers: auth,
-        seconds: SECONDS,
-        connections: CONNECTIONS,
-      });
-      rows.push({
-        scenario: 'scale',
-        what: `effective permission through groups (${seed.permission.label})`,
-        result: m.r,
-        rss: m.rss,
-        cpuUs: m.cpuUs,
-        target: 'p99 < 5 ms',
-      });
+      const probe = await call('GET', g.server.url + seed.permission.path, { token: g.session });
+      expectOk(probe, 'GET /projects/:id/permissions', [200]);
+      notes.push(
+        `Scale permission probe answers: ${JSON.stringify(field(probe.body, 'permissions') ?? probe.body).slice(0, 300)}`,
+      );
+      await both(
+        `effective permission through groups (${seed.permission.label})`,
+        seed.permission.path,
+        'p99 < 5 ms',
+      );
     } else {
       rows.push({
         scenario: 'scale',

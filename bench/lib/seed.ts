@@ -1,6 +1,5 @@
-import { createConnection } from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2/promise';
 import { newId } from '../../src/database/ids.js';
-import { call, expectOk, field, Skip } from './http.js';
 
 /** Drops and re-creates a benchmark database; refuses names without "bench" in them. */
 export async function resetMysqlDatabase(url: string): Promise<void> {
@@ -38,24 +37,27 @@ function emailOf(i: number): string {
   return `user-${String(i).padStart(7, '0')}@bench.example`;
 }
 
-async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
+type Row = unknown[];
+
+/** Multi-row INSERTs of `rows` into `table`, BATCH rows at a time. */
+async function insertAll(conn: Connection, table: string, columns: string[], rows: Row[]) {
+  for (let i = 0; i < rows.length; i += BATCH) {
+    await conn.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ?`, [
+      rows.slice(i, i + BATCH),
+    ]);
+  }
 }
 
 /**
- * Users straight into the migrated schema with multi-row INSERTs (fast: ~100k rows in seconds);
- * workspace, projects, groups and memberships through the API (their tables belong to another
- * branch; bulk SQL for them can replace this once their schema is merged).
+ * Everything straight into the migrated schema with multi-row INSERTs (fast: ~100k rows in
+ * seconds): users; W workspaces (W = min(10, groups, projects)), user i in workspace i mod W;
+ * projects and groups spread over the workspaces; each group has 20 members of its workspace (so
+ * with the issue's sizes every user is in ~2 groups), each group is a member of 3 projects of its
+ * workspace, each project has 10 direct members. The permission check is measured for a user who
+ * reaches the project only through a group.
  */
 export async function seedScale(
   dbUrl: string,
-  baseUrl: string,
-  adminSession: string,
   sizes: { users: number; groups: number; projects: number },
 ): Promise<ScaleSeed> {
   const u = new URL(dbUrl);
@@ -68,6 +70,7 @@ export async function seedScale(
   });
   const t0 = Date.now();
   const ids: string[] = [];
+  const searchPrefix = 'user-00001';
   try {
     const now = new Date();
     for (let start = 0; start < sizes.users; start += BATCH) {
@@ -103,83 +106,141 @@ export async function seedScale(
         [rows],
       );
     }
+    const usersS = (Date.now() - t0) / 1000;
+    const base: ScaleSeed = {
+      summary: `${sizes.users} users by multi-row INSERT in ${usersS.toFixed(1)} s`,
+      searchPrefix,
+      permission: null,
+    };
+    const W = Math.min(10, sizes.groups, sizes.projects);
+    const perGroup = 20;
+    const nLocal = Math.floor(sizes.users / W);
+    if (W < 1 || nLocal < perGroup + 11) {
+      base.skipReason = 'too few users, groups or projects for the membership layout';
+      return base;
+    }
+    const t1 = Date.now();
+    /** The user with local index `k` in workspace `w`. */
+    const userOf = (w: number, k: number): string => ids[w + W * (k % nLocal)] ?? '';
+    const workspaces = Array.from({ length: W }, () => newId());
+    await insertAll(
+      conn,
+      'workspaces',
+      ['id', 'domain', 'title', 'created_by', 'created_at', 'updated_at', 'version'],
+      workspaces.map((id, w) => [id, `scale-ws-${w}`, `Scale workspace ${w}`, null, now, now, 1]),
+    );
+    await insertAll(
+      conn,
+      'workspace_members',
+      ['workspace_id', 'user_id', 'role', 'created_at'],
+      ids.slice(0, W * nLocal).map((id, i) => [workspaces[i % W], id, 'user', now]),
+    );
+    const projects = Array.from({ length: sizes.projects }, () => newId());
+    await insertAll(
+      conn,
+      'projects',
+      [
+        'id',
+        'workspace_id',
+        'name',
+        'name_normalized',
+        'created_by',
+        'created_at',
+        'updated_at',
+        'version',
+      ],
+      projects.map((id, p) => [
+        id,
+        workspaces[p % W],
+        `Scale project ${p}`,
+        `scale project ${p}`,
+        null,
+        now,
+        now,
+        1,
+      ]),
+    );
+    const groups = Array.from({ length: sizes.groups }, () => newId());
+    await insertAll(
+      conn,
+      'user_groups',
+      [
+        'id',
+        'workspace_id',
+        'project_id',
+        'scope_key',
+        'name',
+        'name_normalized',
+        'owner_id',
+        'settings',
+        'created_at',
+        'updated_at',
+        'version',
+      ],
+      groups.map((id, g) => {
+        const ws = workspaces[g % W];
+        return [id, ws, null, ws, `Scale group ${g}`, `scale group ${g}`, null, '{}', now, now, 1];
+      }),
+    );
+    const groupMembers: Row[] = [];
+    groups.forEach((gid, g) => {
+      const w = g % W;
+      const first = Math.floor(g / W) * perGroup;
+      for (let k = 0; k < perGroup; k++) groupMembers.push([gid, userOf(w, first + k), now]);
+    });
+    await insertAll(conn, 'group_members', ['group_id', 'user_id', 'created_at'], groupMembers);
+    // Projects of workspace w are p = w, w + W, w + 2W, ...: local index j is project w + W*j.
+    const nProjLocal = Math.floor(sizes.projects / W);
+    const projectOf = (w: number, j: number): number => w + W * (j % nProjLocal);
+    const memberRows: Row[] = [];
+    const groupProjects = new Map<number, number[]>();
+    groups.forEach((gid, g) => {
+      const w = g % W;
+      const base = Math.floor(g / W);
+      const ps = [...new Set([0, 1, 2].map((k) => projectOf(w, base + k * 7)))];
+      groupProjects.set(g, ps);
+      for (const p of ps)
+        memberRows.push([projects[p], gid, 'group', null, gid, 'member', now, now]);
+    });
+    // Ten direct members per project, never the probe user (local index 0 of workspace 0).
+    projects.forEach((pid, p) => {
+      const w = p % W;
+      const first = 1 + Math.floor(p / W) * 10;
+      const seen = new Set<string>();
+      for (let k = 0; k < 10; k++) {
+        const local = 1 + ((first + k - 1) % (nLocal - 1));
+        const uid = userOf(w, local);
+        if (seen.has(uid)) continue;
+        seen.add(uid);
+        memberRows.push([pid, uid, 'user', uid, null, 'member', now, now]);
+      }
+    });
+    await insertAll(
+      conn,
+      'project_members',
+      [
+        'project_id',
+        'member_id',
+        'member_type',
+        'user_id',
+        'group_id',
+        'role',
+        'created_at',
+        'updated_at',
+      ],
+      memberRows,
+    );
+    // The probe: user local 0 of workspace 0 is in group 0 (and, when the slices wrap, another
+    // group) and in no project directly: it reaches group 0's projects only through groups.
+    const probeUser = userOf(0, 0);
+    const probeProject = projects[groupProjects.get(0)?.[0] ?? 0] ?? '';
+    base.summary += `; ${W} workspaces (${W * nLocal} workspace members), ${projects.length} projects, ${groups.length} groups (${groupMembers.length} group memberships, ${perGroup} per group), ${memberRows.length} project memberships (each group in up to 3 projects, 10 direct members per project) by multi-row INSERT in ${((Date.now() - t1) / 1000).toFixed(1)} s`;
+    base.permission = {
+      path: `/api/v1/projects/${probeProject}/permissions?userId=${probeUser}`,
+      label: 'a user who is a member only through a group',
+    };
+    return base;
   } finally {
     await conn.end();
   }
-  const usersS = (Date.now() - t0) / 1000;
-  const searchPrefix = 'user-00001';
-  const base: ScaleSeed = {
-    summary: `${sizes.users} users by multi-row INSERT in ${usersS.toFixed(1)} s`,
-    searchPrefix,
-    permission: null,
-  };
-
-  // Workspaces, projects, groups, memberships: through the API, skipped when not merged yet.
-  try {
-    const t1 = Date.now();
-    const ws = await call('POST', `${baseUrl}/api/v1/workspaces`, {
-      token: adminSession,
-      body: { title: 'Scale bench' },
-    });
-    expectOk(ws, 'POST /workspaces');
-    const domain = String(field(ws.body, 'domain'));
-    const perGroup = 20;
-    const members = ids.slice(0, Math.min(ids.length, sizes.groups * perGroup));
-    const emailBatches: string[][] = [];
-    for (let i = 0; i < members.length; i += 100)
-      emailBatches.push(members.slice(i, i + 100).map((_, k) => emailOf(i + k)));
-    await pool(emailBatches, 4, async (emails) => {
-      const r = await call('POST', `${baseUrl}/api/v1/workspaces/${domain}/users`, {
-        token: adminSession,
-        body: { emails, role: 'user' },
-      });
-      expectOk(r, 'POST /workspaces/:domain/users');
-    });
-    const projects: string[] = [];
-    await pool(
-      Array.from({ length: sizes.projects }, (_, i) => i),
-      4,
-      async (i) => {
-        const r = await call('POST', `${baseUrl}/api/v1/projects`, {
-          token: adminSession,
-          body: { name: `scale project ${i}`, workspace: domain },
-        });
-        expectOk(r, 'POST /projects');
-        projects.push(String(field(r.body, 'id')));
-      },
-    );
-    await pool(
-      Array.from({ length: sizes.groups }, (_, i) => i),
-      4,
-      async (g) => {
-        const groupMembers = members.slice(g * perGroup, (g + 1) * perGroup).map((id) => ({ id }));
-        const r = await call('POST', `${baseUrl}/api/v1/groups`, {
-          token: adminSession,
-          body: { name: `scale group ${g}`, workspace: domain, members: groupMembers },
-        });
-        expectOk(r, 'POST /groups');
-        const groupId = String(field(r.body, 'id'));
-        // Each group joins 3 projects (spread), so a user reaches several projects through groups.
-        for (let k = 0; k < Math.min(3, projects.length); k++) {
-          const pid = projects[(g + k * 7) % projects.length] ?? '';
-          const m = await call('POST', `${baseUrl}/api/v1/projects/${pid}/members`, {
-            token: adminSession,
-            body: { role: 'member', groupId },
-          });
-          expectOk(m, 'POST /projects/:id/members');
-        }
-      },
-    );
-    const userId = members[0] ?? '';
-    const pid = projects[0] ?? '';
-    base.summary += `; 1 workspace, ${projects.length} projects, ${sizes.groups} groups of ${perGroup} members (each in 3 projects) through the API in ${((Date.now() - t1) / 1000).toFixed(1)} s`;
-    base.permission = {
-      path: `/api/v1/projects/${pid}/permissions?userId=${userId}`,
-      label: 'user in a member group',
-    };
-  } catch (err) {
-    if (!(err instanceof Skip)) throw err;
-    base.skipReason = err.message;
-  }
-  return base;
 }

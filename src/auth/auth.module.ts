@@ -3,6 +3,8 @@ import { UsersModule } from '../users/users.module.js';
 import { AuthController, OwnPasswordController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { CredentialRegistry } from './credential-registry.js';
+import { PrincipalChanges } from './cache/principal-changes.js';
+import { PrincipalChangesRepository } from './cache/principal-changes.repository.js';
 import { LoginMetrics } from './login-metrics.js';
 import { PasswordsModule } from './passwords/passwords.module.js';
 import { SessionsController } from './sessions/sessions.controller.js';
@@ -19,6 +21,8 @@ import { UserIdentitiesRepository } from './oidc/user-identities.repository.js';
   controllers: [AuthController, OwnPasswordController, SessionsController],
   providers: [
     CredentialRegistry,
+    PrincipalChanges,
+    PrincipalChangesRepository,
     AuthService,
     SessionsService,
     SessionsAdminService,
@@ -30,6 +34,7 @@ import { UserIdentitiesRepository } from './oidc/user-identities.repository.js';
   ],
   exports: [
     CredentialRegistry,
+    PrincipalChanges,
     AuthService,
     SessionsService,
     PasswordsModule,

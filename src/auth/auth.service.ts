@@ -8,7 +8,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { MailService } from '../mail/mail.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { User } from '../users/user.entity.js';
-import type { UserResponse } from '../users/user.mapper.js';
+import { toUserResponse, type UserResponse } from '../users/user.mapper.js';
 import { UserToken, type UserTokenKind } from './entities/user-token.entity.js';
 import { PasswordService } from './passwords/password.service.js';
 import type { Principal } from './principal.js';
@@ -325,9 +325,12 @@ export class AuthService implements BeforeApplicationShutdown {
   async whoami(
     principal: Principal,
   ): Promise<UserResponse & { permissions: string[]; credential: { kind: string; id: string } }> {
-    const user = await this.users.requireUser(principal.userId);
+    // The principal carries the user row and role names it was built from (as fresh as itself).
+    const base = principal.user
+      ? toUserResponse(principal.user, principal.roles)
+      : await this.users.toResponse(await this.users.requireUser(principal.userId));
     return {
-      ...(await this.users.toResponse(user)),
+      ...base,
       permissions: principal.permissions,
       credential: { kind: principal.credential.kind, id: principal.credential.id },
     };

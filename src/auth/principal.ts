@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { User } from '../users/user.entity.js';
 
 export type ServerRole = 'admin' | 'user' | 'demo' | 'reader';
 export const SERVER_ROLES: readonly ServerRole[] = ['admin', 'user', 'demo', 'reader'];
@@ -23,6 +24,12 @@ export interface Principal {
   scopes: string[] | null;
   /** Project permissions carried by a grant's access token; null when not narrowed. */
   projectPermissions: Record<string, string[]> | null;
+  /**
+   * The user row loaded with the credential (possibly served from a credential cache, so as fresh
+   * as the principal itself: any committed change to the user empties the caches). Lets
+   * `GET /users/me` and whoami answer without loading it again. Read-only; never serialised.
+   */
+  user?: Readonly<User>;
 }
 
 export interface AuthenticatedRequest extends Request {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -50,6 +51,10 @@ export class AppConfig {
   registration!: RegistrationMode;
   signup!: SignupMode;
   bcryptCost!: number;
+  /** bcrypt hashes/comparisons run at once (the rest wait their turn); default: the CPU count. */
+  bcryptConcurrency!: number;
+  /** Scheduling priority (nice, 0–19) of the bcrypt threads: higher yields more to the event loop. */
+  bcryptNice!: number;
   redisUrl!: string | null;
   lockoutThreshold!: number;
   rateLimitSignin!: number;
@@ -343,6 +348,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ),
     signup: r.oneOf<SignupMode>('SIGNUP', ['workspace', 'closed'], 'workspace'),
     bcryptCost: r.int('BCRYPT_COST', 12, nodeEnv === 'test' ? 4 : 10, 15),
+    bcryptConcurrency: r.int('BCRYPT_CONCURRENCY', availableParallelism(), 1, 256),
+    bcryptNice: r.int('BCRYPT_NICE', 10, 0, 19),
     redisUrl:
       r.raw('REDIS_URL') === undefined ? null : r.url('REDIS_URL', '', ['redis:', 'rediss:']),
     lockoutThreshold: r.int('LOCKOUT_THRESHOLD', 10, 1, 1000),

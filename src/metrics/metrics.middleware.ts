@@ -1,21 +1,58 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { performance } from 'node:perf_hooks';
 import { MetricsService } from './metrics.service.js';
 
-/** Times every request and labels it by route pattern (never the raw path: ids would explode cardinality). */
+interface RouteMetrics {
+  observe(seconds: number): void;
+  /** The request counter for a status, created on first use. */
+  count: Map<number, { inc(): void }>;
+}
+
+/** Label sets seen so far are few (routes × methods × statuses); past this, stop caching new ones. */
+const MAX_CACHED = 2_000;
+
+/**
+ * Times every request and labels it by route pattern (never the raw path: ids would explode
+ * cardinality). The labelled metric children are cached per method and route, so a request does not
+ * pay for prom-client's label hashing.
+ */
 @Injectable()
 export class MetricsMiddleware implements NestMiddleware {
+  private readonly routes = new Map<string, RouteMetrics>();
+
   constructor(private readonly metrics: MetricsService) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
-    const start = process.hrtime.bigint();
-    res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      const labels = { method: req.method, route: `${req.baseUrl ?? ''}${route}` };
-      this.metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
-      this.metrics.httpRequests.inc({ ...labels, status: String(res.statusCode) });
-      if (res.statusCode === 429) this.metrics.throttled.inc({ route: labels.route });
+    const start = performance.now();
+    res.once('finish', () => {
+      const route = `${req.baseUrl ?? ''}${(req.route as { path?: string } | undefined)?.path ?? 'unmatched'}`;
+      const m = this.metricsFor(req.method, route);
+      m.observe((performance.now() - start) / 1000);
+      const status = res.statusCode;
+      let counter = m.count.get(status);
+      if (!counter) {
+        counter = this.metrics.httpRequests.labels({
+          method: req.method,
+          route,
+          status: String(status),
+        });
+        if (m.count.size < 50) m.count.set(status, counter);
+      }
+      counter.inc();
+      if (status === 429) this.metrics.throttled.inc({ route });
     });
     next();
+  }
+
+  private metricsFor(method: string, route: string): RouteMetrics {
+    const key = `${method} ${route}`;
+    let m = this.routes.get(key);
+    if (!m) {
+      const h = this.metrics.httpDuration.labels({ method, route });
+      m = { observe: (s) => h.observe(s), count: new Map() };
+      if (this.routes.size < MAX_CACHED) this.routes.set(key, m);
+    }
+    return m;
   }
 }

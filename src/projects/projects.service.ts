@@ -49,9 +49,9 @@ export class ProjectsService implements OnModuleInit {
     private readonly access: ProjectAccessService,
     private readonly workspaces: WorkspacesService,
     private readonly groups: GroupsService,
-    private readonly users: UsersService,
     private readonly audit: AuditService,
     private readonly catalogue: PermissionCatalogue,
+    private readonly users: UsersService,
   ) {}
 
   onModuleInit(): void {
@@ -271,8 +271,9 @@ export class ProjectsService implements OnModuleInit {
     const target = userId === undefined || userId === 'me' ? p.userId : userId;
     if (target !== p.userId && !permits(v.permissions, 'projects.members.manage'))
       throw AppException.forbidden("Only project admins can read another user's permissions.");
-    await this.users.requireUser(target);
+    // One query: it also reads the user's server role, which is null when there is no such user.
     const e = await this.access.effective(target, id);
+    if (e.serverRole === null) throw AppException.notFound('User');
     return {
       projectId: id,
       userId: target,

@@ -104,11 +104,13 @@ export class UsersAdminService {
     id: string,
     includeProjects = false,
   ): Promise<UserDetailResponse & { projects?: UserProject[] }> {
-    const user = await this.users.requireUser(this.idOf(p, id));
-    const out = await this.detail(user);
-    return includeProjects
-      ? { ...out, projects: await this.users.projectsOfUser(user.id, p) }
-      : out;
+    const userId = this.idOf(p, id);
+    // Oneself: the principal carries the user row and role names (as fresh as the principal).
+    const out =
+      userId === p.userId && p.user
+        ? toUserDetail(p.user, p.roles)
+        : await this.detail(await this.users.requireUser(userId));
+    return includeProjects ? { ...out, projects: await this.users.projectsOfUser(userId, p) } : out;
   }
 
   /**

@@ -228,6 +228,7 @@ export class UsersService {
       credential,
       scopes,
       projectPermissions: narrowing.projectPermissions ?? null,
+      user,
     };
   }
 }

@@ -206,6 +206,10 @@ describe("the seeds' scenario: workspace, invitations, group as project reader, 
     assert.deepEqual([...b.permissions].sort(), READER);
     assert.ok(b.explain.every((e) => e.sources.length === 1 && e.sources[0]?.kind === 'group'));
     assert.equal((await perms(bobAuth, alice.user.id)).status, 403);
+    // An unknown user (the same one query finds no server role): 404, as for an unknown project.
+    const unknown = await perms(alice.auth, '01890000-0000-7000-8000-000000000000');
+    assert.equal(unknown.status, 404);
+    assert.match(String(unknown.body.detail), /User/);
 
     // The exported one-query evaluation agrees.
     const byProject = await t.get(ProjectsService).permissionsByProject(alice.user.id, [projectId]);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
@@ -22,6 +23,8 @@ describe(loadConfig.name, () => {
     assert.equal(c.publicUrl, 'http://localhost:3000');
     assert.equal(c.registration, 'activation');
     assert.equal(c.bcryptCost, 12);
+    assert.equal(c.bcryptConcurrency, availableParallelism());
+    assert.equal(c.bcryptNice, 10);
     assert.equal(c.lockoutThreshold, 10);
     assert.equal(c.rateLimitSignin, 20);
     assert.equal(c.trustProxy, false);
@@ -39,6 +42,8 @@ describe(loadConfig.name, () => {
       PUBLIC_URL: 'ftp://example.com',
       REGISTRATION: 'maybe',
       BCRYPT_COST: '40',
+      BCRYPT_CONCURRENCY: '0',
+      BCRYPT_NICE: '20',
       LOCKOUT_THRESHOLD: '0',
       RATE_LIMIT_SIGNIN: '-1',
       TRUST_PROXY: 'everyone',
@@ -53,6 +58,8 @@ describe(loadConfig.name, () => {
       'PUBLIC_URL',
       'REGISTRATION',
       'BCRYPT_COST',
+      'BCRYPT_CONCURRENCY',
+      'BCRYPT_NICE',
       'LOCKOUT_THRESHOLD',
       'RATE_LIMIT_SIGNIN',
       'TRUST_PROXY',

@@ -1,8 +1,8 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import bcrypt from 'bcrypt';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { AppConfig } from '../../config/config.js';
 import { AppException } from '../../common/errors/app.exception.js';
+import { BcryptPool } from './bcrypt-pool.js';
 
 export interface PasswordPolicy {
   minLength: number;
@@ -13,18 +13,24 @@ export interface PasswordPolicy {
 }
 
 /**
- * bcrypt hashing (async: never blocks the event loop) and the password policy. Unknown users are
- * compared against a dummy hash of the same cost so sign-in timing does not reveal who exists.
+ * bcrypt hashing and the password policy. Hashes run on BCRYPT_CONCURRENCY worker threads (default:
+ * the CPU count) at a lower scheduling priority (BCRYPT_NICE), never on the event loop nor on
+ * libuv's threadpool: a login storm uses the spare CPU and cannot stall other requests. Unknown
+ * users are compared against a dummy hash of the same cost so sign-in timing does not reveal who
+ * exists.
  */
 @Injectable()
-export class PasswordService implements OnModuleInit {
+export class PasswordService implements OnModuleInit, OnModuleDestroy {
   private dummyHash = '';
   private breached: Set<string> | null = null;
+  private readonly pool: BcryptPool;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly config: AppConfig) {
+    this.pool = new BcryptPool(config.bcryptConcurrency, config.bcryptNice);
+  }
 
   async onModuleInit(): Promise<void> {
-    this.dummyHash = await bcrypt.hash(`dummy-${Date.now()}`, this.config.bcryptCost);
+    this.dummyHash = await this.pool.hash(`dummy-${Date.now()}`, this.config.bcryptCost);
     const file = this.config.passwordPolicy.breachedListFile;
     if (file) {
       const text = await readFile(file, 'utf8');
@@ -35,6 +41,10 @@ export class PasswordService implements OnModuleInit {
           .filter(Boolean),
       );
     }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.close();
   }
 
   policy(): PasswordPolicy {
@@ -74,13 +84,13 @@ export class PasswordService implements OnModuleInit {
   }
 
   async hash(password: string): Promise<string> {
-    return bcrypt.hash(password, this.config.bcryptCost);
+    return this.pool.hash(password, this.config.bcryptCost);
   }
 
   /** Always one bcrypt comparison, whether or not there is a hash to compare with. */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
     const tooLong = Buffer.byteLength(password, 'utf8') > this.config.passwordPolicy.maxBytes;
-    const ok = await bcrypt.compare(password, hash ?? this.dummyHash);
+    const ok = await this.pool.compare(password, hash ?? this.dummyHash);
     return ok && !!hash && !tooLong;
   }
 }

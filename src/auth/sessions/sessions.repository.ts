@@ -1,65 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import {
-  DataSource,
-  IsNull,
-  type EntitySubscriberInterface,
-  type InsertEvent,
-  type QueryRunner,
-  type RemoveEvent,
-  type TransactionCommitEvent,
-  type UpdateEvent,
-} from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
 import type { Tx } from '../../database/database.service.js';
 import { asRow } from '../../database/columns.js';
 import { User } from '../../users/user.entity.js';
 import { Session } from '../entities/session.entity.js';
 
-/** Tables whose rows make up a principal (status, server role, named roles and their permissions). */
-const PRINCIPAL_TABLES = new Set(['users', 'roles', 'user_roles']);
-const CHANGED = 'principalDataChanged';
-
-/**
- * Calls `changed` after every committed write to the principal tables made through TypeORM (inside a
- * transaction: at commit; outside one: at once), so cached principals never outlive a role change.
- */
-class PrincipalChangeSubscriber implements EntitySubscriberInterface {
-  constructor(private readonly changed: () => void) {}
-
-  private mark(event: { metadata?: { tableName: string }; queryRunner: QueryRunner }): void {
-    if (!event.metadata || !PRINCIPAL_TABLES.has(event.metadata.tableName)) return;
-    this.changed();
-    if (event.queryRunner.isTransactionActive) event.queryRunner.data[CHANGED] = true;
-  }
-
-  afterInsert(event: InsertEvent<unknown>): void {
-    this.mark(event);
-  }
-  afterUpdate(event: UpdateEvent<unknown>): void {
-    this.mark(event);
-  }
-  afterRemove(event: RemoveEvent<unknown>): void {
-    this.mark(event);
-  }
-  afterTransactionCommit(event: TransactionCommitEvent): void {
-    const data = event.queryRunner.data as Record<string, unknown>;
-    if (data[CHANGED]) {
-      delete data[CHANGED];
-      this.changed();
-    }
-  }
-  afterTransactionRollback(event: TransactionCommitEvent): void {
-    delete (event.queryRunner.data as Record<string, unknown>)[CHANGED];
-  }
-}
-
 @Injectable()
 export class SessionsRepository {
   constructor(private readonly dataSource: DataSource) {}
-
-  /** Registers a callback for committed changes to users, roles and role assignments. */
-  onPrincipalDataChanged(changed: () => void): void {
-    this.dataSource.subscribers.push(new PrincipalChangeSubscriber(changed));
-  }
 
   async insert(tx: Tx, session: Session): Promise<void> {
     await tx.getRepository(Session).insert(asRow(session));

@@ -12,14 +12,16 @@ import type { User } from '../../users/user.entity.js';
 import { CredentialRegistry, type CredentialResolver } from '../credential-registry.js';
 import { Session } from '../entities/session.entity.js';
 import type { Principal } from '../principal.js';
+import { PrincipalChanges } from '../cache/principal-changes.js';
 import { SessionCache } from './session-cache.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 export const SESSION_PREFIX = 'gths_';
 const TOUCH_EVERY_MS = 60_000;
 /**
- * Session lookups are cached this long (see SessionCache): revocation on this instance is immediate;
- * another instance sees it (and role changes) within this time.
+ * Session lookups are cached this long (see CredentialCache): revocation on this instance is
+ * immediate; another instance sees it (and role changes) at once through Redis when REDIS_URL is set,
+ * otherwise within this time.
  */
 export const SESSION_CACHE_TTL_MS = 2_000;
 const SESSION_CACHE_MAX = 10_000;
@@ -66,11 +68,12 @@ export class SessionsService implements CredentialResolver, OnModuleInit {
     private readonly users: UsersService,
     private readonly audit: AuditService,
     private readonly registry: CredentialRegistry,
+    private readonly changes: PrincipalChanges,
   ) {}
 
   onModuleInit(): void {
     this.registry.register(this);
-    this.repo.onPrincipalDataChanged(() => this.cache.clear());
+    this.changes.register(this.cache);
     this.users.addLifecycleHook({
       onCredentialsChanged: async (tx, userId, keep) => {
         await this.revokeAllForUser(tx, userId, keep, userId, 'credentials changed');
@@ -160,7 +163,7 @@ export class SessionsService implements CredentialResolver, OnModuleInit {
   }
 
   async revoke(tx: Tx, session: Session, actorId: string | null): Promise<void> {
-    this.cache.invalidateUser(session.userId);
+    this.changes.userRevoked(session.userId);
     if (await this.repo.revoke(tx, session.id, new Date())) {
       await this.audit.record(tx, {
         actorId,
@@ -191,7 +194,7 @@ export class SessionsService implements CredentialResolver, OnModuleInit {
     actorId: string | null,
     reason: string,
   ): Promise<void> {
-    this.cache.invalidateUser(userId);
+    this.changes.userRevoked(userId);
     const ids = await this.repo.revokeAllForUser(tx, userId, exceptId, new Date());
     if (ids.length) {
       await this.audit.record(tx, {

@@ -52,6 +52,8 @@ export class ApiKeysRepository {
       .update()
       .set({ lastUsedAt: at })
       .where('id = :id AND (last_used_at IS NULL OR last_used_at < :notSince)', { id, notSince })
+      // Not a principal change: cached key lookups stay (see PrincipalChangesRepository).
+      .callListeners(false)
       .execute();
   }
 

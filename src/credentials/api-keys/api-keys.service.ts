@@ -8,6 +8,8 @@ import { AuditService } from '../../audit/audit.service.js';
 import { AuthService } from '../../auth/auth.service.js';
 import { CredentialRegistry, type CredentialResolver } from '../../auth/credential-registry.js';
 import type { Principal } from '../../auth/principal.js';
+import { CredentialCache } from '../../auth/cache/credential-cache.js';
+import { PrincipalChanges } from '../../auth/cache/principal-changes.js';
 import { Database, type Tx } from '../../database/database.service.js';
 import { newId } from '../../database/ids.js';
 import { PermissionCatalogue } from '../../users/permission-catalogue.js';
@@ -19,6 +21,19 @@ import { ApiKeysRepository } from './api-keys.repository.js';
 
 export const API_KEY_PREFIX = 'gth_';
 const TOUCH_EVERY_MS = 60_000;
+/** Key lookups are cached this long (revocation, owner and role changes invalidate at once). */
+export const API_KEY_CACHE_TTL_MS = 2_000;
+const API_KEY_CACHE_MAX = 10_000;
+const API_KEY_CACHE_BYPASS_MS = 10_000;
+
+interface CachedKey {
+  keyId: string;
+  userId: string;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  principal: Omit<Principal, 'credential'>;
+  cachedAt: number;
+}
 
 export interface ApiKeyResponse {
   id: string;
@@ -45,6 +60,12 @@ export function toApiKeyResponse(k: ApiKey): ApiKeyResponse {
 /** API keys: `gth_` + 32 random bytes + CRC32, SHA-256 at rest, accepted only in the Authorization header. */
 @Injectable()
 export class ApiKeysService implements CredentialResolver, OnModuleInit {
+  private readonly cache = new CredentialCache<CachedKey>(
+    API_KEY_CACHE_TTL_MS,
+    API_KEY_CACHE_MAX,
+    API_KEY_CACHE_BYPASS_MS,
+  );
+
   constructor(
     private readonly db: Database,
     private readonly repo: ApiKeysRepository,
@@ -54,10 +75,13 @@ export class ApiKeysService implements CredentialResolver, OnModuleInit {
     private readonly failures: FailureAudit,
     private readonly registry: CredentialRegistry,
     private readonly auth: AuthService,
+    private readonly changes: PrincipalChanges,
   ) {}
 
   onModuleInit(): void {
     this.registry.register(this);
+    // Revoking a key writes api_keys, which empties the cache at the write and at commit.
+    this.changes.register(this.cache);
     this.users.addLifecycleHook({
       // Password reset (no session kept) or a claimed account: every key goes. A password change
       // by the signed-in owner keeps their keys (they belong to services, not to the browser).
@@ -204,13 +228,24 @@ export class ApiKeysService implements CredentialResolver, OnModuleInit {
 
   async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
     if (via !== 'header') return null;
-    const found = await this.repo.findByHash(sha256Hex(token));
+    const keyHash = sha256Hex(token);
+    const now = Date.now();
+    const cached = this.cache.get(keyHash, now);
+    // An expired key goes the long way, so its refusal is audited.
+    if (cached && (cached.expiresAt === null || cached.expiresAt > now)) {
+      if (cached.lastUsedAt === null || now - cached.lastUsedAt > TOUCH_EVERY_MS) {
+        cached.lastUsedAt = now;
+        await this.touch(cached.keyId, now);
+      }
+      return { ...cached.principal, credential: { kind: 'api_key', id: cached.keyId, via } };
+    }
+    const generation = this.cache.generation;
+    const found = await this.repo.findByHash(keyHash);
     if (!found) {
       this.failures.unknown('api_key', visiblePrefix(token, API_KEY_PREFIX));
       return null;
     }
     const { key, user } = found;
-    const now = Date.now();
     const reason =
       key.revokedAt !== null
         ? 'revoked'
@@ -228,16 +263,36 @@ export class ApiKeysService implements CredentialResolver, OnModuleInit {
       });
       return null;
     }
-    if (key.lastUsedAt === null || now - key.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
-      const at = new Date(now);
-      await this.db.transaction((tx) =>
-        this.repo.touch(tx, key.id, at, new Date(now - TOUCH_EVERY_MS)),
-      );
+    let lastUsedAt = key.lastUsedAt?.getTime() ?? null;
+    if (lastUsedAt === null || now - lastUsedAt > TOUCH_EVERY_MS) {
+      lastUsedAt = now;
+      await this.touch(key.id, now);
     }
-    return this.users.principalFor(
+    const principal = await this.users.principalFor(
       user,
       { kind: 'api_key', id: key.id, via },
       { scopes: key.scopes },
+    );
+    const { credential: _credential, ...rest } = principal;
+    this.cache.set(
+      keyHash,
+      {
+        keyId: key.id,
+        userId: user.id,
+        expiresAt: key.expiresAt?.getTime() ?? null,
+        lastUsedAt,
+        principal: rest,
+        cachedAt: Date.now(),
+      },
+      now,
+      generation,
+    );
+    return principal;
+  }
+
+  private async touch(keyId: string, now: number): Promise<void> {
+    await this.db.transaction((tx) =>
+      this.repo.touch(tx, keyId, new Date(now), new Date(now - TOUCH_EVERY_MS)),
     );
   }
 }

@@ -6,6 +6,9 @@ import { AuditService } from '../../audit/audit.service.js';
 import { AuthService } from '../../auth/auth.service.js';
 import { CredentialRegistry, type CredentialResolver } from '../../auth/credential-registry.js';
 import type { Principal } from '../../auth/principal.js';
+import { CredentialCache } from '../../auth/cache/credential-cache.js';
+import { PrincipalChanges } from '../../auth/cache/principal-changes.js';
+import { sha256Hex } from '../../common/tokens.js';
 import type { Tx } from '../../database/database.service.js';
 import { newId } from '../../database/ids.js';
 import { UsersService } from '../../users/users.service.js';
@@ -25,6 +28,23 @@ export const ACCESS_TOKEN_TYPE = 'at+jwt';
 const CLOCK_SKEW_SECONDS = 30;
 // A compact JWS whose header and payload are JSON objects ("eyJ" is base64url of '{"').
 const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Verified tokens are cached this long by the token's hash: no signature check and no query on a
+ * hit. Revoking a grant or a token, and any owner, role or membership change, empties the cache.
+ */
+export const ACCESS_TOKEN_CACHE_TTL_MS = 2_000;
+const ACCESS_TOKEN_CACHE_MAX = 10_000;
+const ACCESS_TOKEN_CACHE_BYPASS_MS = 10_000;
+
+interface CachedAccessToken {
+  credentialId: string;
+  userId: string;
+  /** Expiry (ms) as the verification checks it: `exp` plus the allowed clock skew. */
+  validUntil: number;
+  principal: Omit<Principal, 'credential'>;
+  cachedAt: number;
+}
 
 export interface MintedAccessToken {
   accessToken: string;
@@ -48,6 +68,11 @@ export interface AccessTokenClaims extends JWTPayload {
 @Injectable()
 export class AccessTokensService implements CredentialResolver, OnModuleInit {
   private readonly issuer: string;
+  private readonly cache = new CredentialCache<CachedAccessToken>(
+    ACCESS_TOKEN_CACHE_TTL_MS,
+    ACCESS_TOKEN_CACHE_MAX,
+    ACCESS_TOKEN_CACHE_BYPASS_MS,
+  );
 
   constructor(
     private readonly config: AppConfig,
@@ -60,12 +85,14 @@ export class AccessTokensService implements CredentialResolver, OnModuleInit {
     private readonly failures: FailureAudit,
     private readonly registry: CredentialRegistry,
     private readonly auth: AuthService,
+    private readonly changes: PrincipalChanges,
   ) {
     this.issuer = config.publicUrl;
   }
 
   onModuleInit(): void {
     this.registry.register(this);
+    this.changes.register(this.cache);
     this.auth.registerLogout('access_token', (tx, p) => this.revokeForLogout(tx, p));
   }
 
@@ -140,6 +167,39 @@ export class AccessTokensService implements CredentialResolver, OnModuleInit {
 
   async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
     if (via !== 'header') return null;
+    const tokenHash = sha256Hex(token);
+    const now = Date.now();
+    const cached = this.cache.get(tokenHash, now);
+    if (cached && cached.validUntil > now) {
+      return {
+        ...cached.principal,
+        credential: { kind: 'access_token', id: cached.credentialId, via },
+      };
+    }
+    const generation = this.cache.generation;
+    const found = await this.resolveUncached(token, via);
+    if (!found) return null;
+    const { principal, exp } = found;
+    const { credential, ...rest } = principal;
+    this.cache.set(
+      tokenHash,
+      {
+        credentialId: credential.id,
+        userId: principal.userId,
+        validUntil: (exp + CLOCK_SKEW_SECONDS) * 1000,
+        principal: rest,
+        cachedAt: Date.now(),
+      },
+      now,
+      generation,
+    );
+    return principal;
+  }
+
+  private async resolveUncached(
+    token: string,
+    via: 'header' | 'cookie',
+  ): Promise<{ principal: Principal; exp: number } | null> {
     const claims = await this.verify(token);
     if (!claims) return null;
     const user = await this.users.findById(claims.sub);
@@ -164,11 +224,12 @@ export class AccessTokensService implements CredentialResolver, OnModuleInit {
     const projectPermissions = grant?.projectPermissions
       ? await this.projectPermissionsFor(user.id, grant)
       : null;
-    return this.users.principalFor(
+    const principal = await this.users.principalFor(
       user,
       { kind: 'access_token', id: grant?.id ?? claims.jti, via },
       { projectPermissions },
     );
+    return { principal, exp: claims.exp ?? 0 };
   }
 
   /** Logout with an access token: a grant's token revokes the grant; an exchanged token is denylisted. */
