@@ -107,10 +107,7 @@ export class WorkspacesRepository {
 
   /** Members of every workspace `adminId` administers (themselves included); null when none. */
   async membersOfAdministeredWorkspaces(adminId: string): Promise<string[] | null> {
-    const administered = await this.m()
-      .getRepository(WorkspaceMember)
-      .count({ where: { userId: adminId, role: 'admin' } });
-    if (administered === 0) return null;
+    // The admin is a member of each workspace they administer, so no rows means none administered.
     const rows = await this.m()
       .getRepository(WorkspaceMember)
       .createQueryBuilder('m')
@@ -122,7 +119,7 @@ export class WorkspacesRepository {
       )
       .select('DISTINCT m.userId', 'userId')
       .getRawMany<{ userId: string }>();
-    return rows.map((r) => r.userId);
+    return rows.length === 0 ? null : rows.map((r) => r.userId);
   }
 
   roleOf(workspaceId: string, userId: string, tx?: Tx): Promise<WorkspaceRole | null> {
