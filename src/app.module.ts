@@ -5,24 +5,24 @@ import {
   type NestModule,
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { AuditModule } from './audit/audit.module.js';
-import { AuthGuard } from './auth/auth.guard.js';
-import { AuthModule } from './auth/auth.module.js';
-import { OidcModule } from './auth/oidc/oidc.module.js';
-import { ProblemFilter } from './common/errors/problem.filter.js';
-import { SignInThrottlerGuard, throttlerModule } from './common/http/throttle.js';
-import { AppConfig } from './config/config.js';
-import { ConfigModule } from './config/config.module.js';
-import { CredentialsModule } from './credentials/credentials.module.js';
-import { DatabaseModule } from './database/database.module.js';
-import { GroupsModule } from './groups/groups.module.js';
-import { HealthModule } from './health/health.module.js';
-import { MailModule } from './mail/mail.module.js';
-import { MetricsMiddleware } from './metrics/metrics.middleware.js';
-import { MetricsModule } from './metrics/metrics.module.js';
-import { ProjectsModule } from './projects/projects.module.js';
-import { UsersModule } from './users/users.module.js';
-import { WorkspacesModule } from './workspaces/workspaces.module.js';
+import { AuditModule } from '#src/audit/audit.module.js';
+import { AuthGuard } from '#src/kernel/auth.guard.js';
+import { AuthModule } from '#src/auth/auth.module.js';
+import { OidcModule } from '#src/auth/oidc/oidc.module.js';
+import { ProblemFilter } from '#src/common/errors/problem.filter.js';
+import { SignInThrottlerGuard, throttlerModule } from '#src/common/http/throttle.js';
+import { AppConfig } from '#src/config/config.js';
+import { ConfigModule } from '#src/config/config.module.js';
+import { CredentialsModule } from '#src/credentials/credentials.module.js';
+import { DatabaseModule } from '#src/database/database.module.js';
+import { HealthModule } from '#src/health/health.module.js';
+import { MailModule } from '#src/mail/mail.module.js';
+import { MetricsMiddleware } from '#src/metrics/metrics.middleware.js';
+import { MetricsModule } from '#src/metrics/metrics.module.js';
+import { TenancyModule } from '#src/tenancy/tenancy.module.js';
+import { UserAdminModule } from '#src/user-admin/user-admin.module.js';
+import { EventsModule } from '#src/kernel/events.js';
+import { UsersModule } from '#src/users/users.module.js';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -32,6 +32,7 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule,
+        EventsModule,
         MetricsModule,
         AuditModule,
         MailModule,
@@ -40,9 +41,8 @@ export class AppModule implements NestModule {
         AuthModule,
         CredentialsModule,
         OidcModule,
-        WorkspacesModule,
-        GroupsModule,
-        ProjectsModule,
+        TenancyModule,
+        UserAdminModule,
         HealthModule,
       ],
       providers: [

@@ -2,10 +2,10 @@ import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { AppModule } from './app.module.js';
-import { createPino, PinoLogger } from './common/logging.js';
-import { API_PREFIX, configureHttp } from './http-settings.js';
-import type { AppConfig } from './config/config.js';
+import { AppModule } from '#src/app.module.js';
+import { createPino, PinoLogger } from '#src/common/logging.js';
+import { API_PREFIX, configureHttp } from '#src/http-settings.js';
+import type { AppConfig } from '#src/config/config.js';
 import type { DestinationStream } from 'pino';
 
 export { API_PREFIX };

@@ -3,8 +3,8 @@ import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
-import { createValidationPipe } from './common/validation.js';
-import type { AppConfig } from './config/config.js';
+import { createValidationPipe } from '#src/common/validation.js';
+import type { AppConfig } from '#src/config/config.js';
 
 export const API_PREFIX = 'api/v1';
 const BODY_LIMIT = '100kb';

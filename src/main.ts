@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { createApp } from './bootstrap.js';
-import { ConfigError, loadConfig, loadDotEnv } from './config/config.js';
+import { createApp } from '#src/bootstrap.js';
+import { ConfigError, loadConfig, loadDotEnv } from '#src/config/config.js';
 
 async function main(): Promise<void> {
   loadDotEnv();

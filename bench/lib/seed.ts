@@ -1,5 +1,5 @@
 import { createConnection, type Connection } from 'mysql2/promise';
-import { newId } from '../../src/database/ids.js';
+import { newId } from '#src/database/ids.js';
 
 /** Drops and re-creates a benchmark database; refuses names without "bench" in them. */
 export async function resetMysqlDatabase(url: string): Promise<void> {

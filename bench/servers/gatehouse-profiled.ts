@@ -3,4 +3,4 @@
  * would kill the process before V8 writes the profile, so exit normally on SIGTERM instead.
  */
 process.prependListener('SIGTERM', () => process.exit(0));
-await import('../../src/main.js');
+await import('#src/main.js');

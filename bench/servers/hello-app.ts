@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { API_PREFIX, configureHttp } from '../../src/http-settings.js';
-import { createPino, PinoLogger } from '../../src/common/logging.js';
-import { loadConfig } from '../../src/config/config.js';
+import { API_PREFIX, configureHttp } from '#src/http-settings.js';
+import { createPino, PinoLogger } from '#src/common/logging.js';
+import { loadConfig } from '#src/config/config.js';
 
 /**
  * The framework ceiling: a bare NestJS route on the same HTTP adapter (express), the same middleware

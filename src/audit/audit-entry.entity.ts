@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { DateColumn } from '../database/columns.js';
+import { DateColumn } from '#src/database/columns.js';
 
 /** Append-only, hash-chained record of every change. Holds ids, never secrets. */
 @Entity('audit_entries')

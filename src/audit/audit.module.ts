@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { AuditRepository } from './audit.repository.js';
-import { AuditService } from './audit.service.js';
+import { AuditRepository } from '#src/audit/audit.repository.js';
+import { AuditService } from '#src/audit/audit.service.js';
 
 /** Global: every module writes its changes through AuditService. */
 @Global()

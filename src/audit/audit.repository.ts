@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Tx } from '../database/database.service.js';
-import { AuditEntry, AuditHead } from './audit-entry.entity.js';
-import { forUpdate } from '../database/locks.js';
+import type { Tx } from '#src/database/database.service.js';
+import { AuditEntry, AuditHead } from '#src/audit/audit-entry.entity.js';
+import { forUpdate } from '#src/database/locks.js';
 
 @Injectable()
 export class AuditRepository {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import type { Tx } from '../database/database.service.js';
-import { decodeCursor, toPage, type Page } from '../common/http/pagination.js';
-import { AuditEntry } from './audit-entry.entity.js';
-import { AuditRepository } from './audit.repository.js';
+import type { Tx } from '#src/database/database.service.js';
+import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
+import { AuditEntry } from '#src/audit/audit-entry.entity.js';
+import { AuditRepository } from '#src/audit/audit.repository.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const REDACTED_CHANGES = JSON.stringify({ redacted: true });

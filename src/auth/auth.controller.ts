@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AppConfig } from '../config/config.js';
-import { Authenticated, CurrentPrincipal, Public, SignInRateLimit } from './auth.decorators.js';
-import { AuthService } from './auth.service.js';
+import { AppConfig } from '#src/config/config.js';
+import { Authenticated, CurrentPrincipal, Public } from '#src/kernel/auth.decorators.js';
+import { SignInRateLimit } from '#src/common/http/throttle.js';
+import { AuthService } from '#src/auth/auth.service.js';
 import {
   ActivateDto,
   ChangePasswordDto,
@@ -12,11 +13,11 @@ import {
   PasswordResetDto,
   RegisterDto,
   SignupDto,
-} from './dto/auth.dto.js';
-import { PasswordService } from './passwords/password.service.js';
-import type { Principal } from './principal.js';
-import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
-import { sessionContext } from './sessions/sessions.service.js';
+} from '#src/auth/dto/auth.dto.js';
+import { PasswordService } from '#src/crypto/password.service.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { clearSessionCookie, setSessionCookie } from '#src/auth/session-cookie.js';
+import { sessionContext } from '#src/auth/sessions/sessions.service.js';
 
 @ApiTags('auth')
 @Controller('auth')

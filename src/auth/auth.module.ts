@@ -1,23 +1,23 @@
 import { Global, Module } from '@nestjs/common';
-import { UsersModule } from '../users/users.module.js';
-import { AuthController, OwnPasswordController } from './auth.controller.js';
-import { AuthService } from './auth.service.js';
-import { CredentialRegistry } from './credential-registry.js';
-import { PrincipalChanges } from './cache/principal-changes.js';
-import { PrincipalChangesRepository } from './cache/principal-changes.repository.js';
-import { LoginMetrics } from './login-metrics.js';
-import { PasswordsModule } from './passwords/passwords.module.js';
-import { SessionsController } from './sessions/sessions.controller.js';
-import { SessionsAdminService } from './sessions/sessions-admin.service.js';
-import { SessionsRepository } from './sessions/sessions.repository.js';
-import { SessionsService } from './sessions/sessions.service.js';
-import { UserTokensRepository } from './user-tokens.repository.js';
-import { OidcProvidersService } from './oidc/oidc-providers.service.js';
-import { UserIdentitiesRepository } from './oidc/user-identities.repository.js';
+import { UsersModule } from '#src/users/users.module.js';
+import { AuthController, OwnPasswordController } from '#src/auth/auth.controller.js';
+import { AuthService } from '#src/auth/auth.service.js';
+import { CredentialRegistry } from '#src/kernel/credential-registry.js';
+import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
+import { PrincipalChangesRepository } from '#src/auth/cache/principal-changes.repository.js';
+import { LoginMetrics } from '#src/auth/login-metrics.js';
+import { CryptoModule } from '#src/crypto/crypto.module.js';
+import { SessionsController } from '#src/auth/sessions/sessions.controller.js';
+import { SessionsAdminService } from '#src/auth/sessions/sessions-admin.service.js';
+import { SessionsRepository } from '#src/auth/sessions/sessions.repository.js';
+import { SessionsService } from '#src/auth/sessions/sessions.service.js';
+import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
+import { OidcProvidersService } from '#src/auth/oidc/oidc-providers.service.js';
+import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
 
 @Global()
 @Module({
-  imports: [UsersModule, PasswordsModule],
+  imports: [UsersModule, CryptoModule],
   controllers: [AuthController, OwnPasswordController, SessionsController],
   providers: [
     CredentialRegistry,
@@ -37,7 +37,7 @@ import { UserIdentitiesRepository } from './oidc/user-identities.repository.js';
     PrincipalChanges,
     AuthService,
     SessionsService,
-    PasswordsModule,
+    CryptoModule,
     OidcProvidersService,
     UserIdentitiesRepository,
   ],

@@ -1,20 +1,21 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '../config/config.js';
-import { AppException } from '../common/errors/app.exception.js';
-import { generateToken, sha256Hex } from '../common/tokens.js';
-import { Database, type Tx } from '../database/database.service.js';
-import { newId } from '../database/ids.js';
-import { AuditService } from '../audit/audit.service.js';
-import { MailService } from '../mail/mail.service.js';
-import { UsersService } from '../users/users.service.js';
-import type { User } from '../users/user.entity.js';
-import { toUserResponse, type UserResponse } from '../users/user.mapper.js';
-import { UserToken, type UserTokenKind } from './entities/user-token.entity.js';
-import { PasswordService } from './passwords/password.service.js';
-import type { Principal } from './principal.js';
-import { SessionsService, type SessionContext } from './sessions/sessions.service.js';
-import { UserTokensRepository } from './user-tokens.repository.js';
-import { LoginMetrics } from './login-metrics.js';
+import { AppConfig } from '#src/config/config.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { generateToken, sha256Hex } from '#src/crypto/tokens.js';
+import { Database, type Tx } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import { MailService } from '#src/mail/mail.service.js';
+import { UsersService } from '#src/users/users.service.js';
+import type { User } from '#src/users/user.entity.js';
+import { toUserResponse, type UserResponse } from '#src/users/user.mapper.js';
+import { UserToken, type UserTokenKind } from '#src/auth/entities/user-token.entity.js';
+import { PasswordService } from '#src/crypto/password.service.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { SessionsService, type SessionContext } from '#src/auth/sessions/sessions.service.js';
+import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
+import { LoginMetrics } from '#src/auth/login-metrics.js';
+import { UserEventBus } from '#src/kernel/events.js';
 
 export interface SignUpResult {
   user: UserResponse;
@@ -53,6 +54,7 @@ export class AuthService implements BeforeApplicationShutdown {
     private readonly audit: AuditService,
     private readonly mail: MailService,
     private readonly metrics: LoginMetrics,
+    private readonly events: UserEventBus,
   ) {}
 
   /** The first user becomes admin; later ones follow SIGNUP (their own workspace, or refused). */
@@ -93,7 +95,7 @@ export class AuthService implements BeforeApplicationShutdown {
         },
         null,
       );
-      if (!first) await this.users.runSignedUp(tx, user);
+      if (!first) await this.events.emit(tx, 'user.signed-up', { user });
       if (pending) {
         const activation = await this.issueToken(
           tx,
@@ -386,7 +388,10 @@ export class AuthService implements BeforeApplicationShutdown {
         lockedUntil: null,
       });
       await this.tokens.revokeAll(tx, target.id, 'password_reset');
-      await this.users.runCredentialsChanged(tx, target.id, null);
+      await this.events.emit(tx, 'user.credentials-changed', {
+        userId: target.id,
+        keepSessionId: null,
+      });
       await this.audit.record(tx, {
         actorId: target.id,
         action: 'user.password_reset',
@@ -422,7 +427,10 @@ export class AuthService implements BeforeApplicationShutdown {
     await this.db.transaction(async (tx) => {
       await this.users.applyChanges(tx, user, { passwordHash: hash });
       const keep = principal.credential.kind === 'session' ? principal.credential.id : null;
-      await this.users.runCredentialsChanged(tx, user.id, keep);
+      await this.events.emit(tx, 'user.credentials-changed', {
+        userId: user.id,
+        keepSessionId: keep,
+      });
       await this.audit.record(tx, {
         actorId: user.id,
         action: 'user.password_change',

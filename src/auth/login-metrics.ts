@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService } from '#src/metrics/metrics.service.js';
 
 export type LoginOutcome =
   'success' | 'unknown_user' | 'bad_password' | 'locked' | 'pending' | 'disabled';

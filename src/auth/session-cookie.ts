@@ -1,6 +1,6 @@
 import type { Response } from 'express';
-import type { AppConfig } from '../config/config.js';
-import { SESSION_COOKIE } from './auth.guard.js';
+import type { AppConfig } from '#src/config/config.js';
+import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
 
 /** HttpOnly, SameSite=Lax (Strict would break the IdP's redirect back), Secure when served over https. */
 export function setSessionCookie(

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull } from 'typeorm';
-import type { Tx } from '../database/database.service.js';
-import { asRow } from '../database/columns.js';
-import { UserToken, type UserTokenKind } from './entities/user-token.entity.js';
+import type { Tx } from '#src/database/database.service.js';
+import { asRow } from '#src/database/columns.js';
+import { UserToken, type UserTokenKind } from '#src/auth/entities/user-token.entity.js';
 
 @Injectable()
 export class UserTokensRepository {

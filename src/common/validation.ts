@@ -24,7 +24,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { AppException, type FieldError } from './errors/app.exception.js';
+import { AppException, type FieldError } from '#src/common/errors/app.exception.js';
 
 // Composite decorators: one line per field validates it and documents it in OpenAPI.
 

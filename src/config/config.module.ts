@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { AppConfig } from './config.js';
+import { AppConfig } from '#src/config/config.js';
 
 @Global()
 @Module({})

@@ -1,31 +1,29 @@
 import { Module } from '@nestjs/common';
-import { ProjectsModule } from '../projects/projects.module.js';
-import { ProjectsService } from '../projects/projects.service.js';
-import { UsersModule } from '../users/users.module.js';
-import { ApiKeysController } from './api-keys/api-keys.controller.js';
-import { ApiKeysRepository } from './api-keys/api-keys.repository.js';
-import { ApiKeysService } from './api-keys/api-keys.service.js';
-import { AuthenticationsController } from './authentications/authentications.controller.js';
-import { AuthenticationsService } from './authentications/authentications.service.js';
-import { ExternalCredentialsRepository } from './authentications/external-credentials.repository.js';
-import { SecretBox } from './crypto/secret-box.js';
-import { FailureAudit } from './failure-audit.js';
-import { GrantsController } from './grants/grants.controller.js';
-import { GrantsRepository } from './grants/grants.repository.js';
-import { GrantsService } from './grants/grants.service.js';
-import { OAuthController, WellKnownController } from './oauth/oauth.controller.js';
-import { OAuthService } from './oauth/oauth.service.js';
-import { PROJECT_PERMISSIONS } from './project-permissions.js';
-import { TokenExchangeController } from './token-exchange/token-exchange.controller.js';
-import { TokenExchangeService } from './token-exchange/token-exchange.service.js';
-import { AccessTokenRevocationsRepository } from './tokens/access-token-revocations.repository.js';
-import { AccessTokensService } from './tokens/access-tokens.service.js';
-import { SigningKeysRepository } from './tokens/signing-keys.repository.js';
-import { SigningKeysService } from './tokens/signing-keys.service.js';
+import { TenancyModule } from '#src/tenancy/tenancy.module.js';
+import { UsersModule } from '#src/users/users.module.js';
+import { ApiKeysController } from '#src/credentials/api-keys/api-keys.controller.js';
+import { ApiKeysRepository } from '#src/credentials/api-keys/api-keys.repository.js';
+import { ApiKeysService } from '#src/credentials/api-keys/api-keys.service.js';
+import { AuthenticationsController } from '#src/credentials/authentications/authentications.controller.js';
+import { AuthenticationsService } from '#src/credentials/authentications/authentications.service.js';
+import { ExternalCredentialsRepository } from '#src/credentials/authentications/external-credentials.repository.js';
+import { CryptoModule } from '#src/crypto/crypto.module.js';
+import { FailureAudit } from '#src/credentials/failure-audit.js';
+import { GrantsController } from '#src/credentials/grants/grants.controller.js';
+import { GrantsRepository } from '#src/credentials/grants/grants.repository.js';
+import { GrantsService } from '#src/credentials/grants/grants.service.js';
+import { OAuthController, WellKnownController } from '#src/credentials/oauth/oauth.controller.js';
+import { OAuthService } from '#src/credentials/oauth/oauth.service.js';
+import { TokenExchangeController } from '#src/credentials/token-exchange/token-exchange.controller.js';
+import { TokenExchangeService } from '#src/credentials/token-exchange/token-exchange.service.js';
+import { AccessTokenRevocationsRepository } from '#src/credentials/tokens/access-token-revocations.repository.js';
+import { AccessTokensService } from '#src/credentials/tokens/access-tokens.service.js';
+import { SigningKeysRepository } from '#src/credentials/tokens/signing-keys.repository.js';
+import { SigningKeysService } from '#src/credentials/tokens/signing-keys.service.js';
 
 /** Credentials for services: API keys, grants and access tokens, token exchange, stored credentials. */
 @Module({
-  imports: [UsersModule, ProjectsModule],
+  imports: [CryptoModule, UsersModule, TenancyModule],
   controllers: [
     ApiKeysController,
     GrantsController,
@@ -35,7 +33,6 @@ import { SigningKeysService } from './tokens/signing-keys.service.js';
     AuthenticationsController,
   ],
   providers: [
-    SecretBox,
     FailureAudit,
     ApiKeysRepository,
     ApiKeysService,
@@ -49,9 +46,7 @@ import { SigningKeysService } from './tokens/signing-keys.service.js';
     TokenExchangeService,
     ExternalCredentialsRepository,
     AuthenticationsService,
-    // Keys and grants shrink with their owner: project permissions come from the projects module.
-    { provide: PROJECT_PERMISSIONS, useExisting: ProjectsService },
   ],
-  exports: [SecretBox, AccessTokensService, SigningKeysService],
+  exports: [AccessTokensService, SigningKeysService],
 })
 export class CredentialsModule {}

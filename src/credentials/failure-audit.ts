@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service.js';
-import { Database } from '../database/database.service.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import { Database } from '#src/database/database.service.js';
 
 const ONCE_PER_MS = 60_000;
 const MAX_TRACKED = 10_000;

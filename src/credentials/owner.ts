@@ -1,6 +1,6 @@
-import { AppException } from '../common/errors/app.exception.js';
-import { permits } from '../common/permissions.js';
-import type { Principal } from '../auth/principal.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { permits } from '#src/kernel/permissions.js';
+import type { Principal } from '#src/kernel/principal.js';
 
 /** The user a `/users/:id/...` route is about: `me` is the caller. */
 export function ownerId(p: Principal, id: string): string {

@@ -1,8 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppConfig } from '../config/config.js';
-import { dataSourceOptions, detectMysqlFlavour } from './data-source.js';
-import { Database } from './database.service.js';
+import { AppConfig } from '#src/config/config.js';
+import { dataSourceOptions, detectMysqlFlavour } from '#src/database/data-source.js';
+import { Database } from '#src/database/database.service.js';
 
 @Global()
 @Module({

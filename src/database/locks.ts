@@ -1,5 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { Tx } from './database.service.js';
+import type { Tx } from '#src/database/database.service.js';
 
 /**
  * The query read with a row lock (SELECT ... FOR UPDATE) on MySQL, so the reads after it see the

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { MailService } from './mail.service.js';
+import { MailService } from '#src/mail/mail.service.js';
 
 @Global()
 @Module({ providers: [MailService], exports: [MailService] })

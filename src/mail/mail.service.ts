@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { AppConfig } from '../config/config.js';
+import { AppConfig } from '#src/config/config.js';
 
 export interface Mail {
   to: string;

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/auth.decorators.js';
-import { MetricsService } from './metrics.service.js';
+import { Public } from '#src/kernel/auth.decorators.js';
+import { MetricsService } from '#src/metrics/metrics.service.js';
 
 @ApiTags('operations')
 @Controller('metrics')

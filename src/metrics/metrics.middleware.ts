@@ -1,7 +1,7 @@
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
-import { MetricsService } from './metrics.service.js';
+import { MetricsService } from '#src/metrics/metrics.service.js';
 
 interface RouteMetrics {
   observe(seconds: number): void;

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { MetricsController } from './metrics.controller.js';
-import { MetricsMiddleware } from './metrics.middleware.js';
-import { MetricsService } from './metrics.service.js';
+import { MetricsController } from '#src/metrics/metrics.controller.js';
+import { MetricsMiddleware } from '#src/metrics/metrics.middleware.js';
+import { MetricsService } from '#src/metrics/metrics.service.js';
 
 @Global()
 @Module({

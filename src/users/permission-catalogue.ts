@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { decodeCursor, toPage, type Page } from '../common/http/pagination.js';
-import { isWritePermission, permits } from '../common/permissions.js';
-import type { ServerRole } from '../auth/principal.js';
+import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
+import { isWritePermission, permits } from '#src/kernel/permissions.js';
+import type { ServerRole } from '#src/kernel/principal.js';
 
 export interface PermissionType {
   name: string;

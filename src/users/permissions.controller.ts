@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../auth/auth.decorators.js';
-import { PageQuery } from '../common/http/pagination.js';
-import { PermissionCatalogue } from './permission-catalogue.js';
+import { Authenticated } from '#src/kernel/auth.decorators.js';
+import { PageQuery } from '#src/common/http/pagination.js';
+import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
 
 @ApiTags('roles')
 @Controller('permissions')

@@ -4,8 +4,8 @@ import {
   JsonColumn,
   RowVersionColumn,
   UpdatedAtColumn,
-} from '../database/columns.js';
-import { User } from './user.entity.js';
+} from '#src/database/columns.js';
+import { User } from '#src/users/user.entity.js';
 
 /** A named server-level role bundling permissions, given to users besides their server role. */
 @Entity('roles')

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
-import type { Principal } from '../auth/principal.js';
-import { CreateRoleDto, ListRolesQuery, UpdateRoleDto } from './dto/roles.dto.js';
-import { RolesService } from './roles.service.js';
+import { Authenticated, CurrentPrincipal } from '#src/kernel/auth.decorators.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { CreateRoleDto, ListRolesQuery, UpdateRoleDto } from '#src/users/dto/roles.dto.js';
+import { RolesService } from '#src/users/roles.service.js';
 
 @ApiTags('roles')
 @Controller('roles')

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { asRow } from '../database/columns.js';
-import type { Tx } from '../database/database.service.js';
-import { Role, UserRole } from './role.entity.js';
-import { forUpdate } from '../database/locks.js';
+import { asRow } from '#src/database/columns.js';
+import type { Tx } from '#src/database/database.service.js';
+import { Role, UserRole } from '#src/users/role.entity.js';
+import { forUpdate } from '#src/database/locks.js';
 
 @Injectable()
 export class RolesRepository {

@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { AppException } from '../common/errors/app.exception.js';
-import { decodeCursor, toPage, type Page } from '../common/http/pagination.js';
-import { Database, isUniqueViolation, type Tx } from '../database/database.service.js';
-import { newId } from '../database/ids.js';
-import { AuditService } from '../audit/audit.service.js';
-import { SERVER_ROLES, type Principal } from '../auth/principal.js';
-import type { CreateRoleDto, UpdateRoleDto } from './dto/roles.dto.js';
-import { assertHoldsAll } from './grants.js';
-import { PermissionCatalogue } from './permission-catalogue.js';
-import { Role } from './role.entity.js';
-import { RolesRepository } from './roles.repository.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
+import { Database, isUniqueViolation, type Tx } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import { SERVER_ROLES, type Principal } from '#src/kernel/principal.js';
+import type { CreateRoleDto, UpdateRoleDto } from '#src/users/dto/roles.dto.js';
+import { assertHoldsAll } from '#src/kernel/anti-escalation.js';
+import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
+import { Role } from '#src/users/role.entity.js';
+import { RolesRepository } from '#src/users/roles.repository.js';
 
 export interface RoleResponse {
   id: string;

@@ -5,10 +5,10 @@ import {
   JsonColumn,
   RowVersionColumn,
   UpdatedAtColumn,
-} from '../database/columns.js';
-import type { ServerRole } from '../auth/principal.js';
+} from '#src/database/columns.js';
+import type { ServerRole, UserStatus } from '#src/kernel/principal.js';
 
-export type UserStatus = 'pending' | 'active' | 'disabled';
+export type { UserStatus };
 
 @Entity('users')
 @Index('UQ_user_email', ['emailNormalized'], { unique: true })

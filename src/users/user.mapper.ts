@@ -1,4 +1,4 @@
-import type { User } from './user.entity.js';
+import type { PrincipalUser } from '#src/kernel/principal.js';
 
 export interface UserResponse {
   id: string;
@@ -15,7 +15,7 @@ export interface UserResponse {
 }
 
 /** The only shape a user leaves the service in: no hash, no lock-out counters. */
-export function toUserResponse(user: User, roles: string[]): UserResponse {
+export function toUserResponse(user: PrincipalUser, roles: string[]): UserResponse {
   return {
     id: user.id,
     email: user.email,
@@ -36,14 +36,6 @@ export interface UserDetailResponse extends UserResponse {
   data: Record<string, unknown>;
 }
 
-/** A project of the user, with the permissions the user holds in it now. */
-export interface UserProject {
-  id: string;
-  name: string;
-  workspaceId: string;
-  permissions: string[];
-}
-
-export function toUserDetail(user: User, roles: string[]): UserDetailResponse {
-  return { ...toUserResponse(user, roles), data: user.data };
+export function toUserDetail(user: PrincipalUser, roles: string[]): UserDetailResponse {
+  return { ...toUserResponse(user, roles), data: { ...user.data } };
 }

@@ -1,26 +1,25 @@
 import { Module } from '@nestjs/common';
-import { PasswordsModule } from '../auth/passwords/passwords.module.js';
-import { PermissionCatalogue } from './permission-catalogue.js';
-import { PermissionsController } from './permissions.controller.js';
-import { RolesController } from './roles.controller.js';
-import { RolesRepository } from './roles.repository.js';
-import { RolesService } from './roles.service.js';
-import { UsersAdminService } from './users-admin.service.js';
-import { UsersController } from './users.controller.js';
-import { UsersRepository } from './users.repository.js';
-import { UsersService } from './users.service.js';
+import { CryptoModule } from '#src/crypto/crypto.module.js';
+import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
+import { PermissionsController } from '#src/users/permissions.controller.js';
+import { RolesController } from '#src/users/roles.controller.js';
+import { RolesRepository } from '#src/users/roles.repository.js';
+import { RolesService } from '#src/users/roles.service.js';
+import { UserManagementService } from '#src/users/user-management.service.js';
+import { UsersRepository } from '#src/users/users.repository.js';
+import { UsersService } from '#src/users/users.service.js';
 
 @Module({
-  imports: [PasswordsModule],
-  controllers: [UsersController, RolesController, PermissionsController],
+  imports: [CryptoModule],
+  controllers: [RolesController, PermissionsController],
   providers: [
     UsersRepository,
     UsersService,
-    UsersAdminService,
+    UserManagementService,
     RolesRepository,
     RolesService,
     PermissionCatalogue,
   ],
-  exports: [UsersService, PermissionCatalogue],
+  exports: [UsersService, UserManagementService, PermissionCatalogue],
 })
 export class UsersModule {}

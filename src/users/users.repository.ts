@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Brackets, DataSource, In } from 'typeorm';
-import type { Tx } from '../database/database.service.js';
-import { asRow } from '../database/columns.js';
-import { Role, UserRole } from './role.entity.js';
-import { User } from './user.entity.js';
-import { forUpdate } from '../database/locks.js';
+import type { Tx } from '#src/database/database.service.js';
+import { asRow } from '#src/database/columns.js';
+import { Role, UserRole } from '#src/users/role.entity.js';
+import { User } from '#src/users/user.entity.js';
+import { forUpdate } from '#src/database/locks.js';
 
 export interface UserSearch {
   query?: string;

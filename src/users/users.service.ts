@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { AppException } from '../common/errors/app.exception.js';
-import { Database, isUniqueViolation, type Tx } from '../database/database.service.js';
-import { newId } from '../database/ids.js';
-import { AuditService } from '../audit/audit.service.js';
-import { PasswordService } from '../auth/passwords/password.service.js';
-import type { CredentialKind, Principal, ServerRole } from '../auth/principal.js';
-import { PermissionCatalogue } from './permission-catalogue.js';
-import { intersectPermissions } from '../common/permissions.js';
-import { User, type UserStatus } from './user.entity.js';
-import { toUserResponse, type UserProject, type UserResponse } from './user.mapper.js';
-import { UsersRepository } from './users.repository.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { Database, isUniqueViolation, type Tx } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import { PasswordService } from '#src/crypto/password.service.js';
+import type { CredentialKind, Principal, ServerRole } from '#src/kernel/principal.js';
+import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
+import { narrowServerPermissions } from '#src/kernel/narrowing.js';
+import { User, type UserStatus } from '#src/users/user.entity.js';
+import { toUserResponse, type UserResponse } from '#src/users/user.mapper.js';
+import { UsersRepository } from '#src/users/users.repository.js';
 
 export interface NewUser {
   email: string;
@@ -22,39 +22,12 @@ export interface NewUser {
   emailVerified: boolean;
 }
 
-/** Hooks other modules register (sessions, keys) so user changes revoke what they own, in the same transaction. */
-export interface UserLifecycleHook {
-  /** Password changed or reset: revoke sessions except `keepSessionId`. */
-  onCredentialsChanged?(tx: Tx, userId: string, keepSessionId: string | null): Promise<void>;
-  onDisabled?(tx: Tx, userId: string): Promise<void>;
-  /** Just before the user row is deleted (FK cascades remove what is only theirs): clean up the rest. */
-  onDeleted?(tx: Tx, userId: string): Promise<void>;
-  /** A self-service signup after the first user (SIGNUP=workspace): the workspaces module gives them one. */
-  onSignedUp?(tx: Tx, user: User): Promise<void>;
-}
-
-/**
- * The projects module lists a user's projects for GET /users/:id?includeProjects=true, limited to
- * those the viewer may see. Registered at start-up (projects depends on users, not the reverse).
- */
-export type ProjectsOfUserProvider = (userId: string, viewer: Principal) => Promise<UserProject[]>;
-
-/**
- * The workspaces module tells which users a caller administers through workspaces (GET /users for
- * workspace admins); null when the caller administers no workspace.
- */
-export type VisibleUsersProvider = (viewerId: string) => Promise<string[] | null>;
-
 export function normaliseName(s: string | null | undefined): string | null {
   return s ? s.trim().toLowerCase() : null;
 }
 
 @Injectable()
 export class UsersService {
-  private readonly hooks: UserLifecycleHook[] = [];
-  private projectsOf: ProjectsOfUserProvider | null = null;
-  private visibleUsers: VisibleUsersProvider | null = null;
-
   constructor(
     private readonly db: Database,
     private readonly users: UsersRepository,
@@ -62,44 +35,6 @@ export class UsersService {
     private readonly audit: AuditService,
     private readonly catalogue: PermissionCatalogue,
   ) {}
-
-  addLifecycleHook(hook: UserLifecycleHook): void {
-    this.hooks.push(hook);
-  }
-
-  setVisibleUsersProvider(provider: VisibleUsersProvider): void {
-    this.visibleUsers = provider;
-  }
-
-  /** Users a caller without users.read may list: members of the workspaces they administer. */
-  visibleUserIds(viewerId: string): Promise<string[] | null> {
-    return this.visibleUsers ? this.visibleUsers(viewerId) : Promise.resolve(null);
-  }
-
-  setProjectsOfUserProvider(provider: ProjectsOfUserProvider): void {
-    this.projectsOf = provider;
-  }
-
-  /** The user's projects the viewer may see; none until the projects module registers a provider. */
-  projectsOfUser(userId: string, viewer: Principal): Promise<UserProject[]> {
-    return this.projectsOf ? this.projectsOf(userId, viewer) : Promise.resolve([]);
-  }
-
-  async runCredentialsChanged(tx: Tx, userId: string, keepSessionId: string | null): Promise<void> {
-    for (const h of this.hooks) await h.onCredentialsChanged?.(tx, userId, keepSessionId);
-  }
-
-  async runDisabled(tx: Tx, userId: string): Promise<void> {
-    for (const h of this.hooks) await h.onDisabled?.(tx, userId);
-  }
-
-  async runDeleted(tx: Tx, userId: string): Promise<void> {
-    for (const h of this.hooks) await h.onDeleted?.(tx, userId);
-  }
-
-  async runSignedUp(tx: Tx, user: User): Promise<void> {
-    for (const h of this.hooks) await h.onSignedUp?.(tx, user);
-  }
 
   countUsers(tx?: Tx): Promise<number> {
     return this.users.count(tx);
@@ -218,7 +153,7 @@ export class UsersService {
       roles.flatMap((r) => r.permissions),
     );
     const scopes = narrowing.scopes ?? null;
-    const permissions = scopes === null ? held : intersectPermissions(held, scopes);
+    const permissions = narrowServerPermissions(held, scopes);
     return {
       userId: user.id,
       email: user.email,

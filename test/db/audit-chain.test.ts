@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { AuditEntry } from '../../src/audit/audit-entry.entity.js';
-import { AuditService, entryHash } from '../../src/audit/audit.service.js';
-import { Database } from '../../src/database/database.service.js';
+import { AuditEntry } from '#src/audit/audit-entry.entity.js';
+import { AuditService, entryHash } from '#src/audit/audit.service.js';
+import { Database } from '#src/database/database.service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { makeUser } from '../factories/users.js';
 

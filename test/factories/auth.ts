@@ -1,8 +1,8 @@
-import { AuthService } from '../../src/auth/auth.service.js';
-import { AuditEntry } from '../../src/audit/audit-entry.entity.js';
-import { Session } from '../../src/auth/entities/session.entity.js';
-import { UserToken } from '../../src/auth/entities/user-token.entity.js';
-import { User } from '../../src/users/user.entity.js';
+import { AuthService } from '#src/auth/auth.service.js';
+import { AuditEntry } from '#src/audit/audit-entry.entity.js';
+import { Session } from '#src/auth/entities/session.entity.js';
+import { UserToken } from '#src/auth/entities/user-token.entity.js';
+import { User } from '#src/users/user.entity.js';
 import type { TestApp } from '../support/app.js';
 
 export const API = '/api/v1';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AuditEntry } from '../../src/audit/audit-entry.entity.js';
+import { AuditEntry } from '#src/audit/audit-entry.entity.js';
 import type { TestApp } from '../support/app.js';
 import type { MadeUser } from './users.js';
 

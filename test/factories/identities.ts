@@ -1,7 +1,7 @@
-import { UserIdentity } from '../../src/auth/entities/user-identity.entity.js';
-import { UserIdentitiesRepository } from '../../src/auth/oidc/user-identities.repository.js';
-import { Database } from '../../src/database/database.service.js';
-import { newId } from '../../src/database/ids.js';
+import { UserIdentity } from '#src/auth/entities/user-identity.entity.js';
+import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
+import { Database } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
 import type { TestApp } from '../support/app.js';
 
 /** Links an (issuer, subject) to a user as browser sign-in would, through the real repository. */

@@ -1,7 +1,7 @@
 import type { Response } from 'supertest';
-import { UserIdentity } from '../../src/auth/entities/user-identity.entity.js';
-import { Session } from '../../src/auth/entities/session.entity.js';
-import { User } from '../../src/users/user.entity.js';
+import { UserIdentity } from '#src/auth/entities/user-identity.entity.js';
+import { Session } from '#src/auth/entities/session.entity.js';
+import { User } from '#src/users/user.entity.js';
 import type { TestApp } from '../support/app.js';
 
 /** Cookies a response sets, by name (the value only). */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { newId } from '../../src/database/ids.js';
-import { Role, UserRole } from '../../src/users/role.entity.js';
+import { newId } from '#src/database/ids.js';
+import { Role, UserRole } from '#src/users/role.entity.js';
 import type { TestApp } from '../support/app.js';
 
 export function uniqueRoleName(tag = 'role'): string {

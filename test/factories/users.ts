@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Database } from '../../src/database/database.service.js';
-import type { ServerRole } from '../../src/auth/principal.js';
-import type { User, UserStatus } from '../../src/users/user.entity.js';
-import { UsersService } from '../../src/users/users.service.js';
+import { Database } from '#src/database/database.service.js';
+import type { ServerRole } from '#src/kernel/principal.js';
+import type { User, UserStatus } from '#src/users/user.entity.js';
+import { UsersService } from '#src/users/users.service.js';
 import type { TestApp } from '../support/app.js';
 
 export const PASSWORD = 'correct horse battery staple';

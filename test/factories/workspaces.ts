@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { ServerRole } from '../../src/auth/principal.js';
+import type { ServerRole } from '#src/kernel/principal.js';
 import type { TestApp } from '../support/app.js';
 import { makeUser, type MadeUser } from './users.js';
 

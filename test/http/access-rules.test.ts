@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AuditEntry } from '../../src/audit/audit-entry.entity.js';
-import { Group, GroupMember } from '../../src/groups/group.entity.js';
-import { ProjectMember } from '../../src/projects/project-member.entity.js';
-import { Workspace, WorkspaceMember } from '../../src/workspaces/workspace.entity.js';
+import { AuditEntry } from '#src/audit/audit-entry.entity.js';
+import { Group, GroupMember } from '#src/tenancy/entities/group.entity.js';
+import { ProjectMember } from '#src/tenancy/entities/project-member.entity.js';
+import { Workspace, WorkspaceMember } from '#src/tenancy/entities/workspace.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { assertProblem } from '../support/problem.js';
 import { makeUser, PASSWORD, uniqueEmail, type MadeUser } from '../factories/users.js';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sha256Hex } from '../../src/common/tokens.js';
-import { ApiKey } from '../../src/credentials/entities/api-key.entity.js';
-import { Database } from '../../src/database/database.service.js';
-import { User } from '../../src/users/user.entity.js';
-import { UsersService } from '../../src/users/users.service.js';
+import { sha256Hex } from '#src/crypto/tokens.js';
+import { ApiKey } from '#src/credentials/entities/api-key.entity.js';
+import { Database } from '#src/database/database.service.js';
+import { User } from '#src/users/user.entity.js';
+import { UserEventBus } from '#src/kernel/events.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { auditOf, makeApiKey, tableDump } from '../factories/credentials.js';
 import { makeUser } from '../factories/users.js';
@@ -253,18 +253,25 @@ describe('API keys', () => {
     assert.ok((await keyRow(t, a.id)).revokedAt instanceof Date);
     assert.equal((await keyRow(t, b.id)).revokedAt, null);
 
-    const users = t.get(UsersService);
+    const events = t.get(UserEventBus);
     const db = t.get(Database);
     // A password change by the owner (a session kept) leaves keys alone; a reset revokes them.
-    await db.transaction((tx) => users.runCredentialsChanged(tx, owner.user.id, 'some-session'));
+    await db.transaction((tx) =>
+      events.emit(tx, 'user.credentials-changed', {
+        userId: owner.user.id,
+        keepSessionId: 'some-session',
+      }),
+    );
     assert.equal((await keyRow(t, b.id)).revokedAt, null);
-    await db.transaction((tx) => users.runCredentialsChanged(tx, owner.user.id, null));
+    await db.transaction((tx) =>
+      events.emit(tx, 'user.credentials-changed', { userId: owner.user.id, keepSessionId: null }),
+    );
     assert.ok((await keyRow(t, b.id)).revokedAt instanceof Date);
     assert.equal((await t.http.get('/api/v1/auth/whoami').set(b.auth)).status, 401);
 
     const other = await makeUser(t);
     const c = await makeApiKey(t, other);
-    await db.transaction((tx) => users.runDisabled(tx, other.user.id));
+    await db.transaction((tx) => events.emit(tx, 'user.disabled', { userId: other.user.id }));
     assert.ok((await keyRow(t, c.id)).revokedAt instanceof Date);
     assert.equal((await auditOf(t, 'api_key.revoke_all', other.user.id)).length, 1);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Session } from '../../src/auth/entities/session.entity.js';
-import { User } from '../../src/users/user.entity.js';
+import { Session } from '#src/auth/entities/session.entity.js';
+import { User } from '#src/users/user.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { PASSWORD, uniqueEmail } from '../factories/users.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AuthService } from '../../src/auth/auth.service.js';
-import { User } from '../../src/users/user.entity.js';
+import { AuthService } from '#src/auth/auth.service.js';
+import { User } from '#src/users/user.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { makeUser } from '../factories/users.js';
 import { auditOf, login, sessionsOf, userRow } from '../factories/auth.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Database } from '../../src/database/database.service.js';
-import { UsersService } from '../../src/users/users.service.js';
-import { User } from '../../src/users/user.entity.js';
+import { Database } from '#src/database/database.service.js';
+import { UsersService } from '#src/users/users.service.js';
+import { User } from '#src/users/user.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { makeUser, PASSWORD, uniqueEmail } from '../factories/users.js';
 import { API, login, passwordOfBytes, sessionsOf, userRow } from '../factories/auth.js';

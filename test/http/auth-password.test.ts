@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { UserToken } from '../../src/auth/entities/user-token.entity.js';
-import { User } from '../../src/users/user.entity.js';
+import { UserToken } from '#src/auth/entities/user-token.entity.js';
+import { User } from '#src/users/user.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { SmtpCapture, linkParam } from '../support/smtp.js';
 import { makeUser, uniqueEmail, type MadeUser } from '../factories/users.js';

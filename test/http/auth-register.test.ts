@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { UserToken } from '../../src/auth/entities/user-token.entity.js';
+import { UserToken } from '#src/auth/entities/user-token.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { SmtpCapture, linkParam } from '../support/smtp.js';
 import { PASSWORD, uniqueEmail } from '../factories/users.js';

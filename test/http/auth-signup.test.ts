@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { UsersService } from '../../src/users/users.service.js';
-import type { User } from '../../src/users/user.entity.js';
+import { WorkspacesService } from '#src/tenancy/workspaces/workspaces.service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { linkParam, SmtpCapture } from '../support/smtp.js';
 import { PASSWORD, uniqueEmail } from '../factories/users.js';
@@ -13,17 +12,18 @@ describe('POST /auth/signup with SIGNUP=workspace', () => {
   let failNext = false;
   before(async () => {
     t = await createTestApp({ SIGNUP: 'workspace' });
-    // The workspaces module hooks in here; this hook stands in for it to prove when it runs.
-    t.get(UsersService).addLifecycleHook({
-      onSignedUp: (_tx, user: User) => {
-        if (failNext) {
-          failNext = false;
-          return Promise.reject(new Error('workspace creation failed'));
-        }
-        signedUp.push(user.id);
-        return Promise.resolve();
-      },
-    });
+    // The workspaces module reacts to user.signed-up; this wrapper proves when it runs, and that a
+    // failing reaction undoes the signup.
+    const workspaces = t.get(WorkspacesService);
+    const react = workspaces.onSignedUp.bind(workspaces);
+    workspaces.onSignedUp = (tx, e) => {
+      if (failNext) {
+        failNext = false;
+        return Promise.reject(new Error('workspace creation failed'));
+      }
+      signedUp.push(e.user.id);
+      return react(tx, e);
+    };
   });
   after(async () => t.close());
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SessionsService } from '../../src/auth/sessions/sessions.service.js';
+import { SessionsService } from '#src/auth/sessions/sessions.service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { isMysql } from '../support/database.js';
 import { makeApiKey } from '../factories/credentials.js';

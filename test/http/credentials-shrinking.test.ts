@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { Grant } from '../../src/credentials/entities/grant.entity.js';
+import { Grant } from '#src/credentials/entities/grant.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { makeApiKey, makeGrant, refresh } from '../factories/credentials.js';
 import { makeUser, type MadeUser } from '../factories/users.js';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { sha256Hex } from '../../src/common/tokens.js';
-import { Grant } from '../../src/credentials/entities/grant.entity.js';
-import { RefreshToken } from '../../src/credentials/entities/refresh-token.entity.js';
-import { User } from '../../src/users/user.entity.js';
+import { sha256Hex } from '#src/crypto/tokens.js';
+import { Grant } from '#src/credentials/entities/grant.entity.js';
+import { RefreshToken } from '#src/credentials/entities/refresh-token.entity.js';
+import { User } from '#src/users/user.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { auditOf, makeApiKey, makeGrant, refresh, tableDump } from '../factories/credentials.js';
 import { makeUser } from '../factories/users.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Group } from '../../src/groups/group.entity.js';
-import { Project } from '../../src/projects/project.entity.js';
-import { Workspace, WorkspaceMember } from '../../src/workspaces/workspace.entity.js';
+import { Group } from '#src/tenancy/entities/group.entity.js';
+import { Project } from '#src/tenancy/entities/project.entity.js';
+import { Workspace, WorkspaceMember } from '#src/tenancy/entities/workspace.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { assertProblem } from '../support/problem.js';
 import { makeApiKey, makeGrant, refresh } from '../factories/credentials.js';

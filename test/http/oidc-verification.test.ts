@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { OidcError, OidcProvidersService } from '../../src/auth/oidc/oidc-providers.service.js';
+import { OidcError, OidcProvidersService } from '#src/auth/oidc/oidc-providers.service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { FakeIdp } from '../support/fake-idp.js';
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Response } from 'supertest';
-import { AuditEntry } from '../../src/audit/audit-entry.entity.js';
-import { GroupMember } from '../../src/groups/group.entity.js';
-import { ProjectMember } from '../../src/projects/project-member.entity.js';
-import { ProjectsService } from '../../src/projects/projects.service.js';
-import { User } from '../../src/users/user.entity.js';
-import { WorkspaceMember } from '../../src/workspaces/workspace.entity.js';
+import { AuditEntry } from '#src/audit/audit-entry.entity.js';
+import { GroupMember } from '#src/tenancy/entities/group.entity.js';
+import { ProjectMember } from '#src/tenancy/entities/project-member.entity.js';
+import { AccessService } from '#src/tenancy/access/access.service.js';
+import { User } from '#src/users/user.entity.js';
+import { WorkspaceMember } from '#src/tenancy/entities/workspace.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { linkParam, SmtpCapture } from '../support/smtp.js';
 import { makeUser, PASSWORD, uniqueEmail, type MadeUser } from '../factories/users.js';
@@ -212,7 +212,7 @@ describe("the seeds' scenario: workspace, invitations, group as project reader, 
     assert.match(String(unknown.body.detail), /User/);
 
     // The exported one-query evaluation agrees.
-    const byProject = await t.get(ProjectsService).permissionsByProject(alice.user.id, [projectId]);
+    const byProject = await t.get(AccessService).permissionsByProject(alice.user.id, [projectId]);
     assert.deepEqual([...(byProject[projectId] ?? [])].sort(), ADMIN);
   });
 

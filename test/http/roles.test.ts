@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AuditEntry } from '../../src/audit/audit-entry.entity.js';
-import { Role, UserRole } from '../../src/users/role.entity.js';
+import { AuditEntry } from '#src/audit/audit-entry.entity.js';
+import { Role, UserRole } from '#src/users/role.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { assertProblem } from '../support/problem.js';
 import { makeUser, type MadeUser } from '../factories/users.js';

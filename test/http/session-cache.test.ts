@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Session } from '../../src/auth/entities/session.entity.js';
-import { Database } from '../../src/database/database.service.js';
-import { UsersService } from '../../src/users/users.service.js';
+import { Session } from '#src/auth/entities/session.entity.js';
+import { Database } from '#src/database/database.service.js';
+import { UsersService } from '#src/users/users.service.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { makeUser } from '../factories/users.js';
+import { UserEventBus } from '#src/kernel/events.js';
 
 /** The in-process cache of session lookups must never keep a revoked session or old permissions. */
 describe('session lookup cache', () => {
@@ -37,7 +38,7 @@ describe('session lookup cache', () => {
       const fresh = await users.lockForUpdate(tx, u.user.id);
       assert.ok(fresh);
       await users.applyChanges(tx, fresh, { status: 'disabled' });
-      await users.runDisabled(tx, u.user.id);
+      await t.get(UserEventBus).emit(tx, 'user.disabled', { userId: u.user.id });
     });
     assert.equal((await whoami(u.token)).status, 401);
   });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AuditEntry } from '../../src/audit/audit-entry.entity.js';
-import { AuditService } from '../../src/audit/audit.service.js';
-import { Session } from '../../src/auth/entities/session.entity.js';
-import { UserRole } from '../../src/users/role.entity.js';
-import { User } from '../../src/users/user.entity.js';
+import { AuditEntry } from '#src/audit/audit-entry.entity.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import { Session } from '#src/auth/entities/session.entity.js';
+import { UserRole } from '#src/users/role.entity.js';
+import { User } from '#src/users/user.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { assertProblem } from '../support/problem.js';
 import { makeUser, PASSWORD, uniqueEmail, type MadeUser } from '../factories/users.js';

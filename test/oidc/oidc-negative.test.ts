@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { User } from '../../src/users/user.entity.js';
+import { User } from '#src/users/user.entity.js';
 import { createTestApp, TEST_PUBLIC_URL, type TestApp } from '../support/app.js';
 import { FakeIdp } from '../support/fake-idp.js';
 import { callback, counts, setCookies, startLogin, type StartedLogin } from '../factories/oidc.js';

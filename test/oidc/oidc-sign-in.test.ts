@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { AuditEntry } from '../../src/audit/audit-entry.entity.js';
-import { UserIdentity } from '../../src/auth/entities/user-identity.entity.js';
-import { Session } from '../../src/auth/entities/session.entity.js';
-import { OidcLoginAttempt } from '../../src/auth/oidc/oidc-login-attempt.entity.js';
-import { OidcPendingLink } from '../../src/auth/oidc/oidc-pending-link.entity.js';
-import { User } from '../../src/users/user.entity.js';
+import { AuditEntry } from '#src/audit/audit-entry.entity.js';
+import { UserIdentity } from '#src/auth/entities/user-identity.entity.js';
+import { Session } from '#src/auth/entities/session.entity.js';
+import { OidcLoginAttempt } from '#src/auth/oidc/oidc-login-attempt.entity.js';
+import { OidcPendingLink } from '#src/auth/oidc/oidc-pending-link.entity.js';
+import { User } from '#src/users/user.entity.js';
 import { createTestApp, TEST_PUBLIC_URL, type TestApp } from '../support/app.js';
 import { TestOidcProvider } from '../support/oidc-provider.js';
 import { SmtpCapture } from '../support/smtp.js';

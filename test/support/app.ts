@@ -4,8 +4,8 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
-import { createApp } from '../../src/bootstrap.js';
-import { loadConfig, type AppConfig } from '../../src/config/config.js';
+import { createApp } from '#src/bootstrap.js';
+import { loadConfig, type AppConfig } from '#src/config/config.js';
 import { provisionDatabase } from './database.js';
 
 export interface TestApp {

@@ -2,11 +2,8 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import {
-  AUTH_METADATA,
-  SIGNIN_LIMIT_METADATA,
-  type AuthRequirement,
-} from '../../src/auth/auth.decorators.js';
+import { SIGNIN_LIMIT_METADATA } from '#src/common/http/throttle.js';
+import { AUTH_METADATA, type AuthRequirement } from '#src/kernel/auth.decorators.js';
 
 export interface RouteInfo {
   method: string;
@@ -102,6 +99,12 @@ export function describeRoute(r: RouteInfo): string {
     if (req.permission) parts.push(`permission=${req.permission}`);
     if (req.self) parts.push(`self=${req.self}`);
     if (req.credentials) parts.push(`credentials=${req.credentials.join(',')}`);
+    const res = req.resource;
+    if (res?.kind === 'visible') parts.push(`lists=visible-${res.of}`);
+    else if (res) {
+      const where = { param: ':', query: '?', body: 'body.' }[res.in];
+      parts.push(`${res.kind}(${where}${res.name})=${res.need}`);
+    }
     decl = parts.join(' ');
   }
   return `${r.method.padEnd(6)} ${r.path.padEnd(48)} ${decl}${r.signInLimit ? ' +signin-rate-limit' : ''}`;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { BcryptPool } from '../../src/auth/passwords/bcrypt-pool.js';
+import { BcryptPool } from '#src/crypto/bcrypt-pool.js';
 
 /** Nice values of this process's threads (Linux: field 19 of /proc/self/task/<tid>/stat). */
 function threadNices(): number[] {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import OpenIDConnectStrategy from 'passport-openidconnect';
-import { HardenedOidcStrategy, pkcePair } from '../../src/auth/oidc/hardened-strategy.js';
-import type { DiscoveredProvider } from '../../src/auth/oidc/oidc-providers.service.js';
-import { DEFAULT_RETURN_TO, parseReturnTo } from '../../src/auth/oidc/return-to.js';
+import { HardenedOidcStrategy, pkcePair } from '#src/auth/oidc/hardened-strategy.js';
+import type { DiscoveredProvider } from '#src/auth/oidc/oidc-providers.service.js';
+import { DEFAULT_RETURN_TO, parseReturnTo } from '#src/auth/oidc/return-to.js';
 import { createHash } from 'node:crypto';
 
 describe('returnTo', () => {

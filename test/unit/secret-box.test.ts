@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { SecretBox, SecretBoxError } from '../../src/credentials/crypto/secret-box.js';
+import { ConfigError, loadConfig } from '#src/config/config.js';
+import { SecretBox, SecretBoxError } from '#src/crypto/secret-box.js';
 
 const SECRET = 'unit-secret-key-unit-secret-key-0123456789';
 

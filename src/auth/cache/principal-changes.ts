@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { AppConfig } from '../../config/config.js';
-import type { Invalidatable } from './credential-cache.js';
-import { PrincipalChangesRepository } from './principal-changes.repository.js';
+import { AppConfig } from '#src/config/config.js';
+import type { Invalidatable } from '#src/auth/cache/credential-cache.js';
+import { PrincipalChangesRepository } from '#src/auth/cache/principal-changes.repository.js';
 
 /** Redis channel on which instances tell each other to drop cached principals. */
 export const PRINCIPAL_CHANGES_CHANNEL = 'gatehouse:principal-changes';

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EmailField, PasswordField, StringField } from '../../common/validation.js';
+import { EmailField, PasswordField, StringField } from '#src/common/validation.js';
 
 export class SignupDto {
   @EmailField() email!: string;

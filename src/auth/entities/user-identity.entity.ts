@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { CreatedAtColumn, DateColumn } from '../../database/columns.js';
-import { User } from '../../users/user.entity.js';
+import { CreatedAtColumn, DateColumn } from '#src/database/columns.js';
+import { User } from '#src/users/user.entity.js';
 
 /**
  * An external identity linked to a user, keyed by (issuer, subject), never by email. One subject per

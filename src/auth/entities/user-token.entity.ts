@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { CreatedAtColumn, DateColumn } from '../../database/columns.js';
-import { User } from '../../users/user.entity.js';
+import { CreatedAtColumn, DateColumn } from '#src/database/columns.js';
+import { User } from '#src/users/user.entity.js';
 
 export type UserTokenKind = 'activation' | 'password_reset' | 'invitation';
 

@@ -2,8 +2,11 @@ import { PassportStrategy } from '@nestjs/passport';
 import { createHash, randomBytes } from 'node:crypto';
 import passport from 'passport';
 import OpenIDConnectStrategy from 'passport-openidconnect';
-import type { DiscoveredProvider, VerifiedIdentity } from './oidc-providers.service.js';
-import { SignInError } from './sign-in-error.js';
+import type {
+  DiscoveredProvider,
+  VerifiedIdentity,
+} from '#src/auth/oidc/oidc-providers.service.js';
+import { SignInError } from '#src/auth/oidc/sign-in-error.js';
 
 /**
  * passport-openidconnect 0.1.2, hardened (SECURITY.md, "passport-openidconnect needs a hardened

@@ -1,23 +1,27 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
-import { AuditService } from '../../audit/audit.service.js';
-import { generateToken, sha256Hex } from '../../common/tokens.js';
-import { AppException } from '../../common/errors/app.exception.js';
-import { Database, isUniqueViolation, type Tx } from '../../database/database.service.js';
-import { newId } from '../../database/ids.js';
-import { MailService } from '../../mail/mail.service.js';
-import type { User } from '../../users/user.entity.js';
-import { UsersService } from '../../users/users.service.js';
-import { AuthService } from '../auth.service.js';
-import { UserIdentity } from '../entities/user-identity.entity.js';
-import { PasswordService } from '../passwords/password.service.js';
-import { SessionsService, type SessionContext } from '../sessions/sessions.service.js';
-import { UserTokensRepository } from '../user-tokens.repository.js';
-import { OidcPendingLink } from './oidc-pending-link.entity.js';
-import { OidcProvidersService, type VerifiedIdentity } from './oidc-providers.service.js';
-import { OidcSignInRepository } from './oidc-sign-in.repository.js';
-import { SignInError } from './sign-in-error.js';
-import { UserIdentitiesRepository } from './user-identities.repository.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import { generateToken, sha256Hex } from '#src/crypto/tokens.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { Database, isUniqueViolation, type Tx } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
+import { MailService } from '#src/mail/mail.service.js';
+import type { User } from '#src/users/user.entity.js';
+import { UsersService } from '#src/users/users.service.js';
+import { AuthService } from '#src/auth/auth.service.js';
+import { UserIdentity } from '#src/auth/entities/user-identity.entity.js';
+import { PasswordService } from '#src/crypto/password.service.js';
+import { SessionsService, type SessionContext } from '#src/auth/sessions/sessions.service.js';
+import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
+import { OidcPendingLink } from '#src/auth/oidc/oidc-pending-link.entity.js';
+import {
+  OidcProvidersService,
+  type VerifiedIdentity,
+} from '#src/auth/oidc/oidc-providers.service.js';
+import { OidcSignInRepository } from '#src/auth/oidc/oidc-sign-in.repository.js';
+import { SignInError } from '#src/auth/oidc/sign-in-error.js';
+import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
+import { UserEventBus } from '#src/kernel/events.js';
 
 export const PENDING_LINK_TTL_MS = 10 * 60_000;
 const PENDING_LINK_MAX_FAILURES = 5;
@@ -74,6 +78,7 @@ export class OidcLinkingService {
     private readonly auth: AuthService,
     private readonly audit: AuditService,
     private readonly mail: MailService,
+    private readonly events: UserEventBus,
   ) {}
 
   /**
@@ -211,8 +216,11 @@ export class OidcLinkingService {
     });
     await this.tokens.revokeAll(tx, user.id, 'password_reset');
     await this.tokens.revokeAll(tx, user.id, 'activation');
-    // Sessions now; keys and grants through the hooks their modules register.
-    await this.users.runCredentialsChanged(tx, user.id, null);
+    // Sessions, keys and grants: their modules react to the event in this transaction.
+    await this.events.emit(tx, 'user.credentials-changed', {
+      userId: user.id,
+      keepSessionId: null,
+    });
     await this.audit.record(tx, {
       actorId: user.id,
       action: 'user.claim',

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { CreatedAtColumn, DateColumn } from '../../database/columns.js';
+import { CreatedAtColumn, DateColumn } from '#src/database/columns.js';
 
 /**
  * One browser sign-in attempt at an OpenID Connect provider: the state store of the hardened

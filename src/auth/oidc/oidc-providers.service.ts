@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { AppConfig, type OidcProviderConfig } from '../../config/config.js';
-import { AppException } from '../../common/errors/app.exception.js';
+import { AppConfig, type OidcProviderConfig } from '#src/config/config.js';
+import { AppException } from '#src/common/errors/app.exception.js';
 
 export interface DiscoveredProvider {
   config: OidcProviderConfig;

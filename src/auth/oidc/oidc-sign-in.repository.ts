@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, LessThan } from 'typeorm';
-import { asRow } from '../../database/columns.js';
-import type { Tx } from '../../database/database.service.js';
-import { OidcLoginAttempt } from './oidc-login-attempt.entity.js';
-import { OidcPendingLink } from './oidc-pending-link.entity.js';
+import { asRow } from '#src/database/columns.js';
+import type { Tx } from '#src/database/database.service.js';
+import { OidcLoginAttempt } from '#src/auth/oidc/oidc-login-attempt.entity.js';
+import { OidcPendingLink } from '#src/auth/oidc/oidc-pending-link.entity.js';
 
 /** Login attempts (the OIDC state store) and pending confirm-links. */
 @Injectable()

@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import { randomBytes } from 'node:crypto';
-import { AppConfig } from '../../config/config.js';
-import { generateToken, isWellFormedToken, sha256Hex } from '../../common/tokens.js';
-import { Database } from '../../database/database.service.js';
-import { newId } from '../../database/ids.js';
-import type { SessionContext } from '../sessions/sessions.service.js';
+import { AppConfig } from '#src/config/config.js';
+import { generateToken, isWellFormedToken, sha256Hex } from '#src/crypto/tokens.js';
+import { Database } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
+import type { SessionContext } from '#src/auth/sessions/sessions.service.js';
 import {
   HardenedOidcStrategy,
   pkcePair,
@@ -14,13 +14,21 @@ import {
   type LoginAppState,
   type StrategyRequest,
   type VerifiedAttempt,
-} from './hardened-strategy.js';
-import { OidcLinkingService, type SignInOutcome } from './oidc-linking.service.js';
-import { OidcLoginAttempt } from './oidc-login-attempt.entity.js';
-import { OidcProvidersService, type DiscoveredProvider } from './oidc-providers.service.js';
-import { OidcSignInRepository } from './oidc-sign-in.repository.js';
-import { parseReturnTo } from './return-to.js';
-import { failureFromMessage, plainCode, SignInError, toSignInError } from './sign-in-error.js';
+} from '#src/auth/oidc/hardened-strategy.js';
+import { OidcLinkingService, type SignInOutcome } from '#src/auth/oidc/oidc-linking.service.js';
+import { OidcLoginAttempt } from '#src/auth/oidc/oidc-login-attempt.entity.js';
+import {
+  OidcProvidersService,
+  type DiscoveredProvider,
+} from '#src/auth/oidc/oidc-providers.service.js';
+import { OidcSignInRepository } from '#src/auth/oidc/oidc-sign-in.repository.js';
+import { parseReturnTo } from '#src/auth/oidc/return-to.js';
+import {
+  failureFromMessage,
+  plainCode,
+  SignInError,
+  toSignInError,
+} from '#src/auth/oidc/sign-in-error.js';
 
 export const LOGIN_ATTEMPT_TTL_MS = 10 * 60_000;
 const BINDING_PREFIX = 'gthb_';

@@ -1,20 +1,21 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AppConfig } from '../../config/config.js';
-import { Public, SignInRateLimit } from '../auth.decorators.js';
-import { SESSION_COOKIE } from '../auth.guard.js';
-import { renderSignInError } from '../pages/render-error.js';
-import { setSessionCookie } from '../session-cookie.js';
-import { sessionContext } from '../sessions/sessions.service.js';
-import { OidcSignInService, type ProviderResponse } from './oidc-sign-in.service.js';
+import { AppConfig } from '#src/config/config.js';
+import { Public } from '#src/kernel/auth.decorators.js';
+import { SignInRateLimit } from '#src/common/http/throttle.js';
+import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
+import { renderSignInError } from '#src/auth/pages/render-error.js';
+import { setSessionCookie } from '#src/auth/session-cookie.js';
+import { sessionContext } from '#src/auth/sessions/sessions.service.js';
+import { OidcSignInService, type ProviderResponse } from '#src/auth/oidc/oidc-sign-in.service.js';
 import {
   BINDING_COOKIE,
   clearLinkCookie,
   cookieOf,
   setBindingCookie,
   setLinkCookie,
-} from './sign-in-cookies.js';
+} from '#src/auth/oidc/sign-in-cookies.js';
 
 @ApiTags('auth')
 @Controller('auth')

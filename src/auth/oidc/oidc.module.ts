@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { UsersModule } from '../../users/users.module.js';
-import { SignInPagesController } from '../pages/sign-in-pages.controller.js';
-import { SignInPagesService } from '../pages/sign-in-pages.service.js';
-import { UserTokensRepository } from '../user-tokens.repository.js';
-import { OidcController } from './oidc.controller.js';
-import { OidcLinkingService } from './oidc-linking.service.js';
-import { OidcSignInRepository } from './oidc-sign-in.repository.js';
-import { OidcSignInService } from './oidc-sign-in.service.js';
+import { UsersModule } from '#src/users/users.module.js';
+import { SignInPagesController } from '#src/auth/pages/sign-in-pages.controller.js';
+import { SignInPagesService } from '#src/auth/pages/sign-in-pages.service.js';
+import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
+import { OidcController } from '#src/auth/oidc/oidc.controller.js';
+import { OidcLinkingService } from '#src/auth/oidc/oidc-linking.service.js';
+import { OidcSignInRepository } from '#src/auth/oidc/oidc-sign-in.repository.js';
+import { OidcSignInService } from '#src/auth/oidc/oidc-sign-in.service.js';
 
 /**
  * Browser sign-in through OpenID Connect providers (hardened passport-openidconnect), account

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
-import type { AppConfig } from '../../config/config.js';
-import { LOGIN_ATTEMPT_TTL_MS } from './oidc-sign-in.service.js';
-import { PENDING_LINK_TTL_MS } from './oidc-linking.service.js';
+import type { AppConfig } from '#src/config/config.js';
+import { LOGIN_ATTEMPT_TTL_MS } from '#src/auth/oidc/oidc-sign-in.service.js';
+import { PENDING_LINK_TTL_MS } from '#src/auth/oidc/oidc-linking.service.js';
 
 /** Binds login attempts to the browser that started them (shared by its tabs). */
 export const BINDING_COOKIE = 'gh_oidc';

@@ -1,4 +1,4 @@
-import { OidcError } from './oidc-providers.service.js';
+import { OidcError } from '#src/auth/oidc/oidc-providers.service.js';
 
 /**
  * Why a browser sign-in did not complete. Each reason has a fixed, plain-words explanation on the

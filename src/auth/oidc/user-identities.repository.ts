@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { asRow } from '../../database/columns.js';
-import type { Tx } from '../../database/database.service.js';
-import { UserIdentity } from '../entities/user-identity.entity.js';
+import { asRow } from '#src/database/columns.js';
+import type { Tx } from '#src/database/database.service.js';
+import { UserIdentity } from '#src/auth/entities/user-identity.entity.js';
 
 @Injectable()
 export class UserIdentitiesRepository {

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { FAILURES, type SignInError } from '../oidc/sign-in-error.js';
+import { FAILURES, type SignInError } from '#src/auth/oidc/sign-in-error.js';
 
 /** Every interpolated value goes through this: text and attribute values alike. */
 export function escapeHtml(value: unknown): string {

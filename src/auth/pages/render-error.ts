@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { SignInError } from '../oidc/sign-in-error.js';
-import { errorPage, sendPage } from './html.js';
+import { SignInError } from '#src/auth/oidc/sign-in-error.js';
+import { errorPage, sendPage } from '#src/auth/pages/html.js';
 
 const logger = new Logger('SignIn');
 

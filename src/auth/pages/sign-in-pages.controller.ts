@@ -1,16 +1,17 @@
 import { Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AppConfig } from '../../config/config.js';
-import { Public, SignInRateLimit } from '../auth.decorators.js';
-import { SESSION_COOKIE } from '../auth.guard.js';
-import { clearSessionCookie, setSessionCookie } from '../session-cookie.js';
-import { sessionContext } from '../sessions/sessions.service.js';
-import { OidcLinkingService } from '../oidc/oidc-linking.service.js';
-import { clearLinkCookie, cookieOf, LINK_COOKIE } from '../oidc/sign-in-cookies.js';
-import { confirmLinkPage, sendPage, signedInPage, signInPage } from './html.js';
-import { renderSignInError } from './render-error.js';
-import { SignInPagesService } from './sign-in-pages.service.js';
+import { AppConfig } from '#src/config/config.js';
+import { Public } from '#src/kernel/auth.decorators.js';
+import { SignInRateLimit } from '#src/common/http/throttle.js';
+import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
+import { clearSessionCookie, setSessionCookie } from '#src/auth/session-cookie.js';
+import { sessionContext } from '#src/auth/sessions/sessions.service.js';
+import { OidcLinkingService } from '#src/auth/oidc/oidc-linking.service.js';
+import { clearLinkCookie, cookieOf, LINK_COOKIE } from '#src/auth/oidc/sign-in-cookies.js';
+import { confirmLinkPage, sendPage, signedInPage, signInPage } from '#src/auth/pages/html.js';
+import { renderSignInError } from '#src/auth/pages/render-error.js';
+import { SignInPagesService } from '#src/auth/pages/sign-in-pages.service.js';
 
 function bodyOf(req: Request): Record<string, unknown> {
   const b: unknown = req.body;

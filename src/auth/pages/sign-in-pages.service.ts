@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { AppConfig } from '../../config/config.js';
-import { AppException } from '../../common/errors/app.exception.js';
-import { UsersService } from '../../users/users.service.js';
-import { AuthService } from '../auth.service.js';
-import { SessionsService, type SessionContext } from '../sessions/sessions.service.js';
-import { OidcLinkingService, type SignInOutcome } from '../oidc/oidc-linking.service.js';
-import { OidcProvidersService } from '../oidc/oidc-providers.service.js';
-import { DEFAULT_RETURN_TO, parseReturnTo } from '../oidc/return-to.js';
-import { SignInError } from '../oidc/sign-in-error.js';
-import type { ProviderButton } from './html.js';
+import { AppConfig } from '#src/config/config.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { UsersService } from '#src/users/users.service.js';
+import { AuthService } from '#src/auth/auth.service.js';
+import { SessionsService, type SessionContext } from '#src/auth/sessions/sessions.service.js';
+import { OidcLinkingService, type SignInOutcome } from '#src/auth/oidc/oidc-linking.service.js';
+import { OidcProvidersService } from '#src/auth/oidc/oidc-providers.service.js';
+import { DEFAULT_RETURN_TO, parseReturnTo } from '#src/auth/oidc/return-to.js';
+import { SignInError } from '#src/auth/oidc/sign-in-error.js';
+import type { ProviderButton } from '#src/auth/pages/html.js';
 
 export type PasswordSignIn =
   | { kind: 'signed_in'; token: string; expiresAt: string; returnTo: string }

@@ -1,5 +1,5 @@
-import type { Principal } from '../principal.js';
-import { CredentialCache } from '../cache/credential-cache.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { CredentialCache } from '#src/auth/cache/credential-cache.js';
 
 /** What a cached session lookup keeps: enough to re-check expiry and idle time on every hit. */
 export interface CachedSession {

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AppException } from '../../common/errors/app.exception.js';
-import type { Page } from '../../common/http/pagination.js';
-import { Database } from '../../database/database.service.js';
-import { UsersService } from '../../users/users.service.js';
-import type { Principal } from '../principal.js';
-import { SessionsService, type SessionResponse } from './sessions.service.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import type { Page } from '#src/common/http/pagination.js';
+import { Database } from '#src/database/database.service.js';
+import { UsersService } from '#src/users/users.service.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { SessionsService, type SessionResponse } from '#src/auth/sessions/sessions.service.js';
 
 /** The sessions routes of a user: `me` resolves to the caller; an unknown user is 404. */
 @Injectable()

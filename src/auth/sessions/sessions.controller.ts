@@ -1,9 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { PageQuery } from '../../common/http/pagination.js';
-import { Authenticated, CurrentPrincipal } from '../auth.decorators.js';
-import type { Principal } from '../principal.js';
-import { SessionsAdminService } from './sessions-admin.service.js';
+import { PageQuery } from '#src/common/http/pagination.js';
+import { Authenticated, CurrentPrincipal } from '#src/kernel/auth.decorators.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { SessionsAdminService } from '#src/auth/sessions/sessions-admin.service.js';
 
 @ApiTags('sessions')
 @Controller('users/:id/sessions')

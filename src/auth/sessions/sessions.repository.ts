@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull } from 'typeorm';
-import type { Tx } from '../../database/database.service.js';
-import { asRow } from '../../database/columns.js';
-import { User } from '../../users/user.entity.js';
-import { Session } from '../entities/session.entity.js';
+import type { Tx } from '#src/database/database.service.js';
+import { asRow } from '#src/database/columns.js';
+import { User } from '#src/users/user.entity.js';
+import { Session } from '#src/auth/entities/session.entity.js';
 
 @Injectable()
 export class SessionsRepository {

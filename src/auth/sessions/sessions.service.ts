@@ -1,20 +1,21 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Request } from 'express';
-import { AppConfig } from '../../config/config.js';
-import { AppException } from '../../common/errors/app.exception.js';
-import { decodeCursor, toPage, type Page } from '../../common/http/pagination.js';
-import { generateToken, isWellFormedToken, sha256Hex } from '../../common/tokens.js';
-import type { Tx } from '../../database/database.service.js';
-import { newId } from '../../database/ids.js';
-import { AuditService } from '../../audit/audit.service.js';
-import { UsersService } from '../../users/users.service.js';
-import type { User } from '../../users/user.entity.js';
-import { CredentialRegistry, type CredentialResolver } from '../credential-registry.js';
-import { Session } from '../entities/session.entity.js';
-import type { Principal } from '../principal.js';
-import { PrincipalChanges } from '../cache/principal-changes.js';
-import { SessionCache } from './session-cache.js';
-import { SessionsRepository } from './sessions.repository.js';
+import { AppConfig } from '#src/config/config.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
+import { generateToken, isWellFormedToken, sha256Hex } from '#src/crypto/tokens.js';
+import type { Tx } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import { UsersService } from '#src/users/users.service.js';
+import type { User } from '#src/users/user.entity.js';
+import { CredentialRegistry, type CredentialResolver } from '#src/kernel/credential-registry.js';
+import { Session } from '#src/auth/entities/session.entity.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
+import { SessionCache } from '#src/auth/sessions/session-cache.js';
+import { SessionsRepository } from '#src/auth/sessions/sessions.repository.js';
+import { OnUserEvent, type UserEvents } from '#src/kernel/events.js';
 
 export const SESSION_PREFIX = 'gths_';
 const TOUCH_EVERY_MS = 60_000;
@@ -74,14 +75,16 @@ export class SessionsService implements CredentialResolver, OnModuleInit {
   onModuleInit(): void {
     this.registry.register(this);
     this.changes.register(this.cache);
-    this.users.addLifecycleHook({
-      onCredentialsChanged: async (tx, userId, keep) => {
-        await this.revokeAllForUser(tx, userId, keep, userId, 'credentials changed');
-      },
-      onDisabled: async (tx, userId) => {
-        await this.revokeAllForUser(tx, userId, null, null, 'user disabled');
-      },
-    });
+  }
+
+  @OnUserEvent('user.credentials-changed')
+  async onCredentialsChanged(tx: Tx, e: UserEvents['user.credentials-changed']): Promise<void> {
+    await this.revokeAllForUser(tx, e.userId, e.keepSessionId, e.userId, 'credentials changed');
+  }
+
+  @OnUserEvent('user.disabled')
+  async onDisabled(tx: Tx, e: UserEvents['user.disabled']): Promise<void> {
+    await this.revokeAllForUser(tx, e.userId, null, null, 'user disabled');
   }
 
   async create(

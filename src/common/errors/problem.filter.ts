@@ -9,8 +9,8 @@ import {
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { Database } from '../../database/database.service.js';
-import { AppException, type ErrorCode, type FieldError } from './app.exception.js';
+import { Database } from '#src/database/database.service.js';
+import { AppException, type ErrorCode, type FieldError } from '#src/common/errors/app.exception.js';
 
 export interface Problem {
   type: string;

@@ -1,9 +1,21 @@
-import { Injectable, Logger, type ExecutionContext, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  SetMetadata,
+  type ExecutionContext,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
 import { Redis } from 'ioredis';
-import { AppConfig } from '../../config/config.js';
-import { SIGNIN_LIMIT_METADATA } from '../../auth/auth.decorators.js';
+import { AppConfig } from '#src/config/config.js';
+
+export const SIGNIN_LIMIT_METADATA = 'gatehouse:signin-limit';
+
+/** Per-client-IP limit of RATE_LIMIT_SIGNIN requests a minute (sign-in, registration, reset, token routes). */
+export function SignInRateLimit(): MethodDecorator {
+  return SetMetadata(SIGNIN_LIMIT_METADATA, true);
+}
 
 /** Counters shared by every instance through Redis (fixed window per key). */
 export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy {

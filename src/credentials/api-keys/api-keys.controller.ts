@@ -10,11 +10,11 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { PageQuery } from '../../common/http/pagination.js';
-import { Authenticated, CurrentPrincipal } from '../../auth/auth.decorators.js';
-import type { Principal } from '../../auth/principal.js';
-import { CreateApiKeyDto } from '../dto/credentials.dto.js';
-import { ApiKeysService } from './api-keys.service.js';
+import { PageQuery } from '#src/common/http/pagination.js';
+import { Authenticated, CurrentPrincipal } from '#src/kernel/auth.decorators.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { CreateApiKeyDto } from '#src/credentials/dto/credentials.dto.js';
+import { ApiKeysService } from '#src/credentials/api-keys/api-keys.service.js';
 
 @ApiTags('credentials')
 @Controller('users/:id/api-keys')

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull } from 'typeorm';
-import { asRow } from '../../database/columns.js';
-import type { Tx } from '../../database/database.service.js';
-import { User } from '../../users/user.entity.js';
-import { ApiKey } from '../entities/api-key.entity.js';
+import { asRow } from '#src/database/columns.js';
+import type { Tx } from '#src/database/database.service.js';
+import { User } from '#src/users/user.entity.js';
+import { ApiKey } from '#src/credentials/entities/api-key.entity.js';
 
 @Injectable()
 export class ApiKeysRepository {

@@ -1,23 +1,24 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Request } from 'express';
-import { AppException } from '../../common/errors/app.exception.js';
-import { decodeCursor, toPage, type Page } from '../../common/http/pagination.js';
-import { permits } from '../../common/permissions.js';
-import { generateToken, isWellFormedToken, sha256Hex, visiblePrefix } from '../../common/tokens.js';
-import { AuditService } from '../../audit/audit.service.js';
-import { AuthService } from '../../auth/auth.service.js';
-import { CredentialRegistry, type CredentialResolver } from '../../auth/credential-registry.js';
-import type { Principal } from '../../auth/principal.js';
-import { CredentialCache } from '../../auth/cache/credential-cache.js';
-import { PrincipalChanges } from '../../auth/cache/principal-changes.js';
-import { Database, type Tx } from '../../database/database.service.js';
-import { newId } from '../../database/ids.js';
-import { PermissionCatalogue } from '../../users/permission-catalogue.js';
-import { UsersService } from '../../users/users.service.js';
-import { ApiKey } from '../entities/api-key.entity.js';
-import { FailureAudit } from '../failure-audit.js';
-import { assertMayMint, ownerId, parseFutureDate } from '../owner.js';
-import { ApiKeysRepository } from './api-keys.repository.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
+import { permits } from '#src/kernel/permissions.js';
+import { generateToken, isWellFormedToken, sha256Hex, visiblePrefix } from '#src/crypto/tokens.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import { AuthService } from '#src/auth/auth.service.js';
+import { CredentialRegistry, type CredentialResolver } from '#src/kernel/credential-registry.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { CredentialCache } from '#src/auth/cache/credential-cache.js';
+import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
+import { Database, type Tx } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
+import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
+import { UsersService } from '#src/users/users.service.js';
+import { ApiKey } from '#src/credentials/entities/api-key.entity.js';
+import { FailureAudit } from '#src/credentials/failure-audit.js';
+import { assertMayMint, ownerId, parseFutureDate } from '#src/credentials/owner.js';
+import { ApiKeysRepository } from '#src/credentials/api-keys/api-keys.repository.js';
+import { OnUserEvent, type UserEvents } from '#src/kernel/events.js';
 
 export const API_KEY_PREFIX = 'gth_';
 const TOUCH_EVERY_MS = 60_000;
@@ -82,19 +83,21 @@ export class ApiKeysService implements CredentialResolver, OnModuleInit {
     this.registry.register(this);
     // Revoking a key writes api_keys, which empties the cache at the write and at commit.
     this.changes.register(this.cache);
-    this.users.addLifecycleHook({
-      // Password reset (no session kept) or a claimed account: every key goes. A password change
-      // by the signed-in owner keeps their keys (they belong to services, not to the browser).
-      onCredentialsChanged: async (tx, userId, keep) => {
-        if (keep === null) await this.revokeAllForUser(tx, userId, 'credentials reset');
-      },
-      onDisabled: async (tx, userId) => {
-        await this.revokeAllForUser(tx, userId, 'user disabled');
-      },
-    });
     this.auth.registerLogout('api_key', async (tx, p) => {
       await this.revokeOne(tx, p.credential.id, p.userId, p.userId);
     });
+  }
+
+  // Password reset (no session kept) or a claimed account: every key goes. A password change by the
+  // signed-in owner keeps their keys (they belong to services, not to the browser).
+  @OnUserEvent('user.credentials-changed')
+  async onCredentialsChanged(tx: Tx, e: UserEvents['user.credentials-changed']): Promise<void> {
+    if (e.keepSessionId === null) await this.revokeAllForUser(tx, e.userId, 'credentials reset');
+  }
+
+  @OnUserEvent('user.disabled')
+  async onDisabled(tx: Tx, e: UserEvents['user.disabled']): Promise<void> {
+    await this.revokeAllForUser(tx, e.userId, 'user disabled');
   }
 
   async create(

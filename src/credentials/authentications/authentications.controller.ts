@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { PageQuery } from '../../common/http/pagination.js';
-import { Authenticated, CurrentPrincipal } from '../../auth/auth.decorators.js';
-import type { Principal } from '../../auth/principal.js';
-import { PutAuthenticationDto } from '../dto/credentials.dto.js';
-import { AuthenticationsService } from './authentications.service.js';
+import { PageQuery } from '#src/common/http/pagination.js';
+import { Authenticated, CurrentPrincipal } from '#src/kernel/auth.decorators.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { PutAuthenticationDto } from '#src/credentials/dto/credentials.dto.js';
+import { AuthenticationsService } from '#src/credentials/authentications/authentications.service.js';
 
 @ApiTags('credentials')
 @Controller('users/:id/authentications')

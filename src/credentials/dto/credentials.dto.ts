@@ -7,8 +7,8 @@ import {
   NestedField,
   StringArrayField,
   StringField,
-} from '../../common/validation.js';
-import { GRANT_TYPES, type GrantType } from '../entities/grant.entity.js';
+} from '#src/common/validation.js';
+import { GRANT_TYPES, type GrantType } from '#src/credentials/entities/grant.entity.js';
 
 /** An ISO 8601 date-time string (validated and documented in one line, like the common fields). */
 function DateTimeField(o: { optional?: boolean; description?: string } = {}): PropertyDecorator {

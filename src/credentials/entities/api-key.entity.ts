@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { CreatedAtColumn, DateColumn, JsonColumn } from '../../database/columns.js';
-import { User } from '../../users/user.entity.js';
+import { CreatedAtColumn, DateColumn, JsonColumn } from '#src/database/columns.js';
+import { User } from '#src/users/user.entity.js';
 
 /** A user's API key. Only the SHA-256 of the key is stored, with a short visible prefix. */
 @Entity('api_keys')

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { CreatedAtColumn, DateColumn, UpdatedAtColumn } from '../../database/columns.js';
-import { User } from '../../users/user.entity.js';
+import { CreatedAtColumn, DateColumn, UpdatedAtColumn } from '#src/database/columns.js';
+import { User } from '#src/users/user.entity.js';
 
 /**
  * A user's credentials for an external service. The secrets (access token and secret) are one

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { CreatedAtColumn, DateColumn, JsonColumn } from '../../database/columns.js';
-import { User } from '../../users/user.entity.js';
+import { CreatedAtColumn, DateColumn, JsonColumn } from '#src/database/columns.js';
+import { User } from '#src/users/user.entity.js';
 
 export type GrantType = 'user' | 'service';
 export const GRANT_TYPES: readonly GrantType[] = ['user', 'service'];

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { CreatedAtColumn, DateColumn } from '../../database/columns.js';
-import { Grant } from './grant.entity.js';
+import { CreatedAtColumn, DateColumn } from '#src/database/columns.js';
+import { Grant } from '#src/credentials/entities/grant.entity.js';
 
 /** One refresh token of a grant's family; consumed exactly once (rotation). Stored hashed. */
 @Entity('refresh_tokens')

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { CreatedAtColumn, DateColumn } from '../../database/columns.js';
+import { CreatedAtColumn, DateColumn } from '#src/database/columns.js';
 
 /** A JWT signing key pair; `id` is the JWS `kid`. The private JWK is encrypted (AES-256-GCM). */
 @Entity('signing_keys')

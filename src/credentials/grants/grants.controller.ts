@@ -10,11 +10,11 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { PageQuery } from '../../common/http/pagination.js';
-import { Authenticated, CurrentPrincipal } from '../../auth/auth.decorators.js';
-import type { Principal } from '../../auth/principal.js';
-import { CreateGrantDto } from '../dto/credentials.dto.js';
-import { GrantsService } from './grants.service.js';
+import { PageQuery } from '#src/common/http/pagination.js';
+import { Authenticated, CurrentPrincipal } from '#src/kernel/auth.decorators.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { CreateGrantDto } from '#src/credentials/dto/credentials.dto.js';
+import { GrantsService } from '#src/credentials/grants/grants.service.js';
 
 @ApiTags('credentials')
 @Controller('users/:id/grants')

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull } from 'typeorm';
-import { asRow } from '../../database/columns.js';
-import type { Tx } from '../../database/database.service.js';
-import { User } from '../../users/user.entity.js';
-import { Grant } from '../entities/grant.entity.js';
-import { RefreshToken } from '../entities/refresh-token.entity.js';
+import { asRow } from '#src/database/columns.js';
+import type { Tx } from '#src/database/database.service.js';
+import { User } from '#src/users/user.entity.js';
+import { Grant } from '#src/credentials/entities/grant.entity.js';
+import { RefreshToken } from '#src/credentials/entities/refresh-token.entity.js';
 
 @Injectable()
 export class GrantsRepository {

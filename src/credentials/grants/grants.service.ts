@@ -1,20 +1,25 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { AppConfig } from '../../config/config.js';
-import { AppException } from '../../common/errors/app.exception.js';
-import { decodeCursor, toPage, type Page } from '../../common/http/pagination.js';
-import { permits } from '../../common/permissions.js';
-import { generateToken, sha256Hex } from '../../common/tokens.js';
-import { AuditService } from '../../audit/audit.service.js';
-import type { Principal } from '../../auth/principal.js';
-import { Database, type Tx } from '../../database/database.service.js';
-import { newId } from '../../database/ids.js';
-import { PermissionCatalogue } from '../../users/permission-catalogue.js';
-import { UsersService } from '../../users/users.service.js';
-import { Grant, type GrantType, type ProjectPermissionGrant } from '../entities/grant.entity.js';
-import { RefreshToken } from '../entities/refresh-token.entity.js';
-import { assertMayMint, ownerId } from '../owner.js';
-import { PROJECT_PERMISSIONS, type ProjectPermissionSource } from '../project-permissions.js';
-import { GrantsRepository } from './grants.repository.js';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '#src/config/config.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
+import { permits } from '#src/kernel/permissions.js';
+import { generateToken, sha256Hex } from '#src/crypto/tokens.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { Database, type Tx } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
+import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
+import { UsersService } from '#src/users/users.service.js';
+import {
+  Grant,
+  type GrantType,
+  type ProjectPermissionGrant,
+} from '#src/credentials/entities/grant.entity.js';
+import { RefreshToken } from '#src/credentials/entities/refresh-token.entity.js';
+import { assertMayMint, ownerId } from '#src/credentials/owner.js';
+import { GrantsRepository } from '#src/credentials/grants/grants.repository.js';
+import { OnUserEvent, type UserEvents } from '#src/kernel/events.js';
+import { AccessService } from '#src/tenancy/access/access.service.js';
 
 export const REFRESH_TOKEN_PREFIX = 'gthr_';
 
@@ -42,7 +47,7 @@ export function toGrantResponse(g: Grant): GrantResponse {
 
 /** Grants: long-lived refresh-token families for a user or a service, optionally narrowed to projects. */
 @Injectable()
-export class GrantsService implements OnModuleInit {
+export class GrantsService {
   constructor(
     private readonly config: AppConfig,
     private readonly db: Database,
@@ -50,18 +55,18 @@ export class GrantsService implements OnModuleInit {
     private readonly users: UsersService,
     private readonly catalogue: PermissionCatalogue,
     private readonly audit: AuditService,
-    @Inject(PROJECT_PERMISSIONS) private readonly projects: ProjectPermissionSource,
+    private readonly projects: AccessService,
   ) {}
 
-  onModuleInit(): void {
-    this.users.addLifecycleHook({
-      onCredentialsChanged: async (tx, userId, keep) => {
-        if (keep === null) await this.revokeAllForUser(tx, userId, 'credentials_reset');
-      },
-      onDisabled: async (tx, userId) => {
-        await this.revokeAllForUser(tx, userId, 'user_disabled');
-      },
-    });
+  // Like API keys: a reset or a claimed account ends every grant; the owner's own change keeps them.
+  @OnUserEvent('user.credentials-changed')
+  async onCredentialsChanged(tx: Tx, e: UserEvents['user.credentials-changed']): Promise<void> {
+    if (e.keepSessionId === null) await this.revokeAllForUser(tx, e.userId, 'credentials_reset');
+  }
+
+  @OnUserEvent('user.disabled')
+  async onDisabled(tx: Tx, e: UserEvents['user.disabled']): Promise<void> {
+    await this.revokeAllForUser(tx, e.userId, 'user_disabled');
   }
 
   async create(

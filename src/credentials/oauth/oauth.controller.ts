@@ -1,8 +1,9 @@
 import { Body, Controller, Get, Header, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public, SignInRateLimit } from '../../auth/auth.decorators.js';
-import { OAuthErrorFilter } from './oauth-error.js';
-import { OAuthService } from './oauth.service.js';
+import { Public } from '#src/kernel/auth.decorators.js';
+import { SignInRateLimit } from '#src/common/http/throttle.js';
+import { OAuthErrorFilter } from '#src/credentials/oauth/oauth-error.js';
+import { OAuthService } from '#src/credentials/oauth/oauth.service.js';
 
 @ApiTags('oauth')
 @Controller('oauth')

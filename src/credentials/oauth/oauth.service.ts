@@ -1,15 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../../config/config.js';
-import { isWellFormedToken, sha256Hex, visiblePrefix } from '../../common/tokens.js';
-import { AuditService } from '../../audit/audit.service.js';
-import { Database } from '../../database/database.service.js';
-import type { Grant } from '../entities/grant.entity.js';
-import { FailureAudit } from '../failure-audit.js';
-import { GrantsRepository } from '../grants/grants.repository.js';
-import { GrantsService, REFRESH_TOKEN_PREFIX } from '../grants/grants.service.js';
-import { AccessTokensService } from '../tokens/access-tokens.service.js';
-import { SigningKeysService } from '../tokens/signing-keys.service.js';
-import { OAuthError } from './oauth-error.js';
+import { AppConfig } from '#src/config/config.js';
+import { isWellFormedToken, sha256Hex, visiblePrefix } from '#src/crypto/tokens.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import { Database } from '#src/database/database.service.js';
+import type { Grant } from '#src/credentials/entities/grant.entity.js';
+import { FailureAudit } from '#src/credentials/failure-audit.js';
+import { GrantsRepository } from '#src/credentials/grants/grants.repository.js';
+import { GrantsService, REFRESH_TOKEN_PREFIX } from '#src/credentials/grants/grants.service.js';
+import { AccessTokensService } from '#src/credentials/tokens/access-tokens.service.js';
+import { SigningKeysService } from '#src/credentials/tokens/signing-keys.service.js';
+import { OAuthError } from '#src/credentials/oauth/oauth-error.js';
 
 export interface TokenResponse {
   access_token: string;

@@ -1,8 +1,9 @@
 import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { Public, SignInRateLimit } from '../../auth/auth.decorators.js';
-import { TokenExchangeDto } from '../dto/credentials.dto.js';
-import { TokenExchangeService } from './token-exchange.service.js';
+import { Public } from '#src/kernel/auth.decorators.js';
+import { SignInRateLimit } from '#src/common/http/throttle.js';
+import { TokenExchangeDto } from '#src/credentials/dto/credentials.dto.js';
+import { TokenExchangeService } from '#src/credentials/token-exchange/token-exchange.service.js';
 
 @ApiTags('auth')
 @Controller('auth')

@@ -1,16 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { AppException } from '../../common/errors/app.exception.js';
-import { AuditService } from '../../audit/audit.service.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { AuditService } from '#src/audit/audit.service.js';
 import {
   OidcError,
   OidcProvidersService,
   type VerifiedIdentity,
-} from '../../auth/oidc/oidc-providers.service.js';
-import { UserIdentitiesRepository } from '../../auth/oidc/user-identities.repository.js';
-import { Database } from '../../database/database.service.js';
-import { UsersService } from '../../users/users.service.js';
-import { FailureAudit } from '../failure-audit.js';
-import { AccessTokensService } from '../tokens/access-tokens.service.js';
+} from '#src/auth/oidc/oidc-providers.service.js';
+import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
+import { Database } from '#src/database/database.service.js';
+import { UsersService } from '#src/users/users.service.js';
+import { FailureAudit } from '#src/credentials/failure-audit.js';
+import { AccessTokensService } from '#src/credentials/tokens/access-tokens.service.js';
 
 export interface ExchangedToken {
   access_token: string;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, LessThan } from 'typeorm';
-import { asRow } from '../../database/columns.js';
-import type { Tx } from '../../database/database.service.js';
-import { AccessTokenRevocation } from '../entities/access-token-revocation.entity.js';
+import { asRow } from '#src/database/columns.js';
+import type { Tx } from '#src/database/database.service.js';
+import { AccessTokenRevocation } from '#src/credentials/entities/access-token-revocation.entity.js';
 
 @Injectable()
 export class AccessTokenRevocationsRepository {

@@ -1,28 +1,25 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Request } from 'express';
 import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
-import { AppConfig } from '../../config/config.js';
-import { AuditService } from '../../audit/audit.service.js';
-import { AuthService } from '../../auth/auth.service.js';
-import { CredentialRegistry, type CredentialResolver } from '../../auth/credential-registry.js';
-import type { Principal } from '../../auth/principal.js';
-import { CredentialCache } from '../../auth/cache/credential-cache.js';
-import { PrincipalChanges } from '../../auth/cache/principal-changes.js';
-import { sha256Hex } from '../../common/tokens.js';
-import type { Tx } from '../../database/database.service.js';
-import { newId } from '../../database/ids.js';
-import { UsersService } from '../../users/users.service.js';
-import { AccessTokenRevocation } from '../entities/access-token-revocation.entity.js';
-import { FailureAudit } from '../failure-audit.js';
-import type { Grant } from '../entities/grant.entity.js';
-import { GrantsRepository } from '../grants/grants.repository.js';
-import {
-  PROJECT_PERMISSIONS,
-  effectiveProjectPermissions,
-  type ProjectPermissionSource,
-} from '../project-permissions.js';
-import { AccessTokenRevocationsRepository } from './access-token-revocations.repository.js';
-import { SIGNING_ALG, SigningKeysService } from './signing-keys.service.js';
+import { AppConfig } from '#src/config/config.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import { AuthService } from '#src/auth/auth.service.js';
+import { CredentialRegistry, type CredentialResolver } from '#src/kernel/credential-registry.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { CredentialCache } from '#src/auth/cache/credential-cache.js';
+import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
+import { sha256Hex } from '#src/crypto/tokens.js';
+import type { Tx } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
+import { UsersService } from '#src/users/users.service.js';
+import { AccessTokenRevocation } from '#src/credentials/entities/access-token-revocation.entity.js';
+import { FailureAudit } from '#src/credentials/failure-audit.js';
+import type { Grant } from '#src/credentials/entities/grant.entity.js';
+import { GrantsRepository } from '#src/credentials/grants/grants.repository.js';
+import { AccessTokenRevocationsRepository } from '#src/credentials/tokens/access-token-revocations.repository.js';
+import { SIGNING_ALG, SigningKeysService } from '#src/credentials/tokens/signing-keys.service.js';
+import { AccessService } from '#src/tenancy/access/access.service.js';
+import { grantProjectPermissions } from '#src/kernel/narrowing.js';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 const CLOCK_SKEW_SECONDS = 30;
@@ -80,7 +77,7 @@ export class AccessTokensService implements CredentialResolver, OnModuleInit {
     private readonly users: UsersService,
     private readonly grants: GrantsRepository,
     private readonly revocations: AccessTokenRevocationsRepository,
-    @Inject(PROJECT_PERMISSIONS) private readonly projects: ProjectPermissionSource,
+    private readonly projects: AccessService,
     private readonly audit: AuditService,
     private readonly failures: FailureAudit,
     private readonly registry: CredentialRegistry,
@@ -106,7 +103,7 @@ export class AccessTokensService implements CredentialResolver, OnModuleInit {
       userId,
       narrowing ? narrowing.map((n) => n.projectId) : undefined,
     );
-    return effectiveProjectPermissions(narrowing, held);
+    return grantProjectPermissions(narrowing, held);
   }
 
   async mint(input: {

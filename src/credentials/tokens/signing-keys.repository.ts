@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, LessThan } from 'typeorm';
-import { asRow } from '../../database/columns.js';
-import type { Tx } from '../../database/database.service.js';
-import { SigningKey } from '../entities/signing-key.entity.js';
+import { asRow } from '#src/database/columns.js';
+import type { Tx } from '#src/database/database.service.js';
+import { SigningKey } from '#src/credentials/entities/signing-key.entity.js';
 
 @Injectable()
 export class SigningKeysRepository {

@@ -1,12 +1,12 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import { AppConfig } from '../../config/config.js';
-import { AuditService } from '../../audit/audit.service.js';
-import { Database } from '../../database/database.service.js';
-import { newId } from '../../database/ids.js';
-import { SecretBox, SecretBoxError } from '../crypto/secret-box.js';
-import { SigningKey } from '../entities/signing-key.entity.js';
-import { SigningKeysRepository } from './signing-keys.repository.js';
+import { AppConfig } from '#src/config/config.js';
+import { AuditService } from '#src/audit/audit.service.js';
+import { Database } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
+import { SecretBox, SecretBoxError } from '#src/crypto/secret-box.js';
+import { SigningKey } from '#src/credentials/entities/signing-key.entity.js';
+import { SigningKeysRepository } from '#src/credentials/tokens/signing-keys.repository.js';
 
 export const SIGNING_ALG = 'ES256';
 const CACHE_TTL_MS = 60_000;

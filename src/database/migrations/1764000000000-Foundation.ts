@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { col, createTable, fk, idx } from '../schema.js';
+import { col, createTable, fk, idx } from '#src/database/schema.js';
 
 export class Foundation1764000000000 implements MigrationInterface {
   name = 'Foundation1764000000000';

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { col, createTable, fk, idx } from '../schema.js';
+import { col, createTable, fk, idx } from '#src/database/schema.js';
 
 /**
  * Workspaces (tenants), projects, groups and the three membership tables. Every membership row goes

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { col, createTable, fk, idx } from '../schema.js';
+import { col, createTable, fk, idx } from '#src/database/schema.js';
 
 /** API keys, grants with their refresh tokens, JWT signing keys, stored external credentials. */
 export class Credentials1764000040000 implements MigrationInterface {

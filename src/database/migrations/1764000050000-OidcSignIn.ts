@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { col, createTable, fk, idx } from '../schema.js';
+import { col, createTable, fk, idx } from '#src/database/schema.js';
 
 /** Browser sign-in through OpenID Connect: per-attempt login state and pending confirm-links. */
 export class OidcSignIn1764000050000 implements MigrationInterface {

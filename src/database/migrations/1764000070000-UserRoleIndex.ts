@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { idx } from '../schema.js';
+import { idx } from '#src/database/schema.js';
 
 /** Lets the last-admin check lock only the active admin rows (not scan and lock the users table). */
 export class UserRoleIndex1764000070000 implements MigrationInterface {

@@ -1,6 +1,6 @@
-import { PageQuery } from '../../common/http/pagination.js';
-import { IntField, StringArrayField, StringField } from '../../common/validation.js';
-import { ROLE_NAME } from './users.dto.js';
+import { PageQuery } from '#src/common/http/pagination.js';
+import { IntField, StringArrayField, StringField } from '#src/common/validation.js';
+import { ROLE_NAME } from '#src/users/dto/users.dto.js';
 
 const PERMISSION = /^(\*|[a-z0-9_-]+(\.[a-z0-9_-]+)*(\.\*)?)$/;
 

@@ -1,4 +1,4 @@
-import { PageQuery } from '../../common/http/pagination.js';
+import { PageQuery } from '#src/common/http/pagination.js';
 import {
   BooleanField,
   EmailField,
@@ -9,8 +9,8 @@ import {
   QueryBooleanField,
   StringArrayField,
   StringField,
-} from '../../common/validation.js';
-import { SERVER_ROLES, type ServerRole } from '../../auth/principal.js';
+} from '#src/common/validation.js';
+import { SERVER_ROLES, type ServerRole } from '#src/kernel/principal.js';
 
 export const ROLE_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 

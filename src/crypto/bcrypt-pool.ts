@@ -1,0 +1,89 @@
+import { Worker } from 'node:worker_threads';
+import type { BcryptReply, BcryptRequest } from '#src/crypto/bcrypt.worker.js';
+
+type Job = {
+  msg: BcryptRequest;
+  resolve: (v: string | boolean) => void;
+  reject: (e: Error) => void;
+};
+type Slot = { worker: Worker; job: Job | null };
+
+/**
+ * bcrypt off the event loop, on `size` worker threads that run at a lower scheduling priority
+ * (`nice`, Linux: per thread). At most `size` hashes run at once (the rest wait in arrival order),
+ * and when the CPU is busy the event loop thread wins it from them, so a login storm uses the idle
+ * CPU without making every other request wait behind bcrypt.
+ */
+export class BcryptPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly size: number,
+    private readonly nice: number,
+  ) {}
+
+  hash(password: string, cost: number): Promise<string> {
+    return this.run({ id: 0, op: 'hash', password, cost }) as Promise<string>;
+  }
+
+  compare(password: string, hash: string): Promise<boolean> {
+    return this.run({ id: 0, op: 'compare', password, hash }) as Promise<boolean>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.slots.splice(0);
+    for (const job of this.queue.splice(0)) job.reject(new Error('bcrypt pool closed'));
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private run(msg: BcryptRequest): Promise<string | boolean> {
+    if (this.closed) return Promise.reject(new Error('bcrypt pool closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ msg: { ...msg, id: this.nextId++ }, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length) {
+      let slot = this.slots.find((s) => s.job === null);
+      if (!slot && this.slots.length < this.size) slot = this.spawn();
+      if (!slot) return;
+      const job = this.queue.shift() as Job;
+      slot.job = job;
+      slot.worker.postMessage(job.msg);
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./bcrypt.worker.js', import.meta.url), {
+      workerData: { nice: this.nice },
+    });
+    worker.unref();
+    const slot: Slot = { worker, job: null };
+    worker.on('message', (reply: BcryptReply) => {
+      const job = slot.job;
+      slot.job = null;
+      if (job && job.msg.id === reply.id) {
+        if ('error' in reply) job.reject(new Error(reply.error));
+        else job.resolve(reply.result);
+      }
+      this.dispatch();
+    });
+    const lost = (err: Error): void => {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      slot.job?.reject(err);
+      slot.job = null;
+      if (!this.closed) this.dispatch();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`bcrypt worker exited with ${code}`)));
+    this.slots.push(slot);
+    return slot;
+  }
+}

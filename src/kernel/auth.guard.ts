@@ -1,0 +1,105 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AppConfig } from '#src/config/config.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { permits } from '#src/kernel/permissions.js';
+import { AUTH_METADATA, type AuthRequirement } from '#src/kernel/auth.decorators.js';
+import { CredentialRegistry } from '#src/kernel/credential-registry.js';
+import type { AuthenticatedRequest, Principal } from '#src/kernel/principal.js';
+
+export const SESSION_COOKIE = 'gh_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Reads the credential a request carries: the Authorization header first, then the session cookie. */
+export function credentialOf(
+  req: AuthenticatedRequest,
+): { token: string; via: 'header' | 'cookie' } | null {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return m?.[1] ? { token: m[1], via: 'header' } : { token: '', via: 'header' };
+  }
+  const cookies = (req as { cookies?: Record<string, string> }).cookies;
+  const cookie = cookies?.[SESSION_COOKIE];
+  return cookie ? { token: cookie, via: 'cookie' } : null;
+}
+
+/**
+ * Deny by default: every route needs a signed-in caller unless marked @Public(). The route's
+ * declared permission is checked here, before the handler runs.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  private readonly publicOrigin: string;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly registry: CredentialRegistry,
+    config: AppConfig,
+  ) {
+    this.publicOrigin = new URL(config.publicUrl).origin;
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(
+      AUTH_METADATA,
+      [context.getHandler(), context.getClass()],
+    ) ?? { public: false };
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (requirement.public) return true;
+
+    const principal = await this.authenticate(req);
+    if (principal.credential.via === 'cookie' && !SAFE_METHODS.has(req.method))
+      this.checkOrigin(req);
+    req.principal = principal;
+
+    if (requirement.credentials && !requirement.credentials.includes(principal.credential.kind)) {
+      throw AppException.forbidden(
+        `This route cannot be used with a credential of kind ${principal.credential.kind}.`,
+      );
+    }
+    if (requirement.permission !== undefined) {
+      const selfParam = requirement.self ? req.params[requirement.self] : undefined;
+      const isSelf =
+        selfParam !== undefined && (selfParam === 'me' || selfParam === principal.userId);
+      if (!isSelf && !permits(principal.permissions, requirement.permission)) {
+        throw AppException.forbidden(`This needs the permission ${requirement.permission}.`);
+      }
+    }
+    return true;
+  }
+
+  private async authenticate(req: AuthenticatedRequest): Promise<Principal> {
+    if (req.principal) return req.principal;
+    const credential = credentialOf(req);
+    if (!credential || credential.token === '') throw AppException.unauthenticated();
+    const resolver = this.registry.find(credential.token);
+    const principal = resolver
+      ? await resolver.resolve(credential.token, req, credential.via)
+      : null;
+    if (!principal)
+      throw AppException.unauthenticated('The credential is invalid, expired or revoked.');
+    return principal;
+  }
+
+  /** Cookie-authenticated writes must come from our own origin (CSRF). */
+  private checkOrigin(req: AuthenticatedRequest): void {
+    const origin =
+      req.headers.origin ?? (req.headers.referer ? safeOrigin(req.headers.referer) : undefined);
+    if (origin !== this.publicOrigin) {
+      throw new AppException(
+        'csrf_failed',
+        'Cookie-authenticated changes must come from this site (Origin check failed).',
+      );
+    }
+  }
+}
+
+function safeOrigin(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}

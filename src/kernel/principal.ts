@@ -1,0 +1,56 @@
+import type { Request } from 'express';
+
+export type ServerRole = 'admin' | 'user' | 'demo' | 'reader';
+export const SERVER_ROLES: readonly ServerRole[] = ['admin', 'user', 'demo', 'reader'];
+
+export type UserStatus = 'pending' | 'active' | 'disabled';
+
+/**
+ * The user's row as loaded with the credential: a read-only snapshot the kernel can name without
+ * knowing the users module (its entity satisfies this shape).
+ */
+export interface PrincipalUser {
+  readonly id: string;
+  readonly email: string;
+  readonly username: string | null;
+  readonly fullName: string | null;
+  readonly role: ServerRole;
+  readonly status: UserStatus;
+  readonly emailVerified: boolean;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly version: number;
+}
+
+export type CredentialKind = 'session' | 'api_key' | 'access_token';
+
+/** Who is calling, resolved once per request by the global guard. */
+export interface Principal {
+  userId: string;
+  email: string;
+  role: ServerRole;
+  roles: string[];
+  /** Effective server-level permissions (server role plus named roles). */
+  permissions: string[];
+  credential: {
+    kind: CredentialKind;
+    id: string;
+    /** How the credential arrived: cookie-borne sessions need CSRF protection. */
+    via: 'header' | 'cookie';
+  };
+  /** Scopes narrowing the owner's permissions (API keys); null when not narrowed. */
+  scopes: string[] | null;
+  /** Project permissions carried by a grant's access token; null when not narrowed. */
+  projectPermissions: Record<string, string[]> | null;
+  /**
+   * The user row loaded with the credential (possibly served from a credential cache, so as fresh
+   * as the principal itself: any committed change to the user empties the caches). Lets
+   * `GET /users/me` and whoami answer without loading it again. Read-only; never serialised.
+   */
+  user?: PrincipalUser;
+}
+
+export interface AuthenticatedRequest extends Request {
+  principal?: Principal;
+}

@@ -1,0 +1,120 @@
+import {
+  applyDecorators,
+  Injectable,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { isUuid } from '#src/database/ids.js';
+import {
+  AUTH_METADATA,
+  Authenticated,
+  type AuthRequirement,
+  type ResourceLocation,
+  type ResourceRule,
+} from '#src/kernel/auth.decorators.js';
+import type { AuthenticatedRequest } from '#src/kernel/principal.js';
+import { AccessService } from '#src/tenancy/access/access.service.js';
+
+type Need<K extends ResourceRule['kind']> = Extract<
+  ResourceRule,
+  { kind: K; need: unknown }
+>['need'];
+
+/**
+ * Checks the route's declared resource rule before the handler runs: 400 for a malformed id (no
+ * query made), 404 for what the caller may not see, 403 for what they see but may not do. The
+ * services check again inside their transactions, with the rows locked, for concurrent changes.
+ */
+@Injectable()
+export class ResourceAccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly access: AccessService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(
+      AUTH_METADATA,
+      [context.getHandler(), context.getClass()],
+    );
+    const rule = requirement && !requirement.public ? requirement.resource : undefined;
+    const p = req.principal;
+    if (!rule || rule.kind === 'visible' || !p) return true;
+    const value = named(req, rule.in, rule.name);
+    if (value === undefined) return true; // optional (query, body) and absent: validation decides
+    switch (rule.kind) {
+      case 'workspace':
+        await this.access.workspace(p, { domain: value }, rule.need);
+        return true;
+      case 'group':
+        await this.access.group(p, uuidOf(value, rule.name), rule.need);
+        return true;
+      case 'project':
+        await this.access.project(p, uuidOf(value, rule.name), rule.need);
+        return true;
+    }
+  }
+}
+
+function named(
+  req: AuthenticatedRequest,
+  where: ResourceLocation,
+  name: string,
+): string | undefined {
+  const source: unknown =
+    where === 'param' ? req.params : where === 'query' ? req.query : (req.body as unknown);
+  const v =
+    source && typeof source === 'object' ? (source as Record<string, unknown>)[name] : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function uuidOf(value: string, name: string): string {
+  if (!isUuid(value)) throw AppException.invalid(name, 'must be a UUID');
+  return value;
+}
+
+function declare(resource: ResourceRule, permission?: string): MethodDecorator {
+  return applyDecorators(
+    Authenticated({ resource, ...(permission ? { permission } : {}) }),
+    UseGuards(ResourceAccessGuard),
+  );
+}
+
+/** A signed-in caller allowed `need` in the workspace the request names. */
+export function WorkspaceAccess(
+  need: Need<'workspace'>,
+  name = 'domain',
+  location: ResourceLocation = 'param',
+): MethodDecorator {
+  return declare({ kind: 'workspace', in: location, name, need });
+}
+
+/** A signed-in caller allowed `need` on the group the request names. */
+export function GroupAccess(
+  need: Need<'group'>,
+  name = 'id',
+  location: ResourceLocation = 'param',
+): MethodDecorator {
+  return declare({ kind: 'group', in: location, name, need });
+}
+
+/** A signed-in caller holding the project permission `need` in the project the request names. */
+export function ProjectAccess(
+  need: string,
+  name = 'id',
+  location: ResourceLocation = 'param',
+): MethodDecorator {
+  return declare({ kind: 'project', in: location, name, need });
+}
+
+/** A listing that answers with what the caller may see, optionally needing a server permission. */
+export function ListsVisible(
+  of: 'workspaces' | 'groups' | 'projects',
+  permission?: string,
+): MethodDecorator {
+  return declare({ kind: 'visible', of }, permission);
+}

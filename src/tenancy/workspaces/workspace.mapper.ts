@@ -1,0 +1,35 @@
+import type { Workspace, WorkspaceRole } from '#src/tenancy/entities/workspace.entity.js';
+
+export interface ProjectSummary {
+  id: string;
+  name: string;
+}
+
+export interface WorkspaceResponse {
+  id: string;
+  domain: string;
+  title: string;
+  /** The caller's workspace role; null for a server admin who is not a member. */
+  role: WorkspaceRole | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  projects?: ProjectSummary[];
+}
+
+export function toWorkspaceResponse(
+  w: Workspace,
+  role: WorkspaceRole | null,
+  projects?: ProjectSummary[],
+): WorkspaceResponse {
+  return {
+    id: w.id,
+    domain: w.domain,
+    title: w.title,
+    role,
+    createdAt: w.createdAt.toISOString(),
+    updatedAt: w.updatedAt.toISOString(),
+    version: w.version,
+    ...(projects ? { projects } : {}),
+  };
+}
