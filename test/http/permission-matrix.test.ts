@@ -5,6 +5,7 @@ import { ProjectMember } from '#src/tenancy/entities/project-member.entity.js';
 import { Project } from '#src/tenancy/entities/project.entity.js';
 import { Workspace, WorkspaceMember } from '#src/tenancy/entities/workspace.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { nestRoutes, type RouteInfo } from '../support/routes.js';
 import type { MadeUser } from '../factories/users.js';
 import {
   addProjectMember,
@@ -459,6 +460,42 @@ describe('permission matrix: workspaces, groups, projects', () => {
     shared = await world();
   });
   after(async () => t.close());
+
+  // Every workspace, group and project route the server serves, as `METHOD /path` without /api/v1.
+  const tenancyRoutes = (): { key: string; info: RouteInfo }[] =>
+    nestRoutes(t.app)
+      .filter((r) => /^\/api\/v1\/(workspaces|groups|projects)(\/|$)/.test(r.path))
+      .map((r) => ({ key: `${r.method} ${r.path.slice('/api/v1'.length)}`, info: r }));
+  /** The served tenancy routes that no row of `rows` exercises. */
+  const withoutRow = (rows: readonly Route[]): string[] => {
+    const covered = new Set(rows.map((r) => r.name.split(/[?( ]/, 2).join(' ').trim()));
+    return tenancyRoutes()
+      .map((r) => r.key)
+      .filter((k) => !covered.has(k));
+  };
+
+  describe('completeness', () => {
+    it('has a row for every tenancy route the server serves', () => {
+      assert.ok(tenancyRoutes().length >= 26, 'the tenancy routes were found');
+      assert.deepEqual(withoutRow(ROUTES), []);
+    });
+
+    it('notices a route whose row is removed', () => {
+      const [first, ...rest] = ROUTES;
+      assert.ok(first);
+      assert.deepEqual(withoutRow(rest), [first.name]);
+    });
+
+    it('declares a resource rule (or, to create a workspace, a permission) on every tenancy route', () => {
+      const bare = tenancyRoutes()
+        .filter(({ info }) => {
+          const req = info.requirement;
+          return !req || req.public || (req.resource === undefined && req.permission === undefined);
+        })
+        .map((r) => r.key);
+      assert.deepEqual(bare, []);
+    });
+  });
 
   for (const route of ROUTES) {
     describe(route.name, () => {
