@@ -2,7 +2,6 @@ import { Global, Module } from '@nestjs/common';
 import { UsersModule } from '#src/users/users.module.js';
 import { AuthController, OwnPasswordController } from '#src/auth/auth.controller.js';
 import { AuthService } from '#src/auth/auth.service.js';
-import { CredentialRegistry } from '#src/kernel/credential-registry.js';
 import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
 import { PrincipalChangesRepository } from '#src/auth/cache/principal-changes.repository.js';
 import { LoginMetrics } from '#src/auth/login-metrics.js';
@@ -20,7 +19,6 @@ import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.reposit
   imports: [UsersModule, CryptoModule],
   controllers: [AuthController, OwnPasswordController, SessionsController],
   providers: [
-    CredentialRegistry,
     PrincipalChanges,
     PrincipalChangesRepository,
     AuthService,
@@ -33,7 +31,6 @@ import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.reposit
     UserIdentitiesRepository,
   ],
   exports: [
-    CredentialRegistry,
     PrincipalChanges,
     AuthService,
     SessionsService,

@@ -198,13 +198,13 @@ export class AccessService {
   /**
    * The project with the caller's permissions in it: 404 when they may not see it (no
    * `projects.read`), 403 without `permission`, and 403 unless they hold every permission of each
-   * role in `grantsRoles` (nobody hands out what they do not hold).
+   * role in `assignsRoles` (nobody assigns a role they do not hold).
    */
   async project(
     p: Principal,
     projectId: string,
     permission = 'projects.read',
-    opts: { tx?: Tx; lock?: boolean; grantsRoles?: ProjectRole[] } = {},
+    opts: { tx?: Tx; lock?: boolean; assignsRoles?: ProjectRole[] } = {},
   ): Promise<ProjectView> {
     const project = await this.repo.project(projectId, opts.tx, opts.lock);
     if (!project) throw AppException.notFound('Project');
@@ -213,9 +213,9 @@ export class AccessService {
       throw AppException.notFound('Project');
     if (!permits(permissions, permission))
       throw AppException.forbidden(`This needs the project permission ${permission}.`);
-    for (const role of opts.grantsRoles ?? []) {
+    for (const role of opts.assignsRoles ?? []) {
       if (!holdsRole(permissions, role))
-        throw AppException.forbidden(`You cannot grant the role ${role}: you do not hold it.`);
+        throw AppException.forbidden(`You cannot assign the role ${role}: you do not hold it.`);
     }
     return { project, permissions };
   }

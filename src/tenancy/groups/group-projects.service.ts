@@ -109,7 +109,7 @@ export class GroupProjectsService {
     const v = await this.access.project(p, projectId, 'projects.members.manage', {
       tx,
       lock: true,
-      grantsRoles: roles,
+      assignsRoles: roles,
     });
     return v.project;
   }

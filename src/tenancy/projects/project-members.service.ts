@@ -158,7 +158,7 @@ export class ProjectMembersService {
     const v = await this.access.project(p, projectId, 'projects.members.manage', {
       tx,
       lock: true,
-      grantsRoles: roles,
+      assignsRoles: roles,
     });
     return v.project;
   }
