@@ -1,4 +1,4 @@
-import { Injectable, SetMetadata, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Optional, SetMetadata, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
 import { isWritePermission, permits } from '#src/kernel/permissions.js';
@@ -54,12 +54,14 @@ export class PermissionCatalogue implements OnModuleInit {
     SERVER_PERMISSIONS.map((p) => [p.name, p]),
   );
 
+  // Optional so the catalogue can be built alone (small tests); Nest always provides both.
   constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly reflector: Reflector,
+    @Optional() private readonly discovery?: DiscoveryService,
+    @Optional() private readonly reflector?: Reflector,
   ) {}
 
   onModuleInit(): void {
+    if (!this.discovery || !this.reflector) return;
     for (const w of this.discovery.getProviders()) {
       if (!w.metatype) continue;
       const declared = this.reflector.get<PermissionType[] | undefined>(

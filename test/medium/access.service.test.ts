@@ -268,22 +268,24 @@ describe(AccessService.name, () => {
       );
     });
 
-    it('refuses to let a caller grant a role they do not hold', async () => {
+    it('refuses to let a caller assign a role they do not hold', async () => {
       const u = await insertUser(ctx.db);
       const ws = await insertWorkspace(ctx.db, { [u.id]: 'user' });
       const p = await insertProject(ctx.db, ws.id, { users: { [u.id]: 'admin' } });
       // The key may manage members but carries only reads of items: it may hand out reader only.
       const key = principalFor(u, { scopes: ['projects.*', 'items.read'] });
       const view = await access.project(key, p.id, 'projects.members.manage', {
-        grantsRoles: ['reader'],
+        assignsRoles: ['reader'],
       });
       assert.ok(view.permissions.includes('projects.members.manage'));
       await assert.rejects(
-        access.project(key, p.id, 'projects.members.manage', { grantsRoles: ['reader', 'member'] }),
-        refused('forbidden', 'You cannot grant the role member: you do not hold it.'),
+        access.project(key, p.id, 'projects.members.manage', {
+          assignsRoles: ['reader', 'member'],
+        }),
+        refused('forbidden', 'You cannot assign the role member: you do not hold it.'),
       );
       await access.project(principalFor(u), p.id, 'projects.members.manage', {
-        grantsRoles: ['admin'],
+        assignsRoles: ['admin'],
       });
     });
 
