@@ -13,6 +13,7 @@ import { SessionsService } from '#src/auth/sessions/sessions.service.js';
 import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
 import { OidcProvidersService } from '#src/auth/oidc/oidc-providers.service.js';
 import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
+import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.service.js';
 
 @Global()
 @Module({
@@ -29,6 +30,7 @@ import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.reposit
     LoginMetrics,
     OidcProvidersService,
     UserIdentitiesRepository,
+    LinkedIdentitiesService,
   ],
   exports: [
     PrincipalChanges,
@@ -36,7 +38,7 @@ import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.reposit
     SessionsService,
     CryptoModule,
     OidcProvidersService,
-    UserIdentitiesRepository,
+    LinkedIdentitiesService,
   ],
 })
 export class AuthModule {}

@@ -221,6 +221,25 @@ export class AccessService {
   }
 
   /**
+   * For a change of the project's members: visible (404), holding projects.members.manage and every
+   * permission of each role in `roles` (403), with the project row locked for the transaction (so
+   * on MySQL an actor demoted by a concurrent request is refused, not judged on a stale read).
+   */
+  async requireMembersManager(
+    tx: Tx,
+    p: Principal,
+    projectId: string,
+    roles: ProjectRole[],
+  ): Promise<Project> {
+    const v = await this.project(p, projectId, 'projects.members.manage', {
+      tx,
+      lock: true,
+      assignsRoles: roles,
+    });
+    return v.project;
+  }
+
+  /**
    * What the caller's credential may do in each of these projects: their effective permissions
    * (everything for holders of `workspaces.manage`), narrowed by the credential.
    */
