@@ -18,12 +18,8 @@ import {
   ListUsersQuery,
   UpdateUserDto,
 } from '#src/users/dto/users.dto.js';
-import {
-  AuditEntryPage,
-  UserDetailResponseDto,
-  UserPage,
-  UserWithProjectsDto,
-} from '#src/users/dto/user.responses.js';
+import { AuditEntryPage, UserDetailResponseDto, UserPage } from '#src/users/dto/user.responses.js';
+import { UserWithProjectsDto } from '#src/user-admin/dto/user-admin.responses.js';
 import { UserAdminService } from '#src/user-admin/user-admin.service.js';
 import { UserManagementService } from '#src/users/user-management.service.js';
 

@@ -2,7 +2,6 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PageOf } from '#src/common/http/pagination.js';
 import { SERVER_ROLES, type UserStatus } from '#src/kernel/principal.js';
 import type { AuditEntryView } from '#src/audit/audit.service.js';
-import type { UserProject } from '#src/tenancy/access/access.service.js';
 import type { PermissionType } from '#src/users/permission-catalogue.js';
 import type { RoleResponse } from '#src/users/roles.service.js';
 import type { UserDetailResponse, UserResponse } from '#src/users/user.mapper.js';
@@ -44,21 +43,6 @@ export class UserListItemDto extends UserResponseDto {
 }
 
 export class UserPage extends PageOf(UserListItemDto) {}
-
-export class UserProjectDto implements UserProject {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty() name!: string;
-  @ApiProperty({ format: 'uuid' }) workspaceId!: string;
-  @ApiProperty({ type: [String] }) permissions!: string[];
-}
-
-export class UserWithProjectsDto extends UserDetailResponseDto {
-  @ApiPropertyOptional({
-    type: [UserProjectDto],
-    description: 'With `includeProjects=true`: the projects of the user the caller may see',
-  })
-  projects?: UserProjectDto[];
-}
 
 export class AuditEntryDto implements AuditEntryView {
   @ApiProperty({ description: 'Position in the audit chain' }) seq!: string;
