@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type EntityManager } from 'typeorm';
+import { applyRuntimeLimits } from '#src/database/data-source.js';
 
 /** The handle a service passes to repositories so several writes share one transaction. */
 export type Tx = EntityManager;
@@ -21,7 +22,10 @@ export class Database {
   private readonly logger = new Logger('Database');
   private sqliteQueue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly dataSource: DataSource) {}
+  // Injected once TypeORM has initialised the data source and run the migrations.
+  constructor(readonly dataSource: DataSource) {
+    applyRuntimeLimits(dataSource);
+  }
 
   get isSqlite(): boolean {
     return this.dataSource.options.type === 'better-sqlite3';

@@ -71,10 +71,12 @@ const DB_DOWN_CODES = new Set([
   'ER_SERVER_SHUTDOWN',
   'ECONNRESET',
   'SQLITE_BUSY',
+  'POOL_ACQUIRE_TIMEOUT',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
 ]);
 // Driver messages for a pool or handle that is closed (no error code is set for these).
 const DB_DOWN_MESSAGES =
-  /connection is not open|pool is closed|connection is not established/i;
+  /connection is not open|pool is closed|connection is not established|connection is in closed state/i;
 
 function isDbDown(err: unknown): boolean {
   const e = (err ?? {}) as { code?: string; message?: string; driverError?: unknown };
