@@ -32,7 +32,6 @@ export async function createApp(
       { path: 'signin/{*rest}', method: RequestMethod.ALL },
     ],
   });
-  app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
     app,
