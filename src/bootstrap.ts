@@ -33,7 +33,6 @@ export async function createApp(
       { path: 'signin/{*rest}', method: RequestMethod.ALL },
     ],
   });
-  app.enableShutdownHooks();
 
   const document = createOpenApiDocument(app, config.publicUrl);
   SwaggerModule.setup('api/docs', app, document, {

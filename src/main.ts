@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createApp } from '#src/bootstrap.js';
 import { ConfigError, loadConfig, loadDotEnv } from '#src/config/config.js';
+import { installGracefulShutdown } from '#src/shutdown.js';
 
 async function main(): Promise<void> {
   loadDotEnv();
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   await app.listen(config.port, config.host);
+  installGracefulShutdown(app, config.shutdownTimeoutSeconds);
   const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   const db =
     config.database.type === 'sqlite'

@@ -73,6 +73,8 @@ export class AppConfig {
   /** The kid new ciphertexts use; null means the key derived from SECRET_KEY. */
   encryptionKeyActive!: string | null;
   signingKeyRotationDays!: number;
+  /** Seconds a SIGTERM/SIGINT may take to drain requests and close the pools before giving up. */
+  shutdownTimeoutSeconds!: number;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -376,6 +378,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     encryptionKeys,
     encryptionKeyActive,
     signingKeyRotationDays: r.int('SIGNING_KEY_ROTATION_DAYS', 30, 1, 3650),
+    shutdownTimeoutSeconds: r.int('SHUTDOWN_TIMEOUT', 10, 1, 600),
   } satisfies Omit<AppConfig, 'isProduction' | 'secureCookies'>);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return cfg;

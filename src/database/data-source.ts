@@ -4,6 +4,15 @@ import { mkdirSync } from 'node:fs';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '#src/config/config.js';
 
+/**
+ * Limits that make a hung database an error within the 5 s a request may take: opening a
+ * connection, waiting for one from the pool, and any one statement. The statement limit starts
+ * after the migrations (an ALTER of a large table may legitimately take minutes).
+ */
+export const DB_CONNECT_TIMEOUT_MS = 2000;
+export const DB_ACQUIRE_TIMEOUT_MS = 1500;
+export const DB_QUERY_TIMEOUT_MS = 2500;
+
 const srcDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Entities and migrations are found by file name so every module adds its own without a shared list. */
@@ -22,7 +31,7 @@ export async function detectMysqlFlavour(db: DatabaseConfig): Promise<'mysql' | 
     port: db.port,
     user: db.user,
     password: db.password,
-    connectTimeout: 5000,
+    connectTimeout: DB_CONNECT_TIMEOUT_MS,
   });
   try {
     const [rows] = await conn.query('SELECT VERSION() AS v');
@@ -74,7 +83,77 @@ export function dataSourceOptions(
     charset: 'utf8mb4_unicode_ci',
     timezone: 'Z',
     dateStrings: false,
-    extra: { connectionLimit: 20 },
+    connectTimeout: DB_CONNECT_TIMEOUT_MS,
+    // TypeORM's console logger prints every statement slower than maxQueryExecutionTime (that is,
+    // every timed-out one) whatever `logging` says; the `debug` logger stays quiet unless asked.
+    logger: 'debug',
+    extra: { connectionLimit: 20, enableKeepAlive: true },
+  };
+}
+
+type QueryCallback = (err: { code?: string } | null, ...rest: unknown[]) => void;
+interface PoolConnection {
+  release(): void;
+  destroy(): void;
+  query(...args: unknown[]): unknown;
+}
+interface Mysql2Pool {
+  getConnection(cb: (err: Error | null, conn?: PoolConnection) => void): void;
+  on(event: 'connection', listener: (conn: PoolConnection) => void): void;
+}
+
+/**
+ * Turns on the per-statement timeout and the pool acquire timeout on an initialised MySQL data
+ * source (after the migrations ran). A statement that outlives DB_QUERY_TIMEOUT_MS fails with
+ * PROTOCOL_SEQUENCE_TIMEOUT and its connection is destroyed (mysql2 would keep it, with every later
+ * statement queued behind the one that hangs). mysql2's pool would wait for a free connection for
+ * ever; a wait past DB_ACQUIRE_TIMEOUT_MS fails with POOL_ACQUIRE_TIMEOUT. The problem filter
+ * answers both with 503.
+ */
+export function applyRuntimeLimits(dataSource: DataSource): void {
+  if (dataSource.options.type !== 'mysql' && dataSource.options.type !== 'mariadb') return;
+  Object.assign(dataSource.driver.options, {
+    maxQueryExecutionTime: DB_QUERY_TIMEOUT_MS,
+    enableQueryTimeout: true,
+  });
+  const pool = (dataSource.driver as unknown as { pool?: Mysql2Pool }).pool;
+  if (!pool) return;
+  const seen = new WeakSet<PoolConnection>();
+  const guard = (conn: PoolConnection): void => {
+    if (seen.has(conn)) return;
+    seen.add(conn);
+    const query = conn.query.bind(conn);
+    conn.query = (...args: unknown[]) => {
+      const i = args.findIndex((a) => typeof a === 'function');
+      if (i >= 0) {
+        const cb = args[i] as QueryCallback;
+        args[i] = ((err, ...rest) => {
+          if (err?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') conn.destroy();
+          cb(err, ...rest);
+        }) satisfies QueryCallback;
+      }
+      return query(...args);
+    };
+  };
+  pool.on('connection', guard);
+  const getConnection = pool.getConnection.bind(pool);
+  pool.getConnection = (cb) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      const err = new Error(`no database connection within ${DB_ACQUIRE_TIMEOUT_MS} ms`);
+      cb(Object.assign(err, { code: 'POOL_ACQUIRE_TIMEOUT' }));
+    }, DB_ACQUIRE_TIMEOUT_MS);
+    getConnection((err, conn) => {
+      if (conn) guard(conn); // connections opened before this call (migrations) too
+      if (settled) {
+        conn?.release(); // it came too late for its caller: back to the pool
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      cb(err, conn);
+    });
   };
 }
 

@@ -1,18 +1,31 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type EntityManager } from 'typeorm';
+import { applyRuntimeLimits } from '#src/database/data-source.js';
 
 /** The handle a service passes to repositories so several writes share one transaction. */
 export type Tx = EntityManager;
 
+/** Attempts of one unit of work that keeps losing to a deadlock or lock wait timeout. */
+export const TRANSACTION_ATTEMPTS = 5;
+
 /**
- * Transactions for services. SQLite has one connection: transactions there are queued so two
- * concurrent requests never nest BEGINs on it.
+ * Transactions for services. On MySQL/MariaDB a transaction chosen as a deadlock victim (errno
+ * 1213) or one whose lock wait timed out (1205) was rolled back as a whole by the server, so the
+ * whole unit of work runs again after a short jittered pause, up to TRANSACTION_ATTEMPTS times.
+ * The work must therefore only touch the database through `tx` and keep effects outside it (mail,
+ * in-memory state) until after the transaction returns. SQLite has one connection: transactions
+ * there are queued so two concurrent requests never nest BEGINs on it (and so never deadlock).
  */
 @Injectable()
 export class Database {
+  private readonly logger = new Logger('Database');
   private sqliteQueue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly dataSource: DataSource) {}
+  // Injected once TypeORM has initialised the data source and run the migrations.
+  constructor(readonly dataSource: DataSource) {
+    applyRuntimeLimits(dataSource);
+  }
 
   get isSqlite(): boolean {
     return this.dataSource.options.type === 'better-sqlite3';
@@ -22,16 +35,42 @@ export class Database {
     return this.dataSource.manager;
   }
 
-  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    if (!this.isSqlite) return this.dataSource.transaction(work);
-    const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
-    this.sqliteQueue = run.catch(() => undefined);
-    return run;
+  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.isSqlite) {
+      const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
+      this.sqliteQueue = run.catch(() => undefined);
+      return run;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction(work);
+      } catch (err) {
+        if (attempt >= TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err;
+        this.logger.debug({
+          msg: 'transaction retried',
+          attempt,
+          error: (err as Error).message,
+        });
+        await sleep(retryDelayMs(attempt));
+      }
+    }
   }
 
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }
+}
+
+/** 10, 20, 40, 80 ms ceilings, each drawn uniformly ("full jitter") so the losers spread out. */
+export function retryDelayMs(attempt: number): number {
+  return Math.random() * 10 * 2 ** (attempt - 1);
+}
+
+/** MySQL/MariaDB: deadlock (ER_LOCK_DEADLOCK, 1213) or lock wait timeout (ER_LOCK_WAIT_TIMEOUT, 1205). */
+export function isTransientConflict(err: unknown): boolean {
+  const e = err as { errno?: number; driverError?: { errno?: number } } | null;
+  const errno = e?.driverError?.errno ?? e?.errno;
+  return errno === 1213 || errno === 1205;
 }
 
 /** True for a unique-constraint violation on either database. */

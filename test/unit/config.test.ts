@@ -32,6 +32,7 @@ describe(loadConfig.name, () => {
     assert.equal(c.logLevel, 'info');
     assert.equal(c.passwordPolicy.minLength, 12);
     assert.equal(c.passwordPolicy.maxBytes, 72);
+    assert.equal(c.shutdownTimeoutSeconds, 10);
   });
 
   it('names every invalid variable in one error', () => {
@@ -51,6 +52,7 @@ describe(loadConfig.name, () => {
       SMTP_URL: 'http://mail',
       OIDC_PROVIDERS: '{"id":1}',
       SECRET_KEY: 'short',
+      SHUTDOWN_TIMEOUT: '0',
     });
     const named = [
       'DATABASE_URL',
@@ -67,6 +69,7 @@ describe(loadConfig.name, () => {
       'SMTP_URL',
       'OIDC_PROVIDERS',
       'SECRET_KEY',
+      'SHUTDOWN_TIMEOUT',
     ];
     for (const name of named)
       assert.ok(

@@ -9,7 +9,7 @@ import {
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { Database } from '#src/database/database.service.js';
+import { Database, isTransientConflict } from '#src/database/database.service.js';
 import { AppException, type ErrorCode, type FieldError } from '#src/common/errors/app.exception.js';
 
 export interface Problem {
@@ -71,9 +71,12 @@ const DB_DOWN_CODES = new Set([
   'ER_SERVER_SHUTDOWN',
   'ECONNRESET',
   'SQLITE_BUSY',
+  'POOL_ACQUIRE_TIMEOUT',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
 ]);
 // Driver messages for a pool or handle that is closed (no error code is set for these).
-const DB_DOWN_MESSAGES = /connection is not open|pool is closed|connection is not established/i;
+const DB_DOWN_MESSAGES =
+  /connection is not open|pool is closed|connection is not established|connection is in closed state/i;
 
 function isDbDown(err: unknown): boolean {
   const e = (err ?? {}) as { code?: string; message?: string; driverError?: unknown };
@@ -140,6 +143,12 @@ export class ProblemFilter implements ExceptionFilter {
     if (bodyErr.type === 'entity.parse.failed') {
       return problemFromAppException(
         new AppException('validation_failed', 'The request body is not valid JSON.'),
+      );
+    }
+    if (isTransientConflict(exception)) {
+      // Still deadlocked or waiting for a lock after the transaction helper's retries.
+      return problemFromAppException(
+        AppException.conflict('A concurrent change got in the way; retry the request.'),
       );
     }
     if (isDbDown(exception) || (this.db && !this.db.dataSource.isInitialized)) {

@@ -241,6 +241,8 @@ export class WorkspacesService {
     const unique = [...new Map(emails.map((e) => [e.trim().toLowerCase(), e.trim()])).values()];
     const invitations: { email: string; token: string; title: string }[] = [];
     const result = await this.db.transaction(async (tx) => {
+      // Emptied on each attempt: a deadlocked transaction runs again from the start.
+      invitations.length = 0;
       const a = await this.requireAdmin(tx, p, domain);
       const out: AddedWorkspaceUser[] = [];
       for (const email of unique) {
