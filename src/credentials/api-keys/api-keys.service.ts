@@ -232,6 +232,8 @@ export class ApiKeysService implements CredentialResolver, OnModuleInit {
   async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
     if (via !== 'header') return null;
     const keyHash = sha256Hex(token);
+    // Other instances' revocations first (see PrincipalChanges).
+    await this.changes.catchUp();
     const now = Date.now();
     const cached = this.cache.get(keyHash, now);
     // An expired key goes the long way, so its refusal is audited.

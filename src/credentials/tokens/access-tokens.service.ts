@@ -165,6 +165,8 @@ export class AccessTokensService implements CredentialResolver, OnModuleInit {
   async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
     if (via !== 'header') return null;
     const tokenHash = sha256Hex(token);
+    // Other instances' revocations first (see PrincipalChanges).
+    await this.changes.catchUp();
     const now = Date.now();
     const cached = this.cache.get(tokenHash, now);
     if (cached && cached.validUntil > now) {
