@@ -73,6 +73,8 @@ export class AppConfig {
   /** The kid new ciphertexts use; null means the key derived from SECRET_KEY. */
   encryptionKeyActive!: string | null;
   signingKeyRotationDays!: number;
+  /** When set, /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken!: string | null;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -376,6 +378,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     encryptionKeys,
     encryptionKeyActive,
     signingKeyRotationDays: r.int('SIGNING_KEY_ROTATION_DAYS', 30, 1, 3650),
+    metricsToken: r.raw('METRICS_TOKEN') ?? null,
   } satisfies Omit<AppConfig, 'isProduction' | 'secureCookies'>);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return cfg;

@@ -1,4 +1,5 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { MetricsService } from '#src/metrics/metrics.service.js';
@@ -13,7 +14,7 @@ export class MetricsController {
   @Header('Content-Type', 'text/plain; version=0.0.4')
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text exposition format', type: String })
-  scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
+  scrape(@Req() req: Request): Promise<string> {
+    return this.metrics.scrape(req);
   }
 }
