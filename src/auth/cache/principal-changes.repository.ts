@@ -37,6 +37,8 @@ export const PRINCIPAL_TABLES: ReadonlySet<string> = new Set([
 const CHANGED = 'principalDataChanged';
 /** Set on a transaction that must bump principal_version before it commits. */
 const BUMP = 'principalVersionBump';
+/** Set once the bump has been written, until the transaction ends. */
+const BUMPED = 'principalVersionBumped';
 
 async function bumpVersion(qr: QueryRunner): Promise<void> {
   await qr.manager.getRepository(PrincipalVersion).increment({ id: 1 }, 'version', 1);
@@ -51,7 +53,10 @@ async function bumpVersion(qr: QueryRunner): Promise<void> {
  * count.
  */
 class PrincipalChangeSubscriber implements EntitySubscriberInterface {
-  constructor(private readonly changed: () => Promise<void>) {}
+  constructor(
+    private readonly changed: () => Promise<void>,
+    private readonly bumpRolledBack: () => void,
+  ) {}
 
   private async mark(event: {
     metadata?: { tableName: string };
@@ -82,11 +87,13 @@ class PrincipalChangeSubscriber implements EntitySubscriberInterface {
     const data = event.queryRunner.data as Record<string, unknown>;
     if (data[BUMP]) {
       delete data[BUMP];
+      data[BUMPED] = true;
       await bumpVersion(event.queryRunner);
     }
   }
   async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
     const data = event.queryRunner.data as Record<string, unknown>;
+    delete data[BUMPED];
     if (data[CHANGED]) {
       delete data[CHANGED];
       // Never throws: the transaction has committed.
@@ -95,8 +102,11 @@ class PrincipalChangeSubscriber implements EntitySubscriberInterface {
   }
   afterTransactionRollback(event: TransactionCommitEvent): void {
     const data = event.queryRunner.data as Record<string, unknown>;
+    // On SQLite's one connection another request may have read the bump before it was undone.
+    if (data[BUMPED]) this.bumpRolledBack();
     delete data[CHANGED];
     delete data[BUMP];
+    delete data[BUMPED];
   }
 }
 
@@ -104,9 +114,12 @@ class PrincipalChangeSubscriber implements EntitySubscriberInterface {
 export class PrincipalChangesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Registers a callback for committed changes to the principal tables (it must not throw). */
-  onPrincipalDataChanged(changed: () => Promise<void>): void {
-    this.dataSource.subscribers.push(new PrincipalChangeSubscriber(changed));
+  /**
+   * Registers callbacks for committed changes to the principal tables (`changed`, which must not
+   * throw) and for a transaction rolled back after it had bumped principal_version.
+   */
+  onPrincipalDataChanged(changed: () => Promise<void>, bumpRolledBack: () => void): void {
+    this.dataSource.subscribers.push(new PrincipalChangeSubscriber(changed, bumpRolledBack));
   }
 
   /** Bumps principal_version when `tx` commits (at once when it is not a transaction). */

@@ -64,7 +64,13 @@ export class PrincipalChanges implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.repo.onPrincipalDataChanged(() => this.changed());
+    this.repo.onPrincipalDataChanged(
+      () => this.changed(),
+      // A read may have seen the bump that was undone: the next read must not trust equality.
+      () => {
+        if (this.seenVersion !== null) this.seenVersion = 'unknown';
+      },
+    );
     if (!this.config.redisUrl) return;
     this.channel = principalChangesChannel(this.config.redisUrl);
     const options = { maxRetriesPerRequest: 2, lazyConnect: true };
