@@ -26,7 +26,9 @@ import { resetMysqlDatabase, seedScale, type ScaleSeed } from './lib/seed.js';
  *   BENCH_MYSQL_URL    mysql://user@host:port/<name containing "bench">: run Gatehouse and the peer
  *                      on MySQL (the database is dropped and re-created) and enable the scale scenario
  *   BENCH_SCALE_USERS / _GROUPS / _PROJECTS  scale sizes (defaults 10000 / 100 / 20)
- *   BENCH_ONLY         comma list of scenarios: ceiling,signin,peer,scale,profile (default all)
+ *   BENCH_ONLY         comma list of scenarios: ceiling,signin,peer,scale,revocation,profile
+ *                      (default all but profile)
+ *   BENCH_REDIS_URL    Redis of the revocation scenario (default redis://127.0.0.1:6379/14)
  *   BENCH_PROFILE      1 to add a CPU profile of the session hot path (also via BENCH_ONLY=profile)
  *   BENCH_LABEL        free text put in the section title (e.g. "short run")
  *   BENCH_RESULTS      output file (default bench/RESULTS.md)
@@ -40,8 +42,10 @@ const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? '16');
 const COST = Number(env.BCRYPT_COST ?? '12');
 const MYSQL_URL = env.BENCH_MYSQL_URL ?? '';
 const ONLY = new Set(
-  (env.BENCH_ONLY ?? 'ceiling,signin,peer,scale').split(',').map((s) => s.trim()),
+  (env.BENCH_ONLY ?? 'ceiling,signin,peer,scale,revocation').split(',').map((s) => s.trim()),
 );
+/** Redis for the revocation scenario (database 14, apart from the tests' 15). */
+const REDIS_URL_FOR_BENCH = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
 if (env.BENCH_PROFILE === '1') ONLY.add('profile');
 const RESULTS = resolve(root, env.BENCH_RESULTS ?? 'bench/RESULTS.md');
 const API = '/api/v1';
@@ -130,6 +134,7 @@ async function startGatehouse(
   name: string,
   nodeArgs: string[] = [],
   script = 'dist/src/main.js',
+  extraEnv: Record<string, string> = {},
 ): Promise<Gatehouse> {
   const databaseUrl = await gatehouseDatabase(name);
   const server = await startServer({
@@ -148,6 +153,7 @@ async function startGatehouse(
       REGISTRATION: 'open',
       ACCESS_TOKEN_MINUTES: '60',
       LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+      ...extraEnv,
     },
   });
   const email = 'bench-admin@example.com';
@@ -592,6 +598,50 @@ async function scale(): Promise<void> {
 
 let profile: ProfileSummary | null = null;
 
+/**
+ * What "revocation holds at the next request on every instance" costs: the cached session check
+ * without Redis (each request reads principal_version, one primary-key read) against the same with
+ * Redis vouching for the caches (no read), one after the other in the same run.
+ */
+async function revocation(): Promise<void> {
+  const modes: [string, Record<string, string>][] = [
+    ['no Redis: principal_version read per request', {}],
+    ['REDIS_URL set: no read while subscribed', { REDIS_URL: REDIS_URL_FOR_BENCH }],
+  ];
+  let baseline: { rps: number; cpu: number | null } | undefined;
+  for (const [label, extra] of modes) {
+    const g = await startGatehouse(
+      `revocation-${baseline ? 'redis' : 'plain'}`,
+      [],
+      undefined,
+      extra,
+    );
+    try {
+      log(`revocation: ${g.mePath} by session, ${label}`);
+      const m = await measure(g.server, {
+        url: g.server.url + g.mePath,
+        headers: { authorization: `Bearer ${g.session}` },
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+      });
+      const r = baseline
+        ? `no Redis ${ratio(baseline.rps, m.r.rps)} of this (CPU ${ratio(m.cpuUs ?? undefined, baseline.cpu ?? undefined)})`
+        : undefined;
+      rows.push({
+        scenario: 'revocation',
+        what: `GET ${g.mePath} by session, ${label}`,
+        result: m.r,
+        rss: m.rss,
+        cpuUs: m.cpuUs,
+        ...(r ? { ratio: r } : {}),
+      });
+      baseline ??= { rps: m.r.rps, cpu: m.cpuUs };
+    } finally {
+      await g.server.stop();
+    }
+  }
+}
+
 async function profileHotPath(): Promise<void> {
   const dir = join(work, 'cpu-prof');
   mkdirSync(dir, { recursive: true });
@@ -644,6 +694,7 @@ function report(started: Date, elapsedS: number): string {
     'BENCH_MYSQL_URL',
     'BENCH_SCALE_USERS',
     'BENCH_PROFILE',
+    'BENCH_REDIS_URL',
   ]
     .filter((k) => env[k])
     .map((k) => `${k}=${k === 'BENCH_MYSQL_URL' ? '<mysql url>' : env[k]}`)
@@ -705,6 +756,7 @@ async function main(): Promise<void> {
     if (ONLY.has('signin')) await signin();
     if (ONLY.has('peer')) await peer();
     if (ONLY.has('scale')) await scale();
+    if (ONLY.has('revocation')) await revocation();
     if (ONLY.has('profile')) await profileHotPath();
   } finally {
     rmSync(work, { recursive: true, force: true });

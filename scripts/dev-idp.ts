@@ -49,7 +49,7 @@ any other login signs in as <login>@example.test (verified).
 
 Start Gatehouse with:
 
-  PUBLIC_URL=${publicUrl} OIDC_PROVIDERS='${providers}' npm start
+  PORT=${gatehousePort} PUBLIC_URL=${publicUrl} OIDC_PROVIDERS='${providers}' npm start
 
 then open ${publicUrl}/signin. Stop with Ctrl-C.`);
 

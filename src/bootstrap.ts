@@ -22,7 +22,7 @@ export async function createApp(
     bodyParser: false,
     abortOnError: false,
   });
-  configureHttp(app, config);
+  configureHttp(app, config, logger.pino);
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },

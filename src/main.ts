@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { createApp } from '#src/bootstrap.js';
 import { ConfigError, loadConfig, loadDotEnv } from '#src/config/config.js';
 import { installGracefulShutdown } from '#src/shutdown.js';
@@ -19,13 +20,20 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   installGracefulShutdown(app, config.shutdownTimeoutSeconds);
   const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
-  const db =
+  const database =
     config.database.type === 'sqlite'
-      ? `SQLite ${config.database.path}`
-      : `MySQL ${config.database.host}:${config.database.port}/${config.database.database}`;
-  process.stdout.write(
-    `Gatehouse listening on ${where} (public URL ${config.publicUrl}, database ${db})\n`,
-  );
+      ? `sqlite:${config.database.path}`
+      : `mysql://${config.database.host}:${config.database.port}/${config.database.database}`;
+  // A JSON line like every other (no credentials: the database URL without user and password).
+  new Logger('Gatehouse').log({
+    msg: `Gatehouse listening on ${where}`,
+    url: where,
+    publicUrl: config.publicUrl,
+    database,
+    redis: config.redisUrl !== null,
+    nodeEnv: config.nodeEnv,
+    node: process.version,
+  });
 }
 
 main().catch((err: unknown) => {

@@ -8,7 +8,7 @@ import { loadConfig } from '#src/config/config.js';
 
 /**
  * The framework ceiling: a bare NestJS route on the same HTTP adapter (express), the same middleware
- * (request id, helmet, cookies, body parsers, validation pipe), the same prefix and the same logger
+ * (request id, access log, helmet, cookies, body parsers, validation pipe), the same prefix and the same logger
  * at the same level as Gatehouse. No database, no guard, no metrics.
  */
 @Controller('hello')
@@ -24,12 +24,13 @@ class HelloModule {}
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const logger = new PinoLogger(createPino(config.logLevel));
   const app = await NestFactory.create<NestExpressApplication>(HelloModule, {
-    logger: new PinoLogger(createPino(config.logLevel)),
+    logger,
     bodyParser: false,
     abortOnError: false,
   });
-  configureHttp(app, config);
+  configureHttp(app, config, logger.pino);
   app.setGlobalPrefix(API_PREFIX);
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

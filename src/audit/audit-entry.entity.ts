@@ -38,6 +38,10 @@ export class AuditEntry {
 
   @DateColumn({ name: 'redacted_at', nullable: true })
   redactedAt!: Date | null;
+
+  /** The `X-Request-Id` of the request that made the change (log correlation; outside the hash). */
+  @Column({ type: 'varchar', length: 64, name: 'request_id', nullable: true })
+  requestId!: string | null;
 }
 
 /** One row: the chain's head, locked while appending so concurrent writers never fork the chain. */

@@ -4,6 +4,7 @@ import type { Tx } from '#src/database/database.service.js';
 import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
 import { AuditEntry } from '#src/audit/audit-entry.entity.js';
 import { AuditRepository } from '#src/audit/audit.repository.js';
+import { currentRequestId } from '#src/common/request-context.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const REDACTED_CHANGES = JSON.stringify({ redacted: true });
@@ -27,6 +28,8 @@ export interface AuditEntryView {
   targetId: string;
   changes: Record<string, unknown>;
   redacted: boolean;
+  /** The request that made the change, as in the log's `reqId`; null for changes made outside one. */
+  requestId: string | null;
 }
 
 export interface ChainVerification {
@@ -99,6 +102,7 @@ export class AuditService {
     entry.changesDigest = sha256(entry.changes);
     entry.prevHash = head.lastHash;
     entry.redactedAt = null;
+    entry.requestId = currentRequestId();
     entry.hash = entryHash(entry);
     await this.repo.append(tx, entry);
   }
@@ -224,5 +228,6 @@ function toView(e: AuditEntry): AuditEntryView {
     targetId: e.targetId,
     changes: JSON.parse(e.changes) as Record<string, unknown>,
     redacted: e.redactedAt !== null,
+    requestId: e.requestId,
   };
 }

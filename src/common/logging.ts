@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+import { currentRequestId } from '#src/common/request-context.js';
 
 // Paths that must never reach a log line, whatever a caller passes.
 const REDACT = [
@@ -19,19 +20,29 @@ const REDACT = [
   '*.clientSecret',
 ];
 
-/** JSON lines to stdout, or to `destination` (tests capture the log this way). */
+/**
+ * JSON lines to stdout, or to `destination` (tests capture the log this way). A line written while
+ * a request is served carries its id as `reqId`.
+ */
 export function createPino(level: string, destination?: DestinationStream): Pino {
   const options = {
     level,
     redact: { paths: REDACT, censor: '[redacted]' },
     base: { service: 'gatehouse' },
+    mixin: (): Record<string, string> => {
+      const reqId = currentRequestId();
+      return reqId ? { reqId } : {};
+    },
   };
   return destination ? pino(options, destination) : pino(options);
 }
 
+/** Nest's start-up chatter (a line per module and per route) is for debugging, not for operators. */
+const DEBUG_CONTEXTS = new Set(['RouterExplorer', 'RoutesResolver', 'InstanceLoader']);
+
 /** Nest's logger interface over pino: structured JSON lines. */
 export class PinoLogger implements LoggerService {
-  constructor(private readonly pino: Pino) {}
+  constructor(readonly pino: Pino) {}
 
   private write(
     level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
@@ -47,7 +58,9 @@ export class PinoLogger implements LoggerService {
   }
 
   log(message: unknown, ...params: unknown[]): void {
-    this.write('info', message, params);
+    const context = params[params.length - 1];
+    const level = typeof context === 'string' && DEBUG_CONTEXTS.has(context) ? 'debug' : 'info';
+    this.write(level, message, params);
   }
   error(message: unknown, ...params: unknown[]): void {
     this.write('error', message, params);

@@ -75,6 +75,8 @@ export class AppConfig {
   signingKeyRotationDays!: number;
   /** Seconds a SIGTERM/SIGINT may take to drain requests and close the pools before giving up. */
   shutdownTimeoutSeconds!: number;
+  /** When set, /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken!: string | null;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -379,6 +381,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     encryptionKeyActive,
     signingKeyRotationDays: r.int('SIGNING_KEY_ROTATION_DAYS', 30, 1, 3650),
     shutdownTimeoutSeconds: r.int('SHUTDOWN_TIMEOUT', 10, 1, 600),
+    metricsToken: r.raw('METRICS_TOKEN') ?? null,
   } satisfies Omit<AppConfig, 'isProduction' | 'secureCookies'>);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return cfg;

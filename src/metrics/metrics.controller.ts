@@ -1,5 +1,7 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '#src/common/http/api-problems.js';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { MetricsService } from '#src/metrics/metrics.service.js';
 
@@ -14,7 +16,9 @@ export class MetricsController {
   @ApiProduces('text/plain')
   @ApiOperation({ operationId: 'scrapeMetrics', summary: 'Prometheus metrics' })
   @ApiOkResponse({ description: 'Prometheus text exposition format', type: String })
-  scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
+  // With METRICS_TOKEN set, a scrape without `Authorization: Bearer <token>` is refused.
+  @ApiProblems(401)
+  scrape(@Req() req: Request): Promise<string> {
+    return this.metrics.scrape(req);
   }
 }

@@ -1,5 +1,29 @@
 import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { isIP } from 'node:net';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AppConfig } from '#src/config/config.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+
+/**
+ * prom-client's default metrics include three gauges named `*_total` (sums of the per-type
+ * `nodejs_active_*` gauges); `_total` is for counters, so they are left out.
+ */
+const GAUGES_NAMED_TOTAL = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function isLoopback(ip: string | undefined): boolean {
+  if (!ip || !isIP(ip)) return false;
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+}
 
 /** Prometheus metrics: HTTP by route, sign-in outcomes, throttling, database pool. */
 @Injectable()
@@ -37,7 +61,29 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
+  constructor(private readonly config: AppConfig) {
+    collectDefaultMetrics({ register: this.registry });
+    for (const name of GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(name);
+  }
+
+  /**
+   * The exposition, for a caller allowed to read it: with METRICS_TOKEN, the bearer of that token;
+   * without it, anyone, except in production, where only a direct loopback caller (no proxy header).
+   */
+  async scrape(req: Request): Promise<string> {
+    const token = this.config.metricsToken;
+    if (token !== null) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+      // Compared as digests: constant time, whatever the lengths.
+      if (!m?.[1] || !timingSafeEqual(sha256(m[1]), sha256(token)))
+        throw AppException.unauthenticated('/metrics needs the METRICS_TOKEN as a bearer token.');
+    } else if (this.config.isProduction) {
+      const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded;
+      if (proxied || !isLoopback(req.socket.remoteAddress))
+        throw AppException.forbidden(
+          'Without METRICS_TOKEN, /metrics answers only to loopback in production.',
+        );
+    }
+    return this.registry.metrics();
   }
 }

@@ -10,12 +10,15 @@ import { isMysql } from '../support/database.js';
 import { makeApiKey } from '../factories/credentials.js';
 import { makeUser, type MadeUser } from '../factories/users.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Database 15, so the tests never touch a developer's data in database 0 (see CONTRIBUTING.md). */
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+/** Nothing listens there: an instance configured with it has Redis down from the start. */
+const DEAD_REDIS_URL = 'redis://127.0.0.1:1/15';
 
 /**
  * Two instances on one database, sharing Redis: a revocation or role change made through one must
  * reach the other's credential caches at once (well within their 2 s TTL), through the pub/sub
- * channel. Needs the local Redis (TEST_REDIS_URL, default 127.0.0.1:6379).
+ * channel. Needs the local Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379/15).
  */
 describe('credential caches across instances (Redis pub/sub)', () => {
   let a: TestApp;
@@ -82,6 +85,25 @@ describe('credential caches across instances (Redis pub/sub)', () => {
       .send({ role: 'reader', version: cur.body.version })
       .expect(200);
     await onBWithinASecond(u.auth, (res) => res.status === 200 && res.body.role === 'reader');
+  });
+
+  it('an instance whose Redis is down refuses a revocation made elsewhere at the next request', async () => {
+    const c = await createTestApp({
+      REDIS_URL: DEAD_REDIS_URL,
+      DATABASE_URL: a.config.database.url,
+    });
+    try {
+      const u = await makeUser(a);
+      assert.equal((await me(c, u.auth)).status, 200);
+      assert.equal((await me(c, u.auth)).status, 200);
+      assert.ok(c.get(SessionsService).cache.size > 0, 'C serves the session from its cache');
+      const sid = (await a.http.get('/api/v1/auth/whoami').set(u.auth)).body.credential
+        .id as string;
+      await a.http.delete(`/api/v1/users/${u.user.id}/sessions/${sid}`).set(u.auth).expect(204);
+      assert.equal((await me(c, u.auth)).status, 401);
+    } finally {
+      await c.close();
+    }
   });
 
   it('B refuses an API key revoked through A at once', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '#src/config/config.js';
@@ -144,5 +145,26 @@ describe(loadConfig.name, () => {
         .trustProxy,
       2,
     );
+  });
+});
+
+describe('.env.example', () => {
+  it('lists every variable the configuration reads, and the documented table does too', () => {
+    const source = readFileSync('src/config/config.ts', 'utf8');
+    const read = new Set(
+      [...source.matchAll(/r\.(?:raw|str|int|bool|oneOf|url)(?:<[^>]*>)?\(\s*'([A-Z_]+)'/g)].map(
+        (m) => m[1]!,
+      ),
+    );
+    assert.ok(read.size > 30, `only ${read.size} variables found in config.ts`);
+    const example = new Set(
+      [...readFileSync('.env.example', 'utf8').matchAll(/^# ([A-Z_]+)=/gm)].map((m) => m[1]!),
+    );
+    const table = readFileSync('docs/configuration.md', 'utf8');
+    for (const name of read) {
+      assert.ok(example.has(name), `${name} is missing from .env.example`);
+      assert.ok(table.includes(`| \`${name}\``), `${name} is missing from docs/configuration.md`);
+    }
+    for (const name of example) assert.ok(read.has(name), `${name} is not a setting`);
   });
 });

@@ -8,6 +8,8 @@ import {
   type TransactionCommitEvent,
   type UpdateEvent,
 } from 'typeorm';
+import type { Tx } from '#src/database/database.service.js';
+import { PrincipalVersion } from '#src/auth/cache/principal-version.entity.js';
 
 /**
  * Tables whose rows make up a cached principal: status, server role, named roles and their
@@ -31,41 +33,80 @@ export const PRINCIPAL_TABLES: ReadonlySet<string> = new Set([
   'group_members',
   'project_members',
 ]);
+/** Set on a transaction that wrote a principal table: caches are emptied everywhere at commit. */
 const CHANGED = 'principalDataChanged';
+/** Set on a transaction that must bump principal_version before it commits. */
+const BUMP = 'principalVersionBump';
+/** Set once the bump has been written, until the transaction ends. */
+const BUMPED = 'principalVersionBumped';
+
+async function bumpVersion(qr: QueryRunner): Promise<void> {
+  await qr.manager.getRepository(PrincipalVersion).increment({ id: 1 }, 'version', 1);
+}
 
 /**
  * Calls `changed` after every committed write to the principal tables made through TypeORM (inside a
- * transaction: at the write and again at commit; outside one: at once), so cached principals never
- * outlive a role change or a revocation. Writes made with listeners off (API key `last_used_at`
- * touches) do not count.
+ * transaction: at the write, without waiting, and again at commit, waited for; outside one: at
+ * once), so cached principals never outlive a role change or a revocation. Every such transaction
+ * also bumps principal_version just before it commits (last, so it never waits on a lock while
+ * holding the counter's). Writes made with listeners off (API key `last_used_at` touches) do not
+ * count.
  */
 class PrincipalChangeSubscriber implements EntitySubscriberInterface {
-  constructor(private readonly changed: () => void) {}
+  constructor(
+    private readonly changed: () => Promise<void>,
+    private readonly bumpRolledBack: () => void,
+  ) {}
 
-  private mark(event: { metadata?: { tableName: string }; queryRunner: QueryRunner }): void {
+  private async mark(event: {
+    metadata?: { tableName: string };
+    queryRunner: QueryRunner;
+  }): Promise<void> {
     if (!event.metadata || !PRINCIPAL_TABLES.has(event.metadata.tableName)) return;
-    this.changed();
-    if (event.queryRunner.isTransactionActive) event.queryRunner.data[CHANGED] = true;
+    if (event.queryRunner.isTransactionActive) {
+      const data = event.queryRunner.data as Record<string, unknown>;
+      data[CHANGED] = true;
+      data[BUMP] = true;
+      void this.changed();
+      return;
+    }
+    await bumpVersion(event.queryRunner);
+    await this.changed();
   }
 
-  afterInsert(event: InsertEvent<unknown>): void {
-    this.mark(event);
+  afterInsert(event: InsertEvent<unknown>): Promise<void> {
+    return this.mark(event);
   }
-  afterUpdate(event: UpdateEvent<unknown>): void {
-    this.mark(event);
+  afterUpdate(event: UpdateEvent<unknown>): Promise<void> {
+    return this.mark(event);
   }
-  afterRemove(event: RemoveEvent<unknown>): void {
-    this.mark(event);
+  afterRemove(event: RemoveEvent<unknown>): Promise<void> {
+    return this.mark(event);
   }
-  afterTransactionCommit(event: TransactionCommitEvent): void {
+  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
     const data = event.queryRunner.data as Record<string, unknown>;
+    if (data[BUMP]) {
+      delete data[BUMP];
+      data[BUMPED] = true;
+      await bumpVersion(event.queryRunner);
+    }
+  }
+  async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    const data = event.queryRunner.data as Record<string, unknown>;
+    delete data[BUMPED];
     if (data[CHANGED]) {
       delete data[CHANGED];
-      this.changed();
+      // Never throws: the transaction has committed.
+      await this.changed();
     }
   }
   afterTransactionRollback(event: TransactionCommitEvent): void {
-    delete (event.queryRunner.data as Record<string, unknown>)[CHANGED];
+    const data = event.queryRunner.data as Record<string, unknown>;
+    // On SQLite's one connection another request may have read the bump before it was undone.
+    if (data[BUMPED]) this.bumpRolledBack();
+    delete data[CHANGED];
+    delete data[BUMP];
+    delete data[BUMPED];
   }
 }
 
@@ -73,8 +114,34 @@ class PrincipalChangeSubscriber implements EntitySubscriberInterface {
 export class PrincipalChangesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Registers a callback for committed changes to the principal tables. */
-  onPrincipalDataChanged(changed: () => void): void {
-    this.dataSource.subscribers.push(new PrincipalChangeSubscriber(changed));
+  /**
+   * Registers callbacks for committed changes to the principal tables (`changed`, which must not
+   * throw) and for a transaction rolled back after it had bumped principal_version.
+   */
+  onPrincipalDataChanged(changed: () => Promise<void>, bumpRolledBack: () => void): void {
+    this.dataSource.subscribers.push(new PrincipalChangeSubscriber(changed, bumpRolledBack));
+  }
+
+  /** Bumps principal_version when `tx` commits (at once when it is not a transaction). */
+  async bumpVersionAtCommit(tx: Tx): Promise<void> {
+    const qr = tx.queryRunner;
+    if (qr?.isTransactionActive) (qr.data as Record<string, unknown>)[BUMP] = true;
+    else await tx.getRepository(PrincipalVersion).increment({ id: 1 }, 'version', 1);
+  }
+
+  /** The hot path when no Redis vouches for the caches: one primary-key read. */
+  async readVersion(): Promise<string> {
+    const rows: { version: string | number }[] = await this.dataSource.query(
+      'SELECT version FROM principal_version WHERE id = 1',
+    );
+    const row = rows[0];
+    if (!row) throw new Error('principal_version row missing: migrations not run');
+    return String(row.version);
+  }
+
+  /** True when no other process can share the database (in-memory SQLite). */
+  get databaseIsPrivate(): boolean {
+    const o = this.dataSource.options;
+    return o.type === 'better-sqlite3' && o.database === ':memory:';
   }
 }

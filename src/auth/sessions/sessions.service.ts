@@ -20,9 +20,9 @@ import { OnUserEvent, type UserEvents } from '#src/kernel/events.js';
 export const SESSION_PREFIX = 'gths_';
 const TOUCH_EVERY_MS = 60_000;
 /**
- * Session lookups are cached this long (see CredentialCache): revocation on this instance is
- * immediate; another instance sees it (and role changes) at once through Redis when REDIS_URL is set,
- * otherwise within this time.
+ * Session lookups are cached this long (see CredentialCache). Revocations and role changes reach
+ * the caches of every instance before their next request (see PrincipalChanges); the TTL only
+ * bounds what Redis can lose while it stays subscribed.
  */
 export const SESSION_CACHE_TTL_MS = 2_000;
 const SESSION_CACHE_MAX = 10_000;
@@ -123,6 +123,7 @@ export class SessionsService implements CredentialResolver {
 
   async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
     const tokenHash = sha256Hex(token);
+    await this.changes.catchUp();
     const now = Date.now();
     const cached = this.cache.get(tokenHash, now);
     if (cached) {
@@ -167,7 +168,7 @@ export class SessionsService implements CredentialResolver {
   }
 
   async revoke(tx: Tx, session: Session, actorId: string | null): Promise<void> {
-    this.changes.userRevoked(session.userId);
+    await this.changes.userRevoked(tx, session.userId);
     if (await this.repo.revoke(tx, session.id, new Date())) {
       await this.audit.record(tx, {
         actorId,
@@ -198,7 +199,7 @@ export class SessionsService implements CredentialResolver {
     actorId: string | null,
     reason: string,
   ): Promise<void> {
-    this.changes.userRevoked(userId);
+    await this.changes.userRevoked(tx, userId);
     const ids = await this.repo.revokeAllForUser(tx, userId, exceptId, new Date());
     if (ids.length) {
       await this.audit.record(tx, {

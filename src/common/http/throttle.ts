@@ -20,7 +20,12 @@ export function SignInRateLimit(): MethodDecorator {
 /** Counters shared by every instance through Redis (fixed window per key). */
 export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleDestroy {
   private readonly logger = new Logger('Throttle');
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: Redis) {
+    // Without a listener ioredis prints every connection error to stderr, outside the JSON log.
+    redis.on('error', (err: Error) =>
+      this.logger.warn({ msg: 'redis (rate limits)', error: err.message }),
+    );
+  }
 
   async increment(
     key: string,

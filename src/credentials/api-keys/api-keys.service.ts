@@ -17,6 +17,7 @@ import { FailureAudit } from '#src/credentials/failure-audit.js';
 import { assertMayMint, ownerId, parseFutureDate } from '#src/credentials/owner.js';
 import { ApiKeysRepository } from '#src/credentials/api-keys/api-keys.repository.js';
 import { OnUserEvent, type UserEvents } from '#src/kernel/events.js';
+import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
 
 export const API_KEY_PREFIX = 'gth_';
 const TOUCH_EVERY_MS = 60_000;
@@ -75,6 +76,7 @@ export class ApiKeysService implements CredentialResolver {
     private readonly catalogue: PermissionCatalogue,
     private readonly audit: AuditService,
     private readonly failures: FailureAudit,
+    private readonly changes: PrincipalChanges,
   ) {}
 
   /** Logout with a key revokes that key. */
@@ -226,6 +228,8 @@ export class ApiKeysService implements CredentialResolver {
   async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
     if (via !== 'header') return null;
     const keyHash = sha256Hex(token);
+    // Other instances' revocations first (see PrincipalChanges).
+    await this.changes.catchUp();
     const now = Date.now();
     const cached = this.cache.get(keyHash, now);
     // An expired key goes the long way, so its refusal is audited.

@@ -18,6 +18,7 @@ import { AccessTokenRevocationsRepository } from '#src/credentials/tokens/access
 import { SIGNING_ALG, SigningKeysService } from '#src/credentials/tokens/signing-keys.service.js';
 import { AccessService } from '#src/tenancy/access/access.service.js';
 import { grantProjectPermissions } from '#src/kernel/narrowing.js';
+import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 const CLOCK_SKEW_SECONDS = 30;
@@ -80,6 +81,7 @@ export class AccessTokensService implements CredentialResolver {
     private readonly projects: AccessService,
     private readonly audit: AuditService,
     private readonly failures: FailureAudit,
+    private readonly changes: PrincipalChanges,
   ) {
     this.issuer = config.publicUrl;
   }
@@ -156,6 +158,8 @@ export class AccessTokensService implements CredentialResolver {
   async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
     if (via !== 'header') return null;
     const tokenHash = sha256Hex(token);
+    // Other instances' revocations first (see PrincipalChanges).
+    await this.changes.catchUp();
     const now = Date.now();
     const cached = this.cache.get(tokenHash, now);
     if (cached && cached.validUntil > now) {

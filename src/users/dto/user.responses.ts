@@ -53,6 +53,12 @@ export class AuditEntryDto implements AuditEntryView {
   @ApiProperty() targetId!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) changes!: Record<string, unknown>;
   @ApiProperty({ description: 'Whether values were withheld from this caller' }) redacted!: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The id of the request that made the change (X-Request-Id), when there was one',
+  })
+  requestId!: string | null;
 }
 
 export class AuditEntryPage extends PageOf(AuditEntryDto) {}
