@@ -1,11 +1,11 @@
-import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, Param, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfig } from '#src/config/config.js';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { SignInRateLimit } from '#src/common/http/throttle.js';
 import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
-import { renderSignInError } from '#src/auth/pages/render-error.js';
+import { renderSignInError, SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { setSessionCookie } from '#src/auth/session-cookie.js';
 import { sessionContext } from '#src/auth/sessions/sessions.service.js';
 import { OidcSignInService, type ProviderResponse } from '#src/auth/oidc/oidc-sign-in.service.js';
@@ -35,6 +35,7 @@ export class OidcController {
   @Public()
   @SignInRateLimit()
   @Get('oidc/:provider/login')
+  @UseFilters(SignInPageFilter)
   @ApiOperation({
     summary:
       'Starts browser sign-in at an OpenID Connect provider (code flow with state, nonce and PKCE); returnTo must be a relative path.',
@@ -57,6 +58,7 @@ export class OidcController {
   @Public()
   @SignInRateLimit()
   @Get('oidc/:provider/callback')
+  @UseFilters(SignInPageFilter)
   @ApiOperation({
     summary:
       'Completes browser sign-in: links or creates the account, starts a session, redirects to returnTo.',

@@ -1,4 +1,4 @@
-import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfig } from '#src/config/config.js';
@@ -10,7 +10,7 @@ import { sessionContext } from '#src/auth/sessions/sessions.service.js';
 import { OidcLinkingService } from '#src/auth/oidc/oidc-linking.service.js';
 import { clearLinkCookie, cookieOf, LINK_COOKIE } from '#src/auth/oidc/sign-in-cookies.js';
 import { confirmLinkPage, sendPage, signedInPage, signInPage } from '#src/auth/pages/html.js';
-import { renderSignInError } from '#src/auth/pages/render-error.js';
+import { renderSignInError, SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { SignInPagesService } from '#src/auth/pages/sign-in-pages.service.js';
 
 function bodyOf(req: Request): Record<string, unknown> {
@@ -26,6 +26,7 @@ function bodyOf(req: Request): Record<string, unknown> {
 @ApiTags('pages')
 @ApiProduces('text/html')
 @Controller('signin')
+@UseFilters(SignInPageFilter)
 export class SignInPagesController {
   constructor(
     private readonly pages: SignInPagesService,
