@@ -33,7 +33,14 @@ export type ResourceRule =
 export type ResourceLocation = 'param' | 'query' | 'body';
 
 export type AuthRequirement =
-  | { public: true }
+  | {
+      public: true;
+      /**
+       * The route signs someone in (sets the session cookie): a cross-site form must not reach it.
+       * Checked by the guard before the handler: JSON, or a form with this site's Origin.
+       */
+      setsSessionCookie?: boolean;
+    }
   | {
       public: false;
       /** Server permission the caller must hold. */
@@ -47,8 +54,10 @@ export type AuthRequirement =
     };
 
 /** Anyone, signed in or not. Every other route needs a signed-in caller. */
-export function Public(): MethodDecorator & ClassDecorator {
-  return SetMetadata(AUTH_METADATA, { public: true } satisfies AuthRequirement);
+export function Public(
+  options: Omit<Extract<AuthRequirement, { public: true }>, 'public'> = {},
+): MethodDecorator & ClassDecorator {
+  return SetMetadata(AUTH_METADATA, { public: true, ...options } satisfies AuthRequirement);
 }
 
 /** A signed-in caller, optionally holding `permission` (or being the user named by route param `self`). */

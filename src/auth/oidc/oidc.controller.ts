@@ -55,7 +55,7 @@ export class OidcController {
     }
   }
 
-  @Public()
+  @Public({ setsSessionCookie: true })
   @SignInRateLimit()
   @Get('oidc/:provider/callback')
   @UseFilters(SignInPageFilter)

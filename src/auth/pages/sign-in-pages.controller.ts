@@ -46,7 +46,7 @@ export class SignInPagesController {
     );
   }
 
-  @Public()
+  @Public({ setsSessionCookie: true })
   @SignInRateLimit()
   @Post()
   async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
@@ -91,7 +91,7 @@ export class SignInPagesController {
     }
   }
 
-  @Public()
+  @Public({ setsSessionCookie: true })
   @SignInRateLimit()
   @Post('link')
   async confirmLink(@Req() req: Request, @Res() res: Response): Promise<void> {
