@@ -34,6 +34,21 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'off',
       '@typescript-eslint/no-extraneous-class': 'off',
       '@typescript-eslint/unbound-method': 'off',
+      // Presence (absent, null) is decided once, in src/common/validation.ts: IsOptional lets null
+      // through to the services.
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'class-validator',
+              importNames: ['IsOptional'],
+              message:
+                'Use the composite decorators of #src/common/validation.js ({ optional, nullable }).',
+            },
+          ],
+        },
+      ],
     },
   },
   {

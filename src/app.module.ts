@@ -10,6 +10,7 @@ import { AuthGuard } from '#src/kernel/auth.guard.js';
 import { AuthModule } from '#src/auth/auth.module.js';
 import { OidcModule } from '#src/auth/oidc/oidc.module.js';
 import { ProblemFilter } from '#src/common/errors/problem.filter.js';
+import { InputGuard } from '#src/common/http/input.guard.js';
 import { SignInThrottlerGuard, throttlerModule } from '#src/common/http/throttle.js';
 import { AppConfig } from '#src/config/config.js';
 import { ConfigModule } from '#src/config/config.module.js';
@@ -50,6 +51,8 @@ export class AppModule implements NestModule {
         // Order matters: the per-IP limit runs before authentication work.
         { provide: APP_GUARD, useClass: SignInThrottlerGuard },
         { provide: APP_GUARD, useClass: AuthGuard },
+        // Before any resource rule or pipe reads the request: no unsafe input gets further.
+        { provide: APP_GUARD, useClass: InputGuard },
       ],
     };
   }

@@ -44,7 +44,7 @@ export class AuthController {
     private readonly config: AppConfig,
   ) {}
 
-  @Public()
+  @Public({ setsSessionCookie: true })
   @SignInRateLimit()
   @Post('signup')
   @Header('Cache-Control', 'no-store')
@@ -93,7 +93,7 @@ export class AuthController {
     return this.auth.activate(body.token, body.password);
   }
 
-  @Public()
+  @Public({ setsSessionCookie: true })
   @SignInRateLimit()
   @Post('login')
   @HttpCode(200)

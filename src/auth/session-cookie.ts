@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { AppConfig } from '#src/config/config.js';
-import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
+import { declaresSessionCookie, SESSION_COOKIE } from '#src/kernel/auth.guard.js';
 
 /** HttpOnly, SameSite=Lax (Strict would break the IdP's redirect back), Secure when served over https. */
 export function setSessionCookie(
@@ -9,6 +9,12 @@ export function setSessionCookie(
   token: string,
   expiresAt: string,
 ): void {
+  // A route that signs in must say so, so that the guard refuses cross-site forms before it runs.
+  if (!declaresSessionCookie(res.req)) {
+    throw new Error(
+      'This route sets the session cookie without @Public({ setsSessionCookie: true }).',
+    );
+  }
   res.cookie(SESSION_COOKIE, token, {
     httpOnly: true,
     secure: config.secureCookies,

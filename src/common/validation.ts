@@ -14,13 +14,14 @@ import {
   IsIn,
   IsInt,
   IsObject,
-  IsOptional,
+  IsISO8601,
   IsString,
   Matches,
   Max,
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
@@ -30,6 +31,7 @@ import { AppException, type FieldError } from '#src/common/errors/app.exception.
 
 interface Opt {
   optional?: boolean;
+  /** `null` is accepted and means "clear this field"; only where the route can clear it. */
   nullable?: boolean;
   description?: string;
 }
@@ -43,15 +45,27 @@ function doc(o: Opt, schema: Record<string, unknown>): PropertyDecorator {
   return o.optional ? ApiPropertyOptional(extra) : ApiProperty(extra);
 }
 
-function optional(o: Opt): PropertyDecorator[] {
-  if (o.nullable) return [ValidateIf((_obj, v) => v !== null && v !== undefined)];
-  return o.optional ? [IsOptional()] : [];
+const NotNull = ValidateBy({
+  name: 'notNull',
+  validator: { validate: (v: unknown) => v !== null, defaultMessage: () => 'must not be null' },
+});
+
+/**
+ * Presence, one rule for every field of every DTO (class-validator's IsOptional is not used: it
+ * lets `null` through to the services). An optional field may be absent; `null` is accepted only
+ * by a `nullable` field (it clears it) and is a 400 naming the field everywhere else.
+ */
+function presence(o: Opt): PropertyDecorator[] {
+  if (o.nullable) {
+    return [ValidateIf((_obj, v) => v !== null && (v !== undefined || !o.optional))];
+  }
+  return [...(o.optional ? [ValidateIf((_obj, v) => v !== undefined)] : []), NotNull];
 }
 
 export function EmailField(o: Opt = {}): PropertyDecorator {
   return applyDecorators(
     doc(o, { type: String, format: 'email', maxLength: 254 }),
-    ...optional(o),
+    ...presence(o),
     IsString({ message: 'must be a string' }),
     MaxLength(254, { message: 'must be at most 254 characters' }),
     IsEmail({}, { message: 'must be a valid email address' }),
@@ -70,7 +84,7 @@ export function StringField(
       maxLength: max,
       ...(o.pattern ? { pattern: o.pattern.source } : {}),
     }),
-    ...optional(o),
+    ...presence(o),
     IsString({ message: 'must be a string' }),
     MinLength(min, {
       message: min === 1 ? 'must not be empty' : `must be at least ${min} characters`,
@@ -86,7 +100,7 @@ export function StringField(
 export function PasswordField(o: Opt = {}): PropertyDecorator {
   return applyDecorators(
     doc(o, { type: String, format: 'password', writeOnly: true }),
-    ...optional(o),
+    ...presence(o),
     IsString({ message: 'must be a string' }),
     MaxLength(1024, { message: 'must be at most 1024 characters' }),
   );
@@ -105,7 +119,7 @@ export function IdField(o: Opt = {}): PropertyDecorator {
 export function EnumField(values: readonly string[], o: Opt = {}): PropertyDecorator {
   return applyDecorators(
     doc(o, { enum: [...values], type: String }),
-    ...optional(o),
+    ...presence(o),
     IsIn([...values], { message: `must be one of: ${values.join(', ')}` }),
   );
 }
@@ -113,7 +127,7 @@ export function EnumField(values: readonly string[], o: Opt = {}): PropertyDecor
 export function BooleanField(o: Opt = {}): PropertyDecorator {
   return applyDecorators(
     doc(o, { type: Boolean }),
-    ...optional(o),
+    ...presence(o),
     IsBoolean({ message: 'must be true or false' }),
   );
 }
@@ -131,7 +145,7 @@ export function QueryBooleanField(o: Opt = {}): PropertyDecorator {
 export function IntField(o: Opt & { min?: number; max?: number } = {}): PropertyDecorator {
   return applyDecorators(
     doc(o, { type: Number, minimum: o.min, maximum: o.max }),
-    ...optional(o),
+    ...presence(o),
     IsInt({ message: 'must be a whole number' }),
     ...(o.min !== undefined ? [Min(o.min, { message: `must be at least ${o.min}` })] : []),
     ...(o.max !== undefined ? [Max(o.max, { message: `must be at most ${o.max}` })] : []),
@@ -144,7 +158,7 @@ export function StringArrayField(
   const maxItems = o.maxItems ?? 100;
   return applyDecorators(
     doc(o, { type: [String], maxItems }),
-    ...optional(o),
+    ...presence(o),
     IsArray({ message: 'must be an array' }),
     ArrayMaxSize(maxItems, { message: `must have at most ${maxItems} items` }),
     IsString({ each: true, message: 'each item must be a string' }),
@@ -163,10 +177,19 @@ export function StringArrayField(
   );
 }
 
+/** An ISO 8601 date-time string. */
+export function DateTimeField(o: Opt = {}): PropertyDecorator {
+  return applyDecorators(
+    doc(o, { type: String, format: 'date-time' }),
+    ...presence(o),
+    IsISO8601({ strict: true }, { message: 'must be an ISO 8601 date-time' }),
+  );
+}
+
 export function ObjectField(o: Opt = {}): PropertyDecorator {
   return applyDecorators(
     doc(o, { type: 'object', additionalProperties: true }),
-    ...optional(o),
+    ...presence(o),
     IsObject({ message: 'must be a JSON object' }),
   );
 }
@@ -177,7 +200,7 @@ export function NestedField(
 ): PropertyDecorator {
   return applyDecorators(
     doc(o, { type: o.array ? [type()] : type() }),
-    ...optional(o),
+    ...presence(o),
     ...(o.array
       ? [
           IsArray({ message: 'must be an array' }),

@@ -34,7 +34,14 @@ export type ResourceRule =
 export type ResourceLocation = 'param' | 'query' | 'body';
 
 export type AuthRequirement =
-  | { public: true }
+  | {
+      public: true;
+      /**
+       * The route signs someone in (sets the session cookie): a cross-site form must not reach it.
+       * Checked by the guard before the handler: JSON, or a form with this site's Origin.
+       */
+      setsSessionCookie?: boolean;
+    }
   | {
       public: false;
       /** Server permission the caller must hold. */
@@ -48,9 +55,11 @@ export type AuthRequirement =
     };
 
 /** Anyone, signed in or not. Every other route needs a signed-in caller. */
-export function Public(): MethodDecorator & ClassDecorator {
+export function Public(
+  options: Omit<Extract<AuthRequirement, { public: true }>, 'public'> = {},
+): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    SetMetadata(AUTH_METADATA, { public: true } satisfies AuthRequirement),
+    SetMetadata(AUTH_METADATA, { public: true, ...options } satisfies AuthRequirement),
     // The OpenAPI document declares these routes with `security: []`.
     ApiExtension(PUBLIC_EXTENSION, true),
   );

@@ -10,6 +10,14 @@ import type { AuthenticatedRequest, Principal } from '#src/kernel/principal.js';
 export const SESSION_COOKIE = 'gh_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+// Set on a request whose route declared `setsSessionCookie` (and so passed the cross-site check).
+const SIGN_IN_ROUTE = Symbol('gatehouse:sets-session-cookie');
+
+/** Whether the route of this request declared that it sets the session cookie. */
+export function declaresSessionCookie(req: object): boolean {
+  return (req as { [SIGN_IN_ROUTE]?: boolean })[SIGN_IN_ROUTE] === true;
+}
+
 /** Reads the credential a request carries: the Authorization header first, then the session cookie. */
 export function credentialOf(
   req: AuthenticatedRequest,
@@ -47,7 +55,13 @@ export class AuthGuard implements CanActivate {
       [context.getHandler(), context.getClass()],
     ) ?? { public: false };
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    if (requirement.public) return true;
+    if (requirement.public) {
+      if (requirement.setsSessionCookie) {
+        if (!SAFE_METHODS.has(req.method)) this.refuseCrossSiteForm(req);
+        (req as { [SIGN_IN_ROUTE]?: boolean })[SIGN_IN_ROUTE] = true;
+      }
+      return true;
+    }
 
     const principal = await this.authenticate(req);
     if (principal.credential.via === 'cookie' && !SAFE_METHODS.has(req.method))
@@ -83,15 +97,25 @@ export class AuthGuard implements CanActivate {
     return principal;
   }
 
+  /**
+   * Login CSRF: a route that sets the session cookie takes JSON (a browser cannot send JSON
+   * cross-site without a CORS preflight, which Gatehouse never grants) or a form from our own pages
+   * (matching Origin). Anything else (form, multipart, text/plain, no body) from elsewhere: 403.
+   */
+  private refuseCrossSiteForm(req: AuthenticatedRequest): void {
+    if (req.is('application/json')) return;
+    this.checkOrigin(req, 'Forms that sign in must be sent from this site (Origin check failed).');
+  }
+
   /** Cookie-authenticated writes must come from our own origin (CSRF). */
-  private checkOrigin(req: AuthenticatedRequest): void {
+  private checkOrigin(
+    req: AuthenticatedRequest,
+    detail = 'Cookie-authenticated changes must come from this site (Origin check failed).',
+  ): void {
     const origin =
       req.headers.origin ?? (req.headers.referer ? safeOrigin(req.headers.referer) : undefined);
     if (origin !== this.publicOrigin) {
-      throw new AppException(
-        'csrf_failed',
-        'Cookie-authenticated changes must come from this site (Origin check failed).',
-      );
+      throw new AppException('csrf_failed', detail);
     }
   }
 }

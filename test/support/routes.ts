@@ -93,7 +93,7 @@ export function describeRoute(r: RouteInfo): string {
   const req = r.requirement;
   let decl: string;
   if (!req) decl = 'UNDECLARED';
-  else if (req.public) decl = 'Public';
+  else if (req.public) decl = req.setsSessionCookie ? 'Public +sets-session-cookie' : 'Public';
   else {
     const parts = ['Authenticated'];
     if (req.permission) parts.push(`permission=${req.permission}`);

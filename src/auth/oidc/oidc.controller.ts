@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, Param, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ProviderList } from '#src/auth/dto/auth.responses.js';
 import { ApiHtml, ApiProblems, ApiRedirect } from '#src/common/http/api-problems.js';
@@ -7,7 +7,7 @@ import { AppConfig } from '#src/config/config.js';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { SignInRateLimit } from '#src/common/http/throttle.js';
 import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
-import { renderSignInError } from '#src/auth/pages/render-error.js';
+import { renderSignInError, SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { setSessionCookie } from '#src/auth/session-cookie.js';
 import { sessionContext } from '#src/auth/sessions/sessions.service.js';
 import { OidcSignInService } from '#src/auth/oidc/oidc-sign-in.service.js';
@@ -41,6 +41,7 @@ export class OidcController {
   @Public()
   @SignInRateLimit()
   @Get('oidc/:provider/login')
+  @UseFilters(SignInPageFilter)
   @ApiOperation({
     operationId: 'startOidcLogin',
     summary:
@@ -68,9 +69,10 @@ export class OidcController {
     }
   }
 
-  @Public()
+  @Public({ setsSessionCookie: true })
   @SignInRateLimit()
   @Get('oidc/:provider/callback')
+  @UseFilters(SignInPageFilter)
   @ApiOperation({
     operationId: 'completeOidcLogin',
     summary:

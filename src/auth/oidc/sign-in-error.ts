@@ -26,6 +26,7 @@ export type SignInFailure =
   | 'link_no_password'
   | 'link_expired'
   | 'csrf'
+  | 'bad_input'
   | 'internal';
 
 export class SignInError extends Error {
@@ -192,6 +193,13 @@ export const FAILURES: Record<SignInFailure, FailureText> = {
     title: 'Something went wrong here',
     message:
       'Something failed on this server while signing you in. Nothing was changed. Try again.',
+    retry: true,
+  },
+  bad_input: {
+    status: 400,
+    title: 'The request could not be read',
+    message:
+      'Something in this request (a control character or a broken character, say) cannot be used. Open the sign-in page and try again.',
     retry: true,
   },
   csrf: {

@@ -1,5 +1,7 @@
-import { Logger } from '@nestjs/common';
+import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { problemFromAppException } from '#src/common/errors/problem.filter.js';
 import { SignInError } from '#src/auth/oidc/sign-in-error.js';
 import { errorPage, sendPage } from '#src/auth/pages/html.js';
 
@@ -17,4 +19,22 @@ export function renderSignInError(res: Response, err: unknown): void {
   }
   const page = errorPage(failure);
   sendPage(res, page.status, page.title, page.body);
+}
+
+/**
+ * On browser routes (pages, OIDC redirects): input or a cross-site form refused before the handler
+ * is an HTML error page like the handler's own; other refusals keep their problem+json answer.
+ */
+@Catch(AppException)
+export class SignInPageFilter implements ExceptionFilter {
+  catch(e: AppException, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (e.code === 'validation_failed' || e.code === 'csrf_failed') {
+      const reason = e.code === 'csrf_failed' ? 'csrf' : 'bad_input';
+      renderSignInError(res, new SignInError(reason, e.detail));
+      return;
+    }
+    const problem = problemFromAppException(e);
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
 }

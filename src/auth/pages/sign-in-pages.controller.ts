@@ -1,4 +1,4 @@
-import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ApiHtml, ApiProblems, ApiRedirect } from '#src/common/http/api-problems.js';
 import type { Request, Response } from 'express';
@@ -11,7 +11,7 @@ import { sessionContext } from '#src/auth/sessions/sessions.service.js';
 import { OidcLinkingService } from '#src/auth/oidc/oidc-linking.service.js';
 import { clearLinkCookie, cookieOf, LINK_COOKIE } from '#src/auth/oidc/sign-in-cookies.js';
 import { confirmLinkPage, sendPage, signedInPage, signInPage } from '#src/auth/pages/html.js';
-import { renderSignInError } from '#src/auth/pages/render-error.js';
+import { renderSignInError, SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { SignInPagesService } from '#src/auth/pages/sign-in-pages.service.js';
 
 function bodyOf(req: Request): Record<string, unknown> {
@@ -27,6 +27,7 @@ function bodyOf(req: Request): Record<string, unknown> {
 @ApiTags('pages')
 @ApiProduces('text/html')
 @Controller('signin')
+@UseFilters(SignInPageFilter)
 export class SignInPagesController {
   constructor(
     private readonly pages: SignInPagesService,
@@ -48,7 +49,7 @@ export class SignInPagesController {
     );
   }
 
-  @Public()
+  @Public({ setsSessionCookie: true })
   @SignInRateLimit()
   @Post()
   @ApiOperation({ operationId: 'submitSignInPage', summary: 'Sign in from the page form' })
@@ -104,7 +105,7 @@ export class SignInPagesController {
     }
   }
 
-  @Public()
+  @Public({ setsSessionCookie: true })
   @SignInRateLimit()
   @Post('link')
   @ApiOperation({ operationId: 'submitLinkPage', summary: 'Confirm the link with the password' })

@@ -1,22 +1,20 @@
 import type { Type as ClassType } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { AppException } from '#src/common/errors/app.exception.js';
+import { IntField, StringField } from '#src/common/validation.js';
 
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
   @Type(() => Number)
-  @IsInt({ message: 'must be a whole number' })
-  @Min(1, { message: 'must be at least 1' })
-  @Max(500, { message: 'must be at most 500' })
+  @IntField({ optional: true, min: 1, max: 500, description: 'Page size (default 50)' })
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Opaque cursor from a previous page' })
-  @IsOptional()
-  @IsString({ message: 'must be a string' })
-  @MaxLength(500, { message: 'must be at most 500 characters' })
+  @StringField({
+    optional: true,
+    min: 0,
+    max: 500,
+    description: 'Opaque cursor from a previous page',
+  })
   cursor?: string;
 }
 

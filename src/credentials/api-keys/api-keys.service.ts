@@ -143,6 +143,14 @@ export class ApiKeysService implements CredentialResolver {
    */
   private async checkScopes(userId: string, scopes: string[]): Promise<string[]> {
     const unique = [...new Set(scopes.map((s) => s.trim()))];
+    // A scope narrows the owner's access; `*` would narrow nothing (a key without scopes does that).
+    if (unique.includes('*')) {
+      throw AppException.rule(
+        'scope_not_narrowing',
+        "The scope * narrows nothing: omit scopes for a key with all of its owner's permissions.",
+        'scopes',
+      );
+    }
     const unknown = unique.filter((s) => !this.catalogue.isKnown(s));
     if (unknown.length)
       throw AppException.invalid('scopes', `unknown permission(s): ${unknown.join(', ')}`);

@@ -1,7 +1,5 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional } from 'class-validator';
 import {
+  DateTimeField,
   EnumField,
   IdField,
   NestedField,
@@ -9,20 +7,6 @@ import {
   StringField,
 } from '#src/common/validation.js';
 import { GRANT_TYPES, type GrantType } from '#src/credentials/entities/grant.entity.js';
-
-/** An ISO 8601 date-time string (validated and documented in one line, like the common fields). */
-function DateTimeField(o: { optional?: boolean; description?: string } = {}): PropertyDecorator {
-  const doc = {
-    type: String,
-    format: 'date-time',
-    ...(o.description ? { description: o.description } : {}),
-  };
-  return applyDecorators(
-    o.optional ? ApiPropertyOptional(doc) : ApiProperty(doc),
-    ...(o.optional ? [IsOptional()] : []),
-    IsISO8601({ strict: true }, { message: 'must be an ISO 8601 date-time' }),
-  );
-}
 
 const PERMISSION = /^(\*|[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?)$/;
 

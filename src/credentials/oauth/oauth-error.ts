@@ -1,6 +1,8 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { problemFromAppException } from '#src/common/errors/problem.filter.js';
 
 export type OAuthErrorCode =
   'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client';
@@ -36,12 +38,20 @@ export class OAuthError extends Error {
   }
 }
 
-@Catch(OAuthError)
+/** OAuth errors, and input refused before the handler (unsafe input: invalid_request). */
+@Catch(OAuthError, AppException)
 export class OAuthErrorFilter implements ExceptionFilter {
-  catch(e: OAuthError, host: ArgumentsHost): void {
+  catch(e: OAuthError | AppException, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
-    res.status(e.status).json({ error: e.error, error_description: e.description });
+    if (e instanceof AppException && e.code !== 'validation_failed') {
+      // Not an OAuth error (a database outage, say): the ordinary problem answer.
+      const problem = problemFromAppException(e);
+      res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+      return;
+    }
+    const err = e instanceof AppException ? new OAuthError('invalid_request', e.detail) : e;
+    res.status(err.status).json({ error: err.error, error_description: err.description });
   }
 }

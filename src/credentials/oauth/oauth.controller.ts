@@ -65,6 +65,7 @@ export class OAuthController {
 /** Served without the /api/v1 prefix (bootstrap excludes `.well-known/*`). */
 @ApiTags('oauth')
 @Controller('.well-known')
+@UseFilters(OAuthErrorFilter)
 export class WellKnownController {
   constructor(private readonly oauth: OAuthService) {}
 

@@ -49,7 +49,8 @@ export interface GroupChanges {
   name?: string;
   members?: { id: string }[];
   projects?: string[];
-  settings?: JsonObject;
+  /** `null` clears the settings (to `{}`). */
+  settings?: JsonObject | null;
 }
 
 @Injectable()
@@ -152,7 +153,8 @@ export class GroupsService {
     return this.respond(a.group, a.workspace.workspace.domain, includeProjects, p);
   }
 
-  async update(p: Principal, id: string, changes: GroupChanges): Promise<GroupResponse> {
+  async update(p: Principal, id: string, input: GroupChanges): Promise<GroupResponse> {
+    const changes = { ...input, settings: input.settings === null ? {} : input.settings };
     if (
       changes.name === undefined &&
       changes.members === undefined &&

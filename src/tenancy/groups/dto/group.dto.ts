@@ -54,8 +54,12 @@ export class UpdateGroupDto {
   })
   projects?: string[];
 
-  @ObjectField({ optional: true, description: 'Replaces the settings JSON' })
-  settings?: JsonObject;
+  @ObjectField({
+    optional: true,
+    nullable: true,
+    description: 'Replaces the settings JSON; null clears it (to {})',
+  })
+  settings?: JsonObject | null;
 }
 
 export class AddGroupMemberDto {
