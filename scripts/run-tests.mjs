@@ -31,7 +31,7 @@ const res = spawnSync(
   [
     '--test',
     '--test-force-exit',
-    '--test-timeout=180000',
+    '--test-timeout=300000',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
     ...files,

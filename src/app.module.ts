@@ -22,7 +22,7 @@ import { MetricsMiddleware } from '#src/metrics/metrics.middleware.js';
 import { MetricsModule } from '#src/metrics/metrics.module.js';
 import { TenancyModule } from '#src/tenancy/tenancy.module.js';
 import { UserAdminModule } from '#src/user-admin/user-admin.module.js';
-import { EventsModule } from '#src/kernel/events.js';
+import { KernelModule } from '#src/kernel/kernel.module.js';
 import { UsersModule } from '#src/users/users.module.js';
 
 @Module({})
@@ -33,7 +33,7 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule,
-        EventsModule,
+        KernelModule,
         MetricsModule,
         AuditModule,
         MailModule,

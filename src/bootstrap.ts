@@ -1,9 +1,10 @@
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from '#src/app.module.js';
 import { createPino, PinoLogger } from '#src/common/logging.js';
+import { createOpenApiDocument } from '#src/common/http/openapi.js';
 import { API_PREFIX, configureHttp } from '#src/http-settings.js';
 import type { AppConfig } from '#src/config/config.js';
 import type { DestinationStream } from 'pino';
@@ -34,18 +35,7 @@ export async function createApp(
   });
   app.enableShutdownHooks();
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Gatehouse')
-      .setDescription(
-        'Identity and access service: accounts, sign-in, credentials, workspaces, groups, projects and permissions.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .addCookieAuth('gh_session')
-      .build(),
-  );
+  const document = createOpenApiDocument(app, config.publicUrl);
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/openapi.json',
     useGlobalPrefix: false,

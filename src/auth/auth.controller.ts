@@ -1,5 +1,13 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems } from '#src/common/http/api-problems.js';
 import type { Request, Response } from 'express';
 import { AppConfig } from '#src/config/config.js';
 import { Authenticated, CurrentPrincipal, Public } from '#src/kernel/auth.decorators.js';
@@ -14,6 +22,14 @@ import {
   RegisterDto,
   SignupDto,
 } from '#src/auth/dto/auth.dto.js';
+import {
+  PasswordPolicyDto,
+  PasswordResetAccepted,
+  SignedInResponse,
+  SignUpResponse,
+  WhoAmIResponse,
+} from '#src/auth/dto/auth.responses.js';
+import { UserResponseDto } from '#src/users/dto/user.responses.js';
 import { PasswordService } from '#src/crypto/password.service.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { clearSessionCookie, setSessionCookie } from '#src/auth/session-cookie.js';
@@ -32,11 +48,17 @@ export class AuthController {
   @SignInRateLimit()
   @Post('signup')
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    operationId: 'signup',
+    summary: 'Create the first user (admin), or a user with a workspace of their own',
+  })
+  @ApiCreatedResponse({ type: SignUpResponse })
+  @ApiProblems(400, 403, 409, 422, 429)
   async signup(
     @Body() body: SignupDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ) {
+  ): Promise<SignUpResponse> {
     const out = await this.auth.signup(
       body.email,
       body.password,
@@ -50,7 +72,10 @@ export class AuthController {
   @Public()
   @SignInRateLimit()
   @Post('register')
-  register(@Body() body: RegisterDto) {
+  @ApiOperation({ operationId: 'register', summary: 'Register a user' })
+  @ApiCreatedResponse({ type: UserResponseDto })
+  @ApiProblems(400, 403, 409, 422, 429)
+  register(@Body() body: RegisterDto): Promise<UserResponseDto> {
     return this.auth.register(body.email, body.password, body.fullName);
   }
 
@@ -58,7 +83,13 @@ export class AuthController {
   @SignInRateLimit()
   @Post('activate')
   @HttpCode(200)
-  activate(@Body() body: ActivateDto) {
+  @ApiOperation({
+    operationId: 'activate',
+    summary: 'Activate a pending user from the mailed token',
+  })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiProblems(400, 422, 429)
+  activate(@Body() body: ActivateDto): Promise<UserResponseDto> {
     return this.auth.activate(body.token, body.password);
   }
 
@@ -67,11 +98,17 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    operationId: 'login',
+    summary: 'Sign in with email (or username) and password; sets the session cookie',
+  })
+  @ApiOkResponse({ type: SignedInResponse })
+  @ApiProblems(400, 401, 429)
   async login(
     @Body() body: LoginDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ) {
+  ): Promise<SignedInResponse> {
     const out = await this.auth.login(
       body.username,
       body.password,
@@ -84,6 +121,9 @@ export class AuthController {
   @Authenticated()
   @Post('logout')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'logout', summary: 'Revoke the session or token of this request' })
+  @ApiNoContentResponse({ description: 'Signed out' })
+  @ApiProblems(401)
   async logout(
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
@@ -94,7 +134,10 @@ export class AuthController {
 
   @Authenticated()
   @Get('whoami')
-  whoami(@CurrentPrincipal() principal: Principal) {
+  @ApiOperation({ operationId: 'whoami', summary: 'The caller, with effective server permissions' })
+  @ApiOkResponse({ type: WhoAmIResponse })
+  @ApiProblems(401)
+  whoami(@CurrentPrincipal() principal: Principal): Promise<WhoAmIResponse> {
     return this.auth.whoami(principal);
   }
 
@@ -102,7 +145,13 @@ export class AuthController {
   @SignInRateLimit()
   @Post('password-reset')
   @HttpCode(202)
-  passwordReset(@Body() body: PasswordResetDto): { status: string } {
+  @ApiOperation({
+    operationId: 'requestPasswordReset',
+    summary: 'Mail a password reset link (always 202)',
+  })
+  @ApiAcceptedResponse({ type: PasswordResetAccepted })
+  @ApiProblems(400, 429)
+  passwordReset(@Body() body: PasswordResetDto): PasswordResetAccepted {
     this.auth.requestPasswordReset(body.email);
     return { status: 'accepted' };
   }
@@ -111,13 +160,21 @@ export class AuthController {
   @SignInRateLimit()
   @Post('password-reset/confirm')
   @HttpCode(200)
-  confirmReset(@Body() body: PasswordResetConfirmDto) {
+  @ApiOperation({
+    operationId: 'confirmPasswordReset',
+    summary: 'Set a new password from a reset request; signs out every session',
+  })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiProblems(400, 422, 429)
+  confirmReset(@Body() body: PasswordResetConfirmDto): Promise<UserResponseDto> {
     return this.auth.confirmPasswordReset(body.requestId, body.password);
   }
 
   @Public()
   @Get('password-policy')
-  policy() {
+  @ApiOperation({ operationId: 'getPasswordPolicy', summary: 'The password policy in force' })
+  @ApiOkResponse({ type: PasswordPolicyDto })
+  policy(): PasswordPolicyDto {
     return this.passwords.policy();
   }
 }
@@ -130,7 +187,16 @@ export class OwnPasswordController {
   @Authenticated({ credentials: ['session'] })
   @Post()
   @HttpCode(200)
-  change(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto) {
+  @ApiOperation({
+    operationId: 'changeOwnPassword',
+    summary: "Change the caller's password; other sessions are revoked",
+  })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiProblems(400, 401, 403, 422)
+  change(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ChangePasswordDto,
+  ): Promise<UserResponseDto> {
     return this.auth.changePassword(
       principal,
       body.currentPassword,

@@ -2,7 +2,6 @@ import { Global, Module } from '@nestjs/common';
 import { UsersModule } from '#src/users/users.module.js';
 import { AuthController, OwnPasswordController } from '#src/auth/auth.controller.js';
 import { AuthService } from '#src/auth/auth.service.js';
-import { CredentialRegistry } from '#src/kernel/credential-registry.js';
 import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
 import { PrincipalChangesRepository } from '#src/auth/cache/principal-changes.repository.js';
 import { LoginMetrics } from '#src/auth/login-metrics.js';
@@ -14,13 +13,13 @@ import { SessionsService } from '#src/auth/sessions/sessions.service.js';
 import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
 import { OidcProvidersService } from '#src/auth/oidc/oidc-providers.service.js';
 import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
+import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.service.js';
 
 @Global()
 @Module({
   imports: [UsersModule, CryptoModule],
   controllers: [AuthController, OwnPasswordController, SessionsController],
   providers: [
-    CredentialRegistry,
     PrincipalChanges,
     PrincipalChangesRepository,
     AuthService,
@@ -31,15 +30,15 @@ import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.reposit
     LoginMetrics,
     OidcProvidersService,
     UserIdentitiesRepository,
+    LinkedIdentitiesService,
   ],
   exports: [
-    CredentialRegistry,
     PrincipalChanges,
     AuthService,
     SessionsService,
     CryptoModule,
     OidcProvidersService,
-    UserIdentitiesRepository,
+    LinkedIdentitiesService,
   ],
 })
 export class AuthModule {}

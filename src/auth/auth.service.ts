@@ -16,6 +16,7 @@ import { SessionsService, type SessionContext } from '#src/auth/sessions/session
 import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
 import { LoginMetrics } from '#src/auth/login-metrics.js';
 import { UserEventBus } from '#src/kernel/events.js';
+import { CredentialRegistry } from '#src/kernel/credential-registry.js';
 
 export interface SignUpResult {
   user: UserResponse;
@@ -55,9 +56,9 @@ export class AuthService implements BeforeApplicationShutdown {
     private readonly mail: MailService,
     private readonly metrics: LoginMetrics,
     private readonly events: UserEventBus,
+    private readonly registry: CredentialRegistry,
   ) {}
 
-  /** The first user becomes admin; later ones follow SIGNUP (their own workspace, or refused). */
   /**
    * The first user becomes admin and is signed in. Later signups follow SIGNUP (a workspace of
    * their own, or 403) and REGISTRATION like /auth/register: closed is 403, activation leaves the
@@ -295,33 +296,9 @@ export class AuthService implements BeforeApplicationShutdown {
   }
 
   async logout(principal: Principal): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      if (principal.credential.kind === 'session') {
-        await this.sessions.revokeById(
-          tx,
-          principal.credential.id,
-          principal.userId,
-          principal.userId,
-        );
-      } else {
-        await this.revokeOtherCredential(tx, principal);
-      }
-    });
-  }
-
-  private readonly credentialRevokers = new Map<
-    string,
-    (tx: Tx, principal: Principal) => Promise<void>
-  >();
-
-  /** API keys and access tokens register how logout revokes them. */
-  registerLogout(kind: string, revoke: (tx: Tx, principal: Principal) => Promise<void>): void {
-    this.credentialRevokers.set(kind, revoke);
-  }
-
-  private async revokeOtherCredential(tx: Tx, principal: Principal): Promise<void> {
-    const revoke = this.credentialRevokers.get(principal.credential.kind);
-    if (revoke) await revoke(tx, principal);
+    // Each kind of credential knows how to end itself (a session, a key, a grant's tokens).
+    const resolver = this.registry.ofKind(principal.credential.kind);
+    if (resolver) await this.db.transaction((tx) => resolver.revokeForLogout(tx, principal));
   }
 
   async whoami(

@@ -4,7 +4,8 @@ import {
   SetMetadata,
   type ExecutionContext,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiExtension } from '@nestjs/swagger';
+import { PUBLIC_EXTENSION } from '#src/common/http/openapi.js';
 import type { AuthenticatedRequest, Principal } from '#src/kernel/principal.js';
 import { AppException } from '#src/common/errors/app.exception.js';
 
@@ -57,7 +58,11 @@ export type AuthRequirement =
 export function Public(
   options: Omit<Extract<AuthRequirement, { public: true }>, 'public'> = {},
 ): MethodDecorator & ClassDecorator {
-  return SetMetadata(AUTH_METADATA, { public: true, ...options } satisfies AuthRequirement);
+  return applyDecorators(
+    SetMetadata(AUTH_METADATA, { public: true, ...options } satisfies AuthRequirement),
+    // The OpenAPI document declares these routes with `security: []`.
+    ApiExtension(PUBLIC_EXTENSION, true),
+  );
 }
 
 /** A signed-in caller, optionally holding `permission` (or being the user named by route param `self`). */

@@ -1,25 +1,64 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, SetMetadata, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import type { Principal } from '#src/kernel/principal.js';
+import type { Tx } from '#src/database/database.service.js';
+import type { CredentialKind, Principal } from '#src/kernel/principal.js';
+
+/** A cache of resolved principals, emptied when what it holds may be stale. */
+export interface Invalidatable {
+  invalidateUser(userId: string, now?: number): void;
+  clear(): void;
+}
 
 /** A way of turning a bearer token into a principal (sessions, API keys, access tokens). */
 export interface CredentialResolver {
+  readonly kind: CredentialKind;
   /** Cheap, offline test of the token's shape (prefix, checksum); no database work. */
   accepts(token: string): boolean;
   /** The principal, or null when the token is unknown, revoked or expired. */
   resolve(token: string, req: Request, via: 'header' | 'cookie'): Promise<Principal | null>;
+  /** Ends the credential the principal signed in with (logout), in the caller's transaction. */
+  revokeForLogout(tx: Tx, principal: Principal): Promise<void>;
+  /** Its cache of resolved principals, emptied on any principal change. */
+  readonly cache: Invalidatable;
 }
 
-/** Modules register their resolvers at init, so the guard knows none of them by name. */
-@Injectable()
-export class CredentialRegistry {
-  private readonly resolvers: CredentialResolver[] = [];
+const RESOLVES_CREDENTIALS = 'gatehouse:resolves-credentials';
 
-  register(resolver: CredentialResolver): void {
-    this.resolvers.push(resolver);
+/** Declares a provider as a CredentialResolver: the registry finds it at boot. */
+export function ResolvesCredentials(): ClassDecorator {
+  return SetMetadata(RESOLVES_CREDENTIALS, true);
+}
+
+/** The declared resolvers, so the guard, logout and cache invalidation know none of them by name. */
+@Injectable()
+export class CredentialRegistry implements OnModuleInit {
+  private list: CredentialResolver[] | null = null;
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  onModuleInit(): void {
+    this.resolvers();
+  }
+
+  resolvers(): readonly CredentialResolver[] {
+    this.list ??= this.discovery
+      .getProviders()
+      .filter(
+        (w) => w.metatype && this.reflector.get<boolean>(RESOLVES_CREDENTIALS, w.metatype) === true,
+      )
+      .map((w) => w.instance as CredentialResolver);
+    return this.list;
   }
 
   find(token: string): CredentialResolver | undefined {
-    return this.resolvers.find((r) => r.accepts(token));
+    return this.resolvers().find((r) => r.accepts(token));
+  }
+
+  ofKind(kind: CredentialKind): CredentialResolver | undefined {
+    return this.resolvers().find((r) => r.kind === kind);
   }
 }

@@ -1,5 +1,5 @@
-import { Global, Injectable, Module, SetMetadata, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { Injectable, SetMetadata, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { Tx } from '#src/database/database.service.js';
 import type { PrincipalUser } from '#src/kernel/principal.js';
 
@@ -100,7 +100,3 @@ export class UserEventBus implements OnModuleInit {
     );
   }
 }
-
-@Global()
-@Module({ imports: [DiscoveryModule], providers: [UserEventBus], exports: [UserEventBus] })
-export class EventsModule {}

@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { MetricsService } from '#src/metrics/metrics.service.js';
 
@@ -12,6 +12,7 @@ export class MetricsController {
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4')
   @ApiProduces('text/plain')
+  @ApiOperation({ operationId: 'scrapeMetrics', summary: 'Prometheus metrics' })
   @ApiOkResponse({ description: 'Prometheus text exposition format', type: String })
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();

@@ -1,5 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems } from '#src/common/http/api-problems.js';
+import { IdParam } from '#src/common/http/id-param.js';
 import { PageQuery } from '#src/common/http/pagination.js';
 import { Authenticated, CurrentPrincipal } from '#src/kernel/auth.decorators.js';
 import type { Principal } from '#src/kernel/principal.js';
@@ -10,6 +18,8 @@ import {
   ListUsersQuery,
   UpdateUserDto,
 } from '#src/users/dto/users.dto.js';
+import { AuditEntryPage, UserDetailResponseDto, UserPage } from '#src/users/dto/user.responses.js';
+import { UserWithProjectsDto } from '#src/user-admin/dto/user-admin.responses.js';
 import { UserAdminService } from '#src/user-admin/user-admin.service.js';
 import { UserManagementService } from '#src/users/user-management.service.js';
 
@@ -26,46 +36,81 @@ export class UsersController {
   // users.read, or a workspace admin (limited to their workspaces' members): decided in the service.
   @Authenticated()
   @Get()
-  list(@CurrentPrincipal() p: Principal, @Query() q: ListUsersQuery) {
+  @ApiOperation({ operationId: 'listUsers', summary: 'Users by email, username or name prefix' })
+  @ApiOkResponse({ type: UserPage })
+  @ApiProblems(400, 401, 403)
+  list(@CurrentPrincipal() p: Principal, @Query() q: ListUsersQuery): Promise<UserPage> {
     return this.admin.list(p, q);
   }
 
   @Authenticated({ permission: 'users.manage' })
   @Post()
-  create(@CurrentPrincipal() p: Principal, @Body() body: CreateUserDto) {
+  @ApiOperation({ operationId: 'createUser', summary: 'Create an active user' })
+  @ApiCreatedResponse({ type: UserDetailResponseDto })
+  @ApiProblems(400, 401, 403, 409, 422)
+  create(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: CreateUserDto,
+  ): Promise<UserDetailResponseDto> {
     return this.users.create(p, body);
   }
 
   @Authenticated()
   @Get('me')
-  me(@CurrentPrincipal() p: Principal, @Query() q: GetUserQuery) {
+  @ApiOperation({ operationId: 'getMe', summary: 'The caller' })
+  @ApiOkResponse({ type: UserWithProjectsDto })
+  @ApiProblems(400, 401)
+  me(@CurrentPrincipal() p: Principal, @Query() q: GetUserQuery): Promise<UserWithProjectsDto> {
     return this.admin.get(p, 'me', q.includeProjects);
   }
 
   @Authenticated()
   @Patch('me')
-  updateMe(@CurrentPrincipal() p: Principal, @Body() body: UpdateUserDto) {
+  @ApiOperation({ operationId: 'updateMe', summary: "Update the caller's profile and data" })
+  @ApiOkResponse({ type: UserDetailResponseDto })
+  @ApiProblems(400, 401, 403, 409, 422)
+  updateMe(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: UpdateUserDto,
+  ): Promise<UserDetailResponseDto> {
     return this.users.update(p, 'me', body);
   }
 
   @Authenticated({ permission: 'users.read', self: 'id' })
   @Get(':id')
-  get(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: GetUserQuery) {
+  @ApiOperation({ operationId: 'getUser', summary: 'A user, with custom data' })
+  @ApiOkResponse({ type: UserWithProjectsDto })
+  @ApiProblems(400, 401, 403, 404)
+  get(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id', { allowMe: true }) id: string,
+    @Query() q: GetUserQuery,
+  ): Promise<UserWithProjectsDto> {
     return this.admin.get(p, id, q.includeProjects);
   }
 
   @Authenticated({ permission: 'users.manage', self: 'id' })
   @Patch(':id')
-  update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: UpdateUserDto) {
+  @ApiOperation({ operationId: 'updateUser', summary: 'Update a user' })
+  @ApiOkResponse({ type: UserDetailResponseDto })
+  @ApiProblems(400, 401, 403, 404, 409, 422)
+  update(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id', { allowMe: true }) id: string,
+    @Body() body: UpdateUserDto,
+  ): Promise<UserDetailResponseDto> {
     return this.users.update(p, id, body);
   }
 
   @Authenticated({ permission: 'users.manage' })
   @Delete(':id')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'deleteUser', summary: 'Delete a user and what is only theirs' })
+  @ApiNoContentResponse({ description: 'Deleted (or unknown, with `missingOk=true`)' })
+  @ApiProblems(400, 401, 403, 404, 422)
   async delete(
     @CurrentPrincipal() p: Principal,
-    @Param('id') id: string,
+    @IdParam('id', { allowMe: true }) id: string,
     @Query() q: DeleteUserQuery,
   ): Promise<void> {
     await this.users.delete(p, id, q.missingOk);
@@ -74,19 +119,39 @@ export class UsersController {
   @Authenticated({ permission: 'users.manage' })
   @Post(':id/activate')
   @HttpCode(200)
-  activate(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+  @ApiOperation({ operationId: 'activateUser', summary: 'Activate a pending user' })
+  @ApiOkResponse({ type: UserDetailResponseDto })
+  @ApiProblems(400, 401, 403, 404, 422)
+  activate(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id', { allowMe: true }) id: string,
+  ): Promise<UserDetailResponseDto> {
     return this.users.activate(p, id);
   }
 
   @Authenticated({ permission: 'audit.read', self: 'id' })
   @Get(':id/log')
-  log(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: PageQuery) {
+  @ApiOperation({ operationId: 'listUserLog', summary: "Changes made to a user's record" })
+  @ApiOkResponse({ type: AuditEntryPage })
+  @ApiProblems(400, 401, 403, 404)
+  log(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id', { allowMe: true }) id: string,
+    @Query() q: PageQuery,
+  ): Promise<AuditEntryPage> {
     return this.users.log(p, id, q.limit ?? 50, q.cursor);
   }
 
   @Authenticated({ permission: 'audit.read', self: 'id' })
   @Get(':id/actions')
-  actions(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: PageQuery) {
+  @ApiOperation({ operationId: 'listUserActions', summary: 'Changes a user made anywhere' })
+  @ApiOkResponse({ type: AuditEntryPage })
+  @ApiProblems(400, 401, 403, 404)
+  actions(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id', { allowMe: true }) id: string,
+    @Query() q: PageQuery,
+  ): Promise<AuditEntryPage> {
     return this.users.actions(p, id, q.limit ?? 50, q.cursor);
   }
 }

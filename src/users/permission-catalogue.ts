@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional, SetMetadata, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, Reflector } from '@nestjs/core';
 import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
 import { isWritePermission, permits } from '#src/kernel/permissions.js';
 import type { ServerRole } from '#src/kernel/principal.js';
@@ -8,6 +9,13 @@ export interface PermissionType {
   description: string;
   /** Where it applies: the whole server, or one project. */
   scope: 'server' | 'project';
+}
+
+const DECLARED_PERMISSIONS = 'gatehouse:declared-permissions';
+
+/** Adds these permission types to the catalogue (found on the provider at boot). */
+export function DeclaresPermissions(types: readonly PermissionType[]): ClassDecorator {
+  return SetMetadata(DECLARED_PERMISSIONS, types);
 }
 
 const SERVER_PERMISSIONS: PermissionType[] = [
@@ -37,15 +45,34 @@ const ROLE_PERMISSIONS: Record<ServerRole, string[]> = {
 };
 
 /**
- * Every permission type the server knows. Other modules (projects) add theirs at start-up.
+ * Every permission type the server knows: the server's own, and those other modules declare with
+ * `@DeclaresPermissions(...)` on one of their providers (tenancy: the project permissions).
  */
 @Injectable()
-export class PermissionCatalogue {
+export class PermissionCatalogue implements OnModuleInit {
   private readonly types = new Map<string, PermissionType>(
     SERVER_PERMISSIONS.map((p) => [p.name, p]),
   );
 
-  register(types: PermissionType[]): void {
+  // Optional so the catalogue can be built alone (small tests); Nest always provides both.
+  constructor(
+    @Optional() private readonly discovery?: DiscoveryService,
+    @Optional() private readonly reflector?: Reflector,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.discovery || !this.reflector) return;
+    for (const w of this.discovery.getProviders()) {
+      if (!w.metatype) continue;
+      const declared = this.reflector.get<PermissionType[] | undefined>(
+        DECLARED_PERMISSIONS,
+        w.metatype,
+      );
+      if (declared) this.register(declared);
+    }
+  }
+
+  register(types: readonly PermissionType[]): void {
     for (const t of types) this.types.set(t.name, t);
   }
 

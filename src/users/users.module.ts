@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { CryptoModule } from '#src/crypto/crypto.module.js';
 import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
 import { PermissionsController } from '#src/users/permissions.controller.js';
@@ -10,7 +11,7 @@ import { UsersRepository } from '#src/users/users.repository.js';
 import { UsersService } from '#src/users/users.service.js';
 
 @Module({
-  imports: [CryptoModule],
+  imports: [CryptoModule, DiscoveryModule],
   controllers: [RolesController, PermissionsController],
   providers: [
     UsersRepository,

@@ -1,3 +1,5 @@
+import type { Invalidatable } from '#src/kernel/credential-registry.js';
+
 /** What every cached credential lookup keeps, whatever the credential kind. */
 export interface CacheEntry {
   userId: string;
@@ -5,11 +7,6 @@ export interface CacheEntry {
 }
 
 /** What a cache must do when principal data changes (see PrincipalChanges). */
-export interface Invalidatable {
-  invalidateUser(userId: string, now?: number): void;
-  clear(): void;
-}
-
 /**
  * A small in-process cache of credential lookups (sessions, API keys, access tokens) by a hash of
  * the token, so an authenticated request costs no database query while the entry is fresh.

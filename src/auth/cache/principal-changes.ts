@@ -2,8 +2,9 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '#src/config/config.js';
-import type { Invalidatable } from '#src/auth/cache/credential-cache.js';
+import { CredentialRegistry } from '#src/kernel/credential-registry.js';
 import { PrincipalChangesRepository } from '#src/auth/cache/principal-changes.repository.js';
+import type { Invalidatable } from '#src/kernel/credential-registry.js';
 
 /** Redis channel on which instances tell each other to drop cached principals. */
 export const PRINCIPAL_CHANGES_CHANNEL = 'gatehouse:principal-changes';
@@ -24,7 +25,6 @@ interface ChangeMessage {
 @Injectable()
 export class PrincipalChanges implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('PrincipalChanges');
-  private readonly caches: Invalidatable[] = [];
   private readonly instanceId = randomUUID();
   private pub: Redis | null = null;
   private sub: Redis | null = null;
@@ -32,7 +32,13 @@ export class PrincipalChanges implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly config: AppConfig,
     private readonly repo: PrincipalChangesRepository,
+    private readonly registry: CredentialRegistry,
   ) {}
+
+  /** The caches of every declared credential resolver. */
+  private get caches(): Invalidatable[] {
+    return this.registry.resolvers().map((r) => r.cache);
+  }
 
   async onModuleInit(): Promise<void> {
     this.repo.onPrincipalDataChanged(() => this.changed());
@@ -63,11 +69,6 @@ export class PrincipalChanges implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy(): void {
     this.pub?.disconnect();
     this.sub?.disconnect();
-  }
-
-  /** Registers a cache to be invalidated. */
-  register(cache: Invalidatable): void {
-    this.caches.push(cache);
   }
 
   /** Principal data changed: every cache here and on the other instances is emptied. */

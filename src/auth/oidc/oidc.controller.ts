@@ -1,5 +1,7 @@
 import { Controller, Get, Param, Req, Res, UseFilters } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ProviderList } from '#src/auth/dto/auth.responses.js';
+import { ApiHtml, ApiProblems, ApiRedirect } from '#src/common/http/api-problems.js';
 import type { Request, Response } from 'express';
 import { AppConfig } from '#src/config/config.js';
 import { Public } from '#src/kernel/auth.decorators.js';
@@ -8,7 +10,7 @@ import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
 import { renderSignInError, SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { setSessionCookie } from '#src/auth/session-cookie.js';
 import { sessionContext } from '#src/auth/sessions/sessions.service.js';
-import { OidcSignInService, type ProviderResponse } from '#src/auth/oidc/oidc-sign-in.service.js';
+import { OidcSignInService } from '#src/auth/oidc/oidc-sign-in.service.js';
 import {
   BINDING_COOKIE,
   clearLinkCookie,
@@ -27,8 +29,12 @@ export class OidcController {
 
   @Public()
   @Get('providers')
-  @ApiOperation({ summary: 'Configured identity providers (id, display name, login URL).' })
-  providers(): { items: ProviderResponse[]; nextCursor: null } {
+  @ApiOperation({
+    operationId: 'listProviders',
+    summary: 'Configured identity providers (id, display name, login URL).',
+  })
+  @ApiOkResponse({ type: ProviderList })
+  providers(): ProviderList {
     return this.oidc.list();
   }
 
@@ -37,9 +43,17 @@ export class OidcController {
   @Get('oidc/:provider/login')
   @UseFilters(SignInPageFilter)
   @ApiOperation({
+    operationId: 'startOidcLogin',
     summary:
       'Starts browser sign-in at an OpenID Connect provider (code flow with state, nonce and PKCE); returnTo must be a relative path.',
   })
+  @ApiParam({ name: 'provider', description: "The provider's id from OIDC_PROVIDERS" })
+  @ApiQuery({ name: 'returnTo', required: false, description: 'A relative path' })
+  @ApiRedirect(302, "To the provider's authorization endpoint")
+  @ApiHtml(400, 'A page saying what went wrong (bad returnTo)')
+  @ApiHtml(404, 'A page saying the provider is unknown')
+  @ApiHtml(502, 'A page saying the provider could not be reached')
+  @ApiProblems(429)
   async login(
     @Param('provider') provider: string,
     @Req() req: Request,
@@ -60,9 +74,16 @@ export class OidcController {
   @Get('oidc/:provider/callback')
   @UseFilters(SignInPageFilter)
   @ApiOperation({
+    operationId: 'completeOidcLogin',
     summary:
       'Completes browser sign-in: links or creates the account, starts a session, redirects to returnTo.',
   })
+  @ApiParam({ name: 'provider', description: "The provider's id from OIDC_PROVIDERS" })
+  @ApiRedirect(303, 'Signed in: to returnTo; or to /signin/link to confirm linking')
+  @ApiHtml(400, 'A page saying what went wrong (state, code, token)')
+  @ApiHtml(403, 'A page saying the sign-in was refused (disabled account, linking not allowed)')
+  @ApiHtml(502, 'A page saying the provider could not be reached')
+  @ApiProblems(429)
   async callback(
     @Param('provider') provider: string,
     @Req() req: Request,

@@ -7,11 +7,12 @@ import { OidcController } from '#src/auth/oidc/oidc.controller.js';
 import { OidcLinkingService } from '#src/auth/oidc/oidc-linking.service.js';
 import { OidcSignInRepository } from '#src/auth/oidc/oidc-sign-in.repository.js';
 import { OidcSignInService } from '#src/auth/oidc/oidc-sign-in.service.js';
+import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
 
 /**
  * Browser sign-in through OpenID Connect providers (hardened passport-openidconnect), account
  * linking, and the server-rendered sign-in pages. AuthModule is global: sessions, providers,
- * identities, passwords and the auth service come from it.
+ * passwords and the auth service come from it.
  */
 @Module({
   imports: [UsersModule],
@@ -22,6 +23,7 @@ import { OidcSignInService } from '#src/auth/oidc/oidc-sign-in.service.js';
     OidcLinkingService,
     SignInPagesService,
     UserTokensRepository,
+    UserIdentitiesRepository,
   ],
   exports: [OidcLinkingService],
 })

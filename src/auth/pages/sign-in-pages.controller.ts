@@ -1,5 +1,6 @@
 import { Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
-import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiHtml, ApiProblems, ApiRedirect } from '#src/common/http/api-problems.js';
 import type { Request, Response } from 'express';
 import { AppConfig } from '#src/config/config.js';
 import { Public } from '#src/kernel/auth.decorators.js';
@@ -36,6 +37,8 @@ export class SignInPagesController {
 
   @Public()
   @Get()
+  @ApiOperation({ operationId: 'showSignInPage', summary: 'The sign-in page' })
+  @ApiHtml(200, 'The page')
   signIn(@Req() req: Request, @Res() res: Response): void {
     const returnTo = this.pages.returnTo(req.query['returnTo']);
     sendPage(
@@ -49,6 +52,11 @@ export class SignInPagesController {
   @Public({ setsSessionCookie: true })
   @SignInRateLimit()
   @Post()
+  @ApiOperation({ operationId: 'submitSignInPage', summary: 'Sign in from the page form' })
+  @ApiRedirect(303, 'Signed in: to returnTo')
+  @ApiHtml(401, 'The page again, saying the sign-in failed')
+  @ApiHtml(403, 'A page refusing a cross-site form post')
+  @ApiProblems(429)
   async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
     const body = bodyOf(req);
     try {
@@ -82,6 +90,12 @@ export class SignInPagesController {
 
   @Public()
   @Get('link')
+  @ApiOperation({
+    operationId: 'showLinkPage',
+    summary: 'Confirm linking a provider sign-in with the local password',
+  })
+  @ApiHtml(200, 'The page')
+  @ApiHtml(400, 'A page saying the link request is missing or expired')
   async linkPage(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       const view = await this.linking.describePendingLink(cookieOf(req.cookies, LINK_COOKIE));
@@ -94,6 +108,11 @@ export class SignInPagesController {
   @Public({ setsSessionCookie: true })
   @SignInRateLimit()
   @Post('link')
+  @ApiOperation({ operationId: 'submitLinkPage', summary: 'Confirm the link with the password' })
+  @ApiRedirect(303, 'Linked and signed in: to returnTo')
+  @ApiHtml(400, 'A page saying the link request is missing or expired')
+  @ApiHtml(401, 'The page again, saying the password is not correct')
+  @ApiProblems(429)
   async confirmLink(@Req() req: Request, @Res() res: Response): Promise<void> {
     const linkToken = cookieOf(req.cookies, LINK_COOKIE);
     try {
@@ -125,6 +144,9 @@ export class SignInPagesController {
 
   @Public()
   @Get('done')
+  @ApiOperation({ operationId: 'showSignedInPage', summary: 'Who is signed in' })
+  @ApiHtml(200, 'The page')
+  @ApiRedirect(303, 'Not signed in: to /signin')
   async done(@Req() req: Request, @Res() res: Response): Promise<void> {
     const who = await this.pages.signedInAs(req, cookieOf(req.cookies, SESSION_COOKIE));
     if (!who) {
@@ -136,6 +158,9 @@ export class SignInPagesController {
 
   @Public()
   @Post('signout')
+  @ApiOperation({ operationId: 'submitSignOutPage', summary: 'Sign out from the page' })
+  @ApiRedirect(303, 'Signed out: to /signin')
+  @ApiHtml(403, 'A page refusing a cross-site form post')
   async signOut(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       await this.pages.signOut(req, cookieOf(req.cookies, SESSION_COOKIE));

@@ -1,5 +1,8 @@
-import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SessionPage, SessionResponseDto } from '#src/auth/dto/auth.responses.js';
+import { ApiProblems } from '#src/common/http/api-problems.js';
+import { IdParam } from '#src/common/http/id-param.js';
 import { PageQuery } from '#src/common/http/pagination.js';
 import { Authenticated, CurrentPrincipal } from '#src/kernel/auth.decorators.js';
 import type { Principal } from '#src/kernel/principal.js';
@@ -12,23 +15,40 @@ export class SessionsController {
 
   @Authenticated({ permission: 'users.manage', self: 'id' })
   @Get()
-  list(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: PageQuery) {
+  @ApiOperation({ operationId: 'listSessions', summary: "A user's sign-in sessions" })
+  @ApiOkResponse({ type: SessionPage })
+  @ApiProblems(400, 401, 403, 404)
+  list(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id', { allowMe: true }) id: string,
+    @Query() q: PageQuery,
+  ): Promise<SessionPage> {
     return this.sessions.list(p, id, q.limit ?? 50, q.cursor);
   }
 
   @Authenticated({ permission: 'users.manage', self: 'id' })
   @Get(':sid')
-  get(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Param('sid') sid: string) {
+  @ApiOperation({ operationId: 'getSession', summary: 'One sign-in session' })
+  @ApiOkResponse({ type: SessionResponseDto })
+  @ApiProblems(400, 401, 403, 404)
+  get(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id', { allowMe: true }) id: string,
+    @IdParam('sid') sid: string,
+  ): Promise<SessionResponseDto> {
     return this.sessions.get(p, id, sid);
   }
 
   @Authenticated({ permission: 'users.manage', self: 'id' })
   @Delete(':sid')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'revokeSession', summary: 'Sign a session out at once' })
+  @ApiNoContentResponse({ description: 'Signed out' })
+  @ApiProblems(400, 401, 403, 404)
   async revoke(
     @CurrentPrincipal() p: Principal,
-    @Param('id') id: string,
-    @Param('sid') sid: string,
+    @IdParam('id', { allowMe: true }) id: string,
+    @IdParam('sid') sid: string,
   ): Promise<void> {
     await this.sessions.revoke(p, id, sid);
   }

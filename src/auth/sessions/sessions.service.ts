@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
@@ -9,7 +9,7 @@ import { newId } from '#src/database/ids.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { UsersService } from '#src/users/users.service.js';
 import type { User } from '#src/users/user.entity.js';
-import { CredentialRegistry, type CredentialResolver } from '#src/kernel/credential-registry.js';
+import { ResolvesCredentials, type CredentialResolver } from '#src/kernel/credential-registry.js';
 import { Session } from '#src/auth/entities/session.entity.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
@@ -56,7 +56,9 @@ export function sessionContext(req: Request, method: string): SessionContext {
 
 /** Sign-in sessions: opaque tokens stored hashed, with idle and absolute timeouts. */
 @Injectable()
-export class SessionsService implements CredentialResolver, OnModuleInit {
+@ResolvesCredentials()
+export class SessionsService implements CredentialResolver {
+  readonly kind = 'session';
   readonly cache = new SessionCache(
     SESSION_CACHE_TTL_MS,
     SESSION_CACHE_MAX,
@@ -68,14 +70,8 @@ export class SessionsService implements CredentialResolver, OnModuleInit {
     private readonly repo: SessionsRepository,
     private readonly users: UsersService,
     private readonly audit: AuditService,
-    private readonly registry: CredentialRegistry,
     private readonly changes: PrincipalChanges,
   ) {}
-
-  onModuleInit(): void {
-    this.registry.register(this);
-    this.changes.register(this.cache);
-  }
 
   @OnUserEvent('user.credentials-changed')
   async onCredentialsChanged(tx: Tx, e: UserEvents['user.credentials-changed']): Promise<void> {
@@ -114,6 +110,11 @@ export class SessionsService implements CredentialResolver, OnModuleInit {
       changes: { sessionId: session.id, method: ctx.method, ip: ctx.ip },
     });
     return { session, token };
+  }
+
+  /** Logout through a session ends that session. */
+  async revokeForLogout(tx: Tx, p: Principal): Promise<void> {
+    await this.revokeById(tx, p.credential.id, p.userId, p.userId);
   }
 
   accepts(token: string): boolean {

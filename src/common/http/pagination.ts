@@ -1,3 +1,5 @@
+import type { Type as ClassType } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { IntField, StringField } from '#src/common/validation.js';
@@ -19,6 +21,25 @@ export class PageQuery {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/**
+ * The response class of a paged list of `item`, named `<Item>Page` in the OpenAPI document:
+ * `export class UserPage extends PageOf(UserResponseDto) {}`.
+ */
+export function PageOf<T>(item: ClassType<T>): ClassType<Page<T>> {
+  class PageOfItems implements Page<T> {
+    @ApiProperty({ type: [item] })
+    items!: T[];
+
+    @ApiProperty({
+      type: String,
+      nullable: true,
+      description: 'Pass as `cursor` for the next page; null on the last page',
+    })
+    nextCursor!: string | null;
+  }
+  return PageOfItems;
 }
 
 /** Keyset cursors: an opaque base64url of the last row's sort key. */

@@ -1,15 +1,14 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
 import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Header,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-} from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems } from '#src/common/http/api-problems.js';
+import { IdParam } from '#src/common/http/id-param.js';
+import { ApiKeyPage, CreatedApiKeyResponse } from '#src/credentials/dto/credentials.responses.js';
 import { PageQuery } from '#src/common/http/pagination.js';
 import { Authenticated, CurrentPrincipal } from '#src/kernel/auth.decorators.js';
 import type { Principal } from '#src/kernel/principal.js';
@@ -25,23 +24,43 @@ export class ApiKeysController {
   @Authenticated({ permission: 'users.manage', self: 'id', credentials: ['session'] })
   @Post()
   @Header('Cache-Control', 'no-store')
-  create(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: CreateApiKeyDto) {
+  @ApiOperation({
+    operationId: 'createApiKey',
+    summary: 'Create an API key (the secret is shown once)',
+  })
+  @ApiCreatedResponse({ type: CreatedApiKeyResponse })
+  @ApiProblems(400, 401, 403, 404, 422)
+  create(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id', { allowMe: true }) id: string,
+    @Body() body: CreateApiKeyDto,
+  ): Promise<CreatedApiKeyResponse> {
     return this.keys.create(p, id, body);
   }
 
   @Authenticated({ permission: 'users.manage', self: 'id' })
   @Get()
-  list(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: PageQuery) {
+  @ApiOperation({ operationId: 'listApiKeys', summary: "A user's API keys (never the secrets)" })
+  @ApiOkResponse({ type: ApiKeyPage })
+  @ApiProblems(400, 401, 403, 404)
+  list(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id', { allowMe: true }) id: string,
+    @Query() q: PageQuery,
+  ): Promise<ApiKeyPage> {
     return this.keys.list(p, id, q.limit ?? 50, q.cursor);
   }
 
   @Authenticated({ permission: 'users.manage', self: 'id' })
   @Delete(':keyId')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke an API key' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiProblems(400, 401, 403, 404)
   async revoke(
     @CurrentPrincipal() p: Principal,
-    @Param('id') id: string,
-    @Param('keyId') keyId: string,
+    @IdParam('id', { allowMe: true }) id: string,
+    @IdParam('keyId') keyId: string,
   ): Promise<void> {
     await this.keys.revoke(p, id, keyId);
   }

@@ -1,15 +1,13 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
 import { permits } from '#src/kernel/permissions.js';
 import { generateToken, isWellFormedToken, sha256Hex, visiblePrefix } from '#src/crypto/tokens.js';
 import { AuditService } from '#src/audit/audit.service.js';
-import { AuthService } from '#src/auth/auth.service.js';
-import { CredentialRegistry, type CredentialResolver } from '#src/kernel/credential-registry.js';
+import { ResolvesCredentials, type CredentialResolver } from '#src/kernel/credential-registry.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { CredentialCache } from '#src/auth/cache/credential-cache.js';
-import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
 import { Database, type Tx } from '#src/database/database.service.js';
 import { newId } from '#src/database/ids.js';
 import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
@@ -60,8 +58,11 @@ export function toApiKeyResponse(k: ApiKey): ApiKeyResponse {
 
 /** API keys: `gth_` + 32 random bytes + CRC32, SHA-256 at rest, accepted only in the Authorization header. */
 @Injectable()
-export class ApiKeysService implements CredentialResolver, OnModuleInit {
-  private readonly cache = new CredentialCache<CachedKey>(
+@ResolvesCredentials()
+export class ApiKeysService implements CredentialResolver {
+  readonly kind = 'api_key';
+  // Revoking a key writes api_keys, which empties the cache at the write and at commit.
+  readonly cache = new CredentialCache<CachedKey>(
     API_KEY_CACHE_TTL_MS,
     API_KEY_CACHE_MAX,
     API_KEY_CACHE_BYPASS_MS,
@@ -74,18 +75,11 @@ export class ApiKeysService implements CredentialResolver, OnModuleInit {
     private readonly catalogue: PermissionCatalogue,
     private readonly audit: AuditService,
     private readonly failures: FailureAudit,
-    private readonly registry: CredentialRegistry,
-    private readonly auth: AuthService,
-    private readonly changes: PrincipalChanges,
   ) {}
 
-  onModuleInit(): void {
-    this.registry.register(this);
-    // Revoking a key writes api_keys, which empties the cache at the write and at commit.
-    this.changes.register(this.cache);
-    this.auth.registerLogout('api_key', async (tx, p) => {
-      await this.revokeOne(tx, p.credential.id, p.userId, p.userId);
-    });
+  /** Logout with a key revokes that key. */
+  async revokeForLogout(tx: Tx, p: Principal): Promise<void> {
+    await this.revokeOne(tx, p.credential.id, p.userId, p.userId);
   }
 
   // Password reset (no session kept) or a claimed account: every key goes. A password change by the

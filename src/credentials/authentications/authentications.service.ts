@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor } from '#src/common/http/pagination.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import type { UserIdentity } from '#src/auth/entities/user-identity.entity.js';
 import { OidcProvidersService } from '#src/auth/oidc/oidc-providers.service.js';
-import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
+import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.service.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { Database, isUniqueViolation } from '#src/database/database.service.js';
 import { newId } from '#src/database/ids.js';
@@ -83,7 +83,7 @@ export class AuthenticationsService {
   constructor(
     private readonly db: Database,
     private readonly users: UsersService,
-    private readonly identities: UserIdentitiesRepository,
+    private readonly identities: LinkedIdentitiesService,
     private readonly oidc: OidcProvidersService,
     private readonly repo: ExternalCredentialsRepository,
     private readonly box: SecretBox,
@@ -281,7 +281,7 @@ export class AuthenticationsService {
             'service',
           );
         }
-        await this.identities.delete(tx, identity.id);
+        await this.identities.unlink(tx, identity.id);
         await this.audit.record(tx, {
           actorId: p.userId,
           action: 'identity.unlink',

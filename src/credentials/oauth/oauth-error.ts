@@ -1,10 +1,24 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { problemFromAppException } from '#src/common/errors/problem.filter.js';
 
 export type OAuthErrorCode =
   'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client';
+
+const OAUTH_ERROR_CODES: readonly OAuthErrorCode[] = [
+  'invalid_request',
+  'invalid_grant',
+  'unsupported_grant_type',
+  'invalid_client',
+];
+
+/** The body of an OAuth token endpoint error (RFC 6749 section 5.2), as OAuthErrorFilter writes it. */
+export class OAuthErrorBody {
+  @ApiProperty({ enum: OAUTH_ERROR_CODES }) error!: OAuthErrorCode;
+  @ApiPropertyOptional() error_description?: string;
+}
 
 /**
  * Errors of the OAuth token endpoint, answered in RFC 6749 section 5.2 form

@@ -1,5 +1,7 @@
 import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '#src/common/http/api-problems.js';
+import { ExchangedTokenDto } from '#src/credentials/dto/credentials.responses.js';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { SignInRateLimit } from '#src/common/http/throttle.js';
 import { TokenExchangeDto } from '#src/credentials/dto/credentials.dto.js';
@@ -15,7 +17,13 @@ export class TokenExchangeController {
   @Post('token-exchange')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  exchangeToken(@Body() body: TokenExchangeDto) {
+  @ApiOperation({
+    operationId: 'exchangeToken',
+    summary: "Exchange a trusted provider's token for a Gatehouse access token",
+  })
+  @ApiOkResponse({ type: ExchangedTokenDto })
+  @ApiProblems(400, 401, 429)
+  exchangeToken(@Body() body: TokenExchangeDto): Promise<ExchangedTokenDto> {
     return this.exchange.exchange(body.subjectToken, body.provider);
   }
 }

@@ -6,7 +6,7 @@ import {
   OidcProvidersService,
   type VerifiedIdentity,
 } from '#src/auth/oidc/oidc-providers.service.js';
-import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
+import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.service.js';
 import { Database } from '#src/database/database.service.js';
 import { UsersService } from '#src/users/users.service.js';
 import { FailureAudit } from '#src/credentials/failure-audit.js';
@@ -28,7 +28,7 @@ export class TokenExchangeService {
   constructor(
     private readonly db: Database,
     private readonly oidc: OidcProvidersService,
-    private readonly identities: UserIdentitiesRepository,
+    private readonly identities: LinkedIdentitiesService,
     private readonly users: UsersService,
     private readonly tokens: AccessTokensService,
     private readonly audit: AuditService,

@@ -1,13 +1,11 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
 import { AppConfig } from '#src/config/config.js';
 import { AuditService } from '#src/audit/audit.service.js';
-import { AuthService } from '#src/auth/auth.service.js';
-import { CredentialRegistry, type CredentialResolver } from '#src/kernel/credential-registry.js';
+import { ResolvesCredentials, type CredentialResolver } from '#src/kernel/credential-registry.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { CredentialCache } from '#src/auth/cache/credential-cache.js';
-import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
 import { sha256Hex } from '#src/crypto/tokens.js';
 import type { Tx } from '#src/database/database.service.js';
 import { newId } from '#src/database/ids.js';
@@ -63,9 +61,11 @@ export interface AccessTokenClaims extends JWTPayload {
  * fails at the next request, and project permissions are re-intersected with the owner's current ones.
  */
 @Injectable()
-export class AccessTokensService implements CredentialResolver, OnModuleInit {
+@ResolvesCredentials()
+export class AccessTokensService implements CredentialResolver {
+  readonly kind = 'access_token';
   private readonly issuer: string;
-  private readonly cache = new CredentialCache<CachedAccessToken>(
+  readonly cache = new CredentialCache<CachedAccessToken>(
     ACCESS_TOKEN_CACHE_TTL_MS,
     ACCESS_TOKEN_CACHE_MAX,
     ACCESS_TOKEN_CACHE_BYPASS_MS,
@@ -80,17 +80,8 @@ export class AccessTokensService implements CredentialResolver, OnModuleInit {
     private readonly projects: AccessService,
     private readonly audit: AuditService,
     private readonly failures: FailureAudit,
-    private readonly registry: CredentialRegistry,
-    private readonly auth: AuthService,
-    private readonly changes: PrincipalChanges,
   ) {
     this.issuer = config.publicUrl;
-  }
-
-  onModuleInit(): void {
-    this.registry.register(this);
-    this.changes.register(this.cache);
-    this.auth.registerLogout('access_token', (tx, p) => this.revokeForLogout(tx, p));
   }
 
   /** Project permissions in force now for a grant (or, without one, everything the owner holds). */
@@ -230,7 +221,8 @@ export class AccessTokensService implements CredentialResolver, OnModuleInit {
   }
 
   /** Logout with an access token: a grant's token revokes the grant; an exchanged token is denylisted. */
-  private async revokeForLogout(tx: Tx, p: Principal): Promise<void> {
+  /** Logout with an access token ends the grant it was minted from. */
+  async revokeForLogout(tx: Tx, p: Principal): Promise<void> {
     const grant = await this.grants.findLiveForUser(p.userId, p.credential.id, tx);
     if (grant) {
       await this.grants.revoke(tx, grant.id, new Date(), 'logout');

@@ -198,13 +198,13 @@ export class AccessService {
   /**
    * The project with the caller's permissions in it: 404 when they may not see it (no
    * `projects.read`), 403 without `permission`, and 403 unless they hold every permission of each
-   * role in `grantsRoles` (nobody hands out what they do not hold).
+   * role in `assignsRoles` (nobody assigns a role they do not hold).
    */
   async project(
     p: Principal,
     projectId: string,
     permission = 'projects.read',
-    opts: { tx?: Tx; lock?: boolean; grantsRoles?: ProjectRole[] } = {},
+    opts: { tx?: Tx; lock?: boolean; assignsRoles?: ProjectRole[] } = {},
   ): Promise<ProjectView> {
     const project = await this.repo.project(projectId, opts.tx, opts.lock);
     if (!project) throw AppException.notFound('Project');
@@ -213,11 +213,30 @@ export class AccessService {
       throw AppException.notFound('Project');
     if (!permits(permissions, permission))
       throw AppException.forbidden(`This needs the project permission ${permission}.`);
-    for (const role of opts.grantsRoles ?? []) {
+    for (const role of opts.assignsRoles ?? []) {
       if (!holdsRole(permissions, role))
-        throw AppException.forbidden(`You cannot grant the role ${role}: you do not hold it.`);
+        throw AppException.forbidden(`You cannot assign the role ${role}: you do not hold it.`);
     }
     return { project, permissions };
+  }
+
+  /**
+   * For a change of the project's members: visible (404), holding projects.members.manage and every
+   * permission of each role in `roles` (403), with the project row locked for the transaction (so
+   * on MySQL an actor demoted by a concurrent request is refused, not judged on a stale read).
+   */
+  async requireMembersManager(
+    tx: Tx,
+    p: Principal,
+    projectId: string,
+    roles: ProjectRole[],
+  ): Promise<Project> {
+    const v = await this.project(p, projectId, 'projects.members.manage', {
+      tx,
+      lock: true,
+      assignsRoles: roles,
+    });
+    return v.project;
   }
 
   /**

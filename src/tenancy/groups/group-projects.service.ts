@@ -7,7 +7,6 @@ import { AccessService } from '#src/tenancy/access/access.service.js';
 import { holdsRole, type ProjectRole } from '#src/tenancy/access/project-roles.js';
 import type { Group } from '#src/tenancy/entities/group.entity.js';
 import { newProjectMember } from '#src/tenancy/entities/project-member.entity.js';
-import type { Project } from '#src/tenancy/entities/project.entity.js';
 import { assertGroupFits, auditMemberChange } from '#src/tenancy/projects/project-membership.js';
 import {
   ProjectsRepository,
@@ -60,14 +59,14 @@ export class GroupProjectsService {
     const added = projectIds.filter((id) => !current.some((r) => r.projectId === id));
     const removed = current.filter((r) => !projectIds.includes(r.projectId));
     for (const id of added) {
-      const project = await this.requireManager(tx, p, id, ['reader']);
+      const project = await this.access.requireMembersManager(tx, p, id, ['reader']);
       assertGroupFits(group, project);
       const m = newProjectMember(id, 'group', group.id, 'reader');
       await this.repo.insertMember(tx, m);
       await auditMemberChange(this.audit, tx, p, 'project.member_add', m, null, 'reader');
     }
     for (const r of removed) {
-      await this.requireManager(tx, p, r.projectId, [r.role as ProjectRole]);
+      await this.access.requireMembersManager(tx, p, r.projectId, [r.role as ProjectRole]);
       await this.repo.deleteMember(tx, r.projectId, group.id);
       await auditMemberChange(
         this.audit,
@@ -97,20 +96,5 @@ export class GroupProjectsService {
         'projectId',
       );
     }
-  }
-
-  /** Visible, holding projects.members.manage and the roles granted, the project row locked. */
-  private async requireManager(
-    tx: Tx,
-    p: Principal,
-    projectId: string,
-    roles: ProjectRole[],
-  ): Promise<Project> {
-    const v = await this.access.project(p, projectId, 'projects.members.manage', {
-      tx,
-      lock: true,
-      grantsRoles: roles,
-    });
-    return v.project;
   }
 }

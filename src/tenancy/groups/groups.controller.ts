@@ -1,7 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentPrincipal } from '#src/kernel/auth.decorators.js';
 import type { Principal } from '#src/kernel/principal.js';
+import { ApiProblems } from '#src/common/http/api-problems.js';
+import { IdParam } from '#src/common/http/id-param.js';
 import {
   AddGroupMemberDto,
   CreateGroupDto,
@@ -9,6 +17,7 @@ import {
   ListGroupsQuery,
   UpdateGroupDto,
 } from '#src/tenancy/groups/dto/group.dto.js';
+import { GroupPage, GroupResponseDto } from '#src/tenancy/groups/dto/group.responses.js';
 import { GroupsService } from '#src/tenancy/groups/groups.service.js';
 import { GroupAccess, WorkspaceAccess } from '#src/tenancy/access/access.decorators.js';
 
@@ -20,52 +29,84 @@ export class GroupsController {
 
   @WorkspaceAccess('contributor', 'workspace', 'body')
   @Post()
-  create(@CurrentPrincipal() p: Principal, @Body() body: CreateGroupDto) {
+  @ApiOperation({ operationId: 'createGroup', summary: 'Create a group owned by the caller' })
+  @ApiCreatedResponse({ type: GroupResponseDto })
+  @ApiProblems(400, 401, 403, 404, 409, 422)
+  create(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: CreateGroupDto,
+  ): Promise<GroupResponseDto> {
     return this.groups.create(p, body);
   }
 
   @WorkspaceAccess('member', 'workspace', 'query')
   @Get()
-  list(@CurrentPrincipal() p: Principal, @Query() q: ListGroupsQuery) {
+  @ApiOperation({ operationId: 'listGroups', summary: 'Groups the caller is a member of' })
+  @ApiOkResponse({ type: GroupPage })
+  @ApiProblems(400, 401, 403, 404)
+  list(@CurrentPrincipal() p: Principal, @Query() q: ListGroupsQuery): Promise<GroupPage> {
     return this.groups.list(p, q);
   }
 
   @GroupAccess('member')
   @Get(':id')
-  get(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Query() q: GetGroupQuery) {
+  @ApiOperation({ operationId: 'getGroup', summary: 'A group with its members' })
+  @ApiOkResponse({ type: GroupResponseDto })
+  @ApiProblems(400, 401, 403, 404)
+  get(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id') id: string,
+    @Query() q: GetGroupQuery,
+  ): Promise<GroupResponseDto> {
     return this.groups.get(p, id, q.includeProjects ?? false);
   }
 
   @GroupAccess('manager')
   @Patch(':id')
-  update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: UpdateGroupDto) {
+  @ApiOperation({ operationId: 'updateGroup', summary: 'Rename; replace members or projects' })
+  @ApiOkResponse({ type: GroupResponseDto })
+  @ApiProblems(400, 401, 403, 404, 409, 422)
+  update(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id') id: string,
+    @Body() body: UpdateGroupDto,
+  ): Promise<GroupResponseDto> {
     return this.groups.update(p, id, body);
   }
 
   @GroupAccess('deleter')
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<void> {
+  @ApiOperation({ operationId: 'deleteGroup', summary: 'Delete a group and its memberships' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems(400, 401, 403, 404)
+  async remove(@CurrentPrincipal() p: Principal, @IdParam('id') id: string): Promise<void> {
     await this.groups.remove(p, id);
   }
 
   @GroupAccess('manager')
   @Post(':id/members')
+  @ApiOperation({ operationId: 'addGroupMember', summary: 'Add one member' })
+  @ApiCreatedResponse({ type: GroupResponseDto })
+  @ApiProblems(400, 401, 403, 404, 409, 422)
   addMember(
     @CurrentPrincipal() p: Principal,
-    @Param('id') id: string,
+    @IdParam('id') id: string,
     @Body() body: AddGroupMemberDto,
-  ) {
+  ): Promise<GroupResponseDto> {
     return this.groups.addMember(p, id, body.userId);
   }
 
   @GroupAccess('manager')
   @Delete(':id/members/:userId')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'removeGroupMember', summary: 'Remove one member' })
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiProblems(400, 401, 403, 404, 422)
   async removeMember(
     @CurrentPrincipal() p: Principal,
-    @Param('id') id: string,
-    @Param('userId') userId: string,
+    @IdParam('id') id: string,
+    @IdParam('userId') userId: string,
   ): Promise<void> {
     await this.groups.removeMember(p, id, userId);
   }

@@ -10,7 +10,6 @@ import {
   newProjectMember,
   type ProjectMember,
 } from '#src/tenancy/entities/project-member.entity.js';
-import type { Project } from '#src/tenancy/entities/project.entity.js';
 import {
   toMemberResponse,
   type ProjectMemberResponse,
@@ -68,7 +67,7 @@ export class ProjectMembersService {
       ]);
     }
     return this.db.transaction(async (tx) => {
-      const project = await this.requireManager(tx, p, projectId, [input.role]);
+      const project = await this.access.requireMembersManager(tx, p, projectId, [input.role]);
       let m: ProjectMember;
       if (input.userId !== undefined) {
         // Isolation: only members of the project's workspace (422 whether the id exists or not).
@@ -103,7 +102,7 @@ export class ProjectMembersService {
     role: ProjectRole,
   ): Promise<ProjectMemberResponse> {
     return this.db.transaction(async (tx) => {
-      await this.requireManager(tx, p, projectId, [role]);
+      await this.access.requireMembersManager(tx, p, projectId, [role]);
       const existing = await this.requireMember(tx, p, projectId, memberId);
       if (existing.memberType === 'user' && existing.role === 'admin' && role !== 'admin')
         await this.assertNotLastAdmin(tx, projectId);
@@ -125,7 +124,7 @@ export class ProjectMembersService {
 
   async remove(p: Principal, projectId: string, memberId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await this.requireManager(tx, p, projectId, []);
+      await this.access.requireMembersManager(tx, p, projectId, []);
       const existing = await this.requireMember(tx, p, projectId, memberId);
       if (existing.memberType === 'user' && existing.role === 'admin')
         await this.assertNotLastAdmin(tx, projectId);
@@ -143,25 +142,6 @@ export class ProjectMembersService {
   }
 
   // Helpers
-
-  /**
-   * Visible (404), holding projects.members.manage and every permission of each role in `roles`
-   * (403: nobody grants what they do not hold), with the project row locked for the transaction
-   * (so on MySQL an actor demoted by a concurrent request is refused, not judged on a stale read).
-   */
-  private async requireManager(
-    tx: Tx,
-    p: Principal,
-    projectId: string,
-    roles: ProjectRole[],
-  ): Promise<Project> {
-    const v = await this.access.project(p, projectId, 'projects.members.manage', {
-      tx,
-      lock: true,
-      grantsRoles: roles,
-    });
-    return v.project;
-  }
 
   /** The member (404), and the actor must hold its current role to change or remove it. */
   private async requireMember(

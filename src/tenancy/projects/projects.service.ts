@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
 import { Database, isUniqueViolation } from '#src/database/database.service.js';
@@ -7,7 +7,7 @@ import { AuditService } from '#src/audit/audit.service.js';
 import { isNarrowed } from '#src/kernel/narrowing.js';
 import { permits } from '#src/kernel/permissions.js';
 import type { Principal, ServerRole } from '#src/kernel/principal.js';
-import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
+import { DeclaresPermissions } from '#src/users/permission-catalogue.js';
 import { AccessService, isServerAdmin } from '#src/tenancy/access/access.service.js';
 import {
   PROJECT_PERMISSION_TYPES,
@@ -30,21 +30,17 @@ export interface ProjectPermissionsResponse {
   narrowedByCredential?: true;
 }
 
+// The project permission types join the catalogue that GET /permissions and key scopes use.
 @Injectable()
-export class ProjectsService implements OnModuleInit {
+@DeclaresPermissions(PROJECT_PERMISSION_TYPES)
+export class ProjectsService {
   constructor(
     private readonly db: Database,
     private readonly repo: ProjectsRepository,
     private readonly access: AccessService,
     private readonly groups: GroupsRepository,
     private readonly audit: AuditService,
-    private readonly catalogue: PermissionCatalogue,
   ) {}
-
-  // The project permission types join the catalogue that GET /permissions and key scopes use.
-  onModuleInit(): void {
-    this.catalogue.register(PROJECT_PERMISSION_TYPES);
-  }
 
   // Routes
 

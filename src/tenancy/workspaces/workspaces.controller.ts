@@ -10,7 +10,15 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems } from '#src/common/http/api-problems.js';
+import { IdParam } from '#src/common/http/id-param.js';
 import { Authenticated, CurrentPrincipal } from '#src/kernel/auth.decorators.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { PageQuery } from '#src/common/http/pagination.js';
@@ -21,6 +29,12 @@ import {
   SetWorkspaceRoleDto,
   UpdateWorkspaceDto,
 } from '#src/tenancy/workspaces/dto/workspace.dto.js';
+import {
+  AddedWorkspaceUserDto,
+  WorkspacePage,
+  WorkspaceResponseDto,
+  WorkspaceUserPage,
+} from '#src/tenancy/workspaces/dto/workspace.responses.js';
 import { WorkspacesService } from '#src/tenancy/workspaces/workspaces.service.js';
 import { ListsVisible, WorkspaceAccess } from '#src/tenancy/access/access.decorators.js';
 
@@ -32,74 +46,117 @@ export class WorkspacesController {
 
   @Authenticated({ permission: 'workspaces.create' })
   @Post()
-  create(@CurrentPrincipal() p: Principal, @Body() body: CreateWorkspaceDto) {
+  @ApiOperation({ operationId: 'createWorkspace', summary: 'Create a workspace' })
+  @ApiCreatedResponse({ type: WorkspaceResponseDto })
+  @ApiProblems(400, 401, 403, 409)
+  create(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: CreateWorkspaceDto,
+  ): Promise<WorkspaceResponseDto> {
     return this.workspaces.create(p, body.title);
   }
 
   @ListsVisible('workspaces')
   @Get()
-  list(@CurrentPrincipal() p: Principal, @Query() q: ListWorkspacesQuery) {
+  @ApiOperation({ operationId: 'listWorkspaces', summary: 'Workspaces the caller can access' })
+  @ApiOkResponse({ type: WorkspacePage })
+  @ApiProblems(400, 401)
+  list(@CurrentPrincipal() p: Principal, @Query() q: ListWorkspacesQuery): Promise<WorkspacePage> {
     return this.workspaces.list(p, q);
   }
 
   @WorkspaceAccess('member')
   @Get(':domain')
-  get(@CurrentPrincipal() p: Principal, @Param('domain') domain: string) {
+  @ApiOperation({ operationId: 'getWorkspace', summary: 'A workspace' })
+  @ApiOkResponse({ type: WorkspaceResponseDto })
+  @ApiProblems(401, 403, 404)
+  get(
+    @CurrentPrincipal() p: Principal,
+    @Param('domain') domain: string,
+  ): Promise<WorkspaceResponseDto> {
     return this.workspaces.get(p, domain);
   }
 
   @WorkspaceAccess('admin')
   @Patch(':domain')
+  @ApiOperation({ operationId: 'updateWorkspace', summary: 'Change the title' })
+  @ApiOkResponse({ type: WorkspaceResponseDto })
+  @ApiProblems(400, 401, 403, 404, 409)
   update(
     @CurrentPrincipal() p: Principal,
     @Param('domain') domain: string,
     @Body() body: UpdateWorkspaceDto,
-  ) {
+  ): Promise<WorkspaceResponseDto> {
     return this.workspaces.update(p, domain, body.title);
   }
 
   @WorkspaceAccess('admin')
   @Delete(':domain')
   @HttpCode(204)
+  @ApiOperation({
+    operationId: 'deleteWorkspace',
+    summary: 'Delete a workspace with its projects, groups and memberships',
+  })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems(401, 403, 404)
   async remove(@CurrentPrincipal() p: Principal, @Param('domain') domain: string): Promise<void> {
     await this.workspaces.remove(p, domain);
   }
 
   @WorkspaceAccess('member')
   @Get(':domain/users')
-  users(@CurrentPrincipal() p: Principal, @Param('domain') domain: string, @Query() q: PageQuery) {
+  @ApiOperation({ operationId: 'listWorkspaceUsers', summary: 'Members with their workspace role' })
+  @ApiOkResponse({ type: WorkspaceUserPage })
+  @ApiProblems(400, 401, 403, 404)
+  users(
+    @CurrentPrincipal() p: Principal,
+    @Param('domain') domain: string,
+    @Query() q: PageQuery,
+  ): Promise<WorkspaceUserPage> {
     return this.workspaces.listUsers(p, domain, q.limit ?? 50, q.cursor);
   }
 
   @WorkspaceAccess('admin')
   @Post(':domain/users')
   @HttpCode(200)
+  @ApiOperation({
+    operationId: 'addWorkspaceUsers',
+    summary: 'Add users by email (unknown emails become invited users)',
+  })
+  @ApiOkResponse({ type: [AddedWorkspaceUserDto] })
+  @ApiProblems(400, 401, 403, 404, 409)
   addUsers(
     @CurrentPrincipal() p: Principal,
     @Param('domain') domain: string,
     @Body() body: AddWorkspaceUsersDto,
-  ) {
+  ): Promise<AddedWorkspaceUserDto[]> {
     return this.workspaces.addUsers(p, domain, body.emails, body.role);
   }
 
   @WorkspaceAccess('admin')
   @Put(':domain/users/:userId')
+  @ApiOperation({ operationId: 'setWorkspaceUserRole', summary: "Set a member's workspace role" })
+  @ApiOkResponse({ type: AddedWorkspaceUserDto })
+  @ApiProblems(400, 401, 403, 404, 422)
   setRole(
     @CurrentPrincipal() p: Principal,
     @Param('domain') domain: string,
-    @Param('userId') userId: string,
+    @IdParam('userId') userId: string,
     @Body() body: SetWorkspaceRoleDto,
-  ) {
+  ): Promise<AddedWorkspaceUserDto> {
     return this.workspaces.setUserRole(p, domain, userId, body.role);
   }
 
   @WorkspaceAccess('admin')
   @Delete(':domain/users/:userId')
   @HttpCode(204)
+  @ApiOperation({ operationId: 'removeWorkspaceUser', summary: 'Remove a member' })
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiProblems(400, 401, 403, 404, 422)
   async removeUser(
     @CurrentPrincipal() p: Principal,
     @Param('domain') domain: string,
-    @Param('userId') userId: string,
+    @IdParam('userId') userId: string,
   ): Promise<void> {
     await this.workspaces.removeUser(p, domain, userId);
   }
