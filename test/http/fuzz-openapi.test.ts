@@ -377,7 +377,12 @@ function caseOf(op: Operation, doc: OpenApiDoc, fx: Fixtures): fc.Arbitrary<Case
     fc.option(
       fc
         .oneof(
-          { weight: 2, arbitrary: valid(p.schema, doc, fx).map((v) => pct(String(v))) },
+          {
+            weight: 2,
+            arbitrary: valid(p.schema, doc, fx).map((v) =>
+              pct(typeof v === 'string' ? v : (JSON.stringify(v) ?? '')),
+            ),
+          },
           nastyString.map(pct),
           fc.constantFrom('%00', '%ZZ', '%ED%A0%80'),
         )
