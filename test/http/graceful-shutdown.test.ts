@@ -19,6 +19,16 @@ interface Answer {
 }
 
 /** The built server (dist/src/main.js) as a child process on SQLite in a temp dir. */
+/** The JSON start-up line: `{"msg":"Gatehouse listening on …","url":…}`. */
+function isListeningLine(line: string): boolean {
+  try {
+    const entry = JSON.parse(line) as { msg?: unknown };
+    return typeof entry.msg === 'string' && entry.msg.startsWith('Gatehouse listening');
+  } catch {
+    return false;
+  }
+}
+
 class ServerProcess {
   readonly output: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
@@ -62,7 +72,7 @@ class ServerProcess {
     });
     const server = new ServerProcess(child, port, dir);
     const deadline = Date.now() + 60_000;
-    while (!server.output.some((l) => l.startsWith('Gatehouse listening'))) {
+    while (!server.output.some(isListeningLine)) {
       if (child.exitCode !== null) throw new Error(`server exited:\n${server.output.join('\n')}`);
       if (Date.now() > deadline) throw new Error(`server not up:\n${server.output.join('\n')}`);
       await sleep(50);
