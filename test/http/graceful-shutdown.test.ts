@@ -181,7 +181,13 @@ describe('shutdown on SIGTERM under load', { timeout: 120_000 }, () => {
       await sleep(1000);
       const sigterm = Date.now();
       server.child.kill('SIGTERM');
-      await sleep(100);
+      // The listener closes in the same tick as the "shutting down" line: wait for the line (a busy
+      // machine may take a while to deliver the signal), then a new connection must be refused.
+      const signalled = Date.now() + 10_000;
+      while (!server.output.some((l) => l.includes('"msg":"shutting down"'))) {
+        assert.ok(Date.now() < signalled, 'no "shutting down" line within 10 s of SIGTERM');
+        await sleep(20);
+      }
       assert.equal(await tryConnect(server.port), 'refused', 'a new connection after SIGTERM');
 
       const answers = await Promise.all(inFlight);
