@@ -4,6 +4,11 @@ import { AppException } from '#src/common/errors/app.exception.js';
 import { isUuid } from '#src/database/ids.js';
 
 /** A path id must look like one we issue: otherwise a 400 naming the parameter, before any query. */
+export function requireId(value: string, name: string): string {
+  if (!isUuid(value)) throw AppException.invalid(name, 'must be a UUID');
+  return value;
+}
+
 export class ParseIdPipe implements PipeTransform<string, string> {
   constructor(
     private readonly name: string,
@@ -12,13 +17,9 @@ export class ParseIdPipe implements PipeTransform<string, string> {
 
   transform(value: string): string {
     if (this.allowMe && value === 'me') return value;
-    if (!isUuid(value)) {
-      throw AppException.invalid(
-        this.name,
-        this.allowMe ? 'must be a UUID or `me`' : 'must be a UUID',
-      );
-    }
-    return value;
+    if (this.allowMe && !isUuid(value))
+      throw AppException.invalid(this.name, 'must be a UUID or `me`');
+    return requireId(value, this.name);
   }
 }
 

@@ -6,8 +6,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AppException } from '#src/common/errors/app.exception.js';
-import { isUuid } from '#src/database/ids.js';
+import { requireId } from '#src/common/http/id-param.js';
 import {
   AUTH_METADATA,
   Authenticated,
@@ -51,10 +50,10 @@ export class ResourceAccessGuard implements CanActivate {
         await this.access.workspace(p, { domain: value }, rule.need);
         return true;
       case 'group':
-        await this.access.group(p, uuidOf(value, rule.name), rule.need);
+        await this.access.group(p, requireId(value, rule.name), rule.need);
         return true;
       case 'project':
-        await this.access.project(p, uuidOf(value, rule.name), rule.need);
+        await this.access.project(p, requireId(value, rule.name), rule.need);
         return true;
     }
   }
@@ -70,11 +69,6 @@ function named(
   const v =
     source && typeof source === 'object' ? (source as Record<string, unknown>)[name] : undefined;
   return typeof v === 'string' ? v : undefined;
-}
-
-function uuidOf(value: string, name: string): string {
-  if (!isUuid(value)) throw AppException.invalid(name, 'must be a UUID');
-  return value;
 }
 
 function declare(resource: ResourceRule, permission?: string): MethodDecorator {

@@ -5,7 +5,6 @@ import { asRow } from '#src/database/columns.js';
 import { User } from '#src/users/user.entity.js';
 import { Workspace, WorkspaceMember } from '#src/tenancy/entities/workspace.entity.js';
 import { Group, GroupMember } from '#src/tenancy/entities/group.entity.js';
-import { forUpdate } from '#src/database/locks.js';
 
 export interface GroupMemberRow {
   groupId: string;
@@ -31,18 +30,6 @@ export class GroupsRepository {
 
   findById(id: string, tx?: Tx): Promise<Group | null> {
     return this.m(tx).getRepository(Group).findOne({ where: { id } });
-  }
-
-  findByIds(ids: string[], tx?: Tx): Promise<Group[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.m(tx)
-      .getRepository(Group)
-      .find({ where: { id: In(ids) } });
-  }
-
-  async lock(tx: Tx, id: string): Promise<Group | null> {
-    const qb = tx.getRepository(Group).createQueryBuilder('g').where('g.id = :id', { id });
-    return forUpdate(tx, qb).getOne();
   }
 
   isMember(groupId: string, userId: string, tx?: Tx): Promise<boolean> {

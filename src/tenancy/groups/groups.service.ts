@@ -64,17 +64,6 @@ export class GroupsService {
     private readonly audit: AuditService,
   ) {}
 
-  // Used by the projects routes
-
-  /** Deletes the groups scoped to a project with their members (the project is being deleted). */
-  deleteForProject(tx: Tx, projectId: string): Promise<void> {
-    return this.repo.deleteWhere(tx, { projectId });
-  }
-
-  findByIds(ids: string[], tx?: Tx): Promise<Group[]> {
-    return this.repo.findByIds(ids, tx);
-  }
-
   // Routes
 
   async create(p: Principal, input: NewGroup): Promise<GroupResponse> {

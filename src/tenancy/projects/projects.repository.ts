@@ -38,13 +38,6 @@ export class ProjectsRepository {
     return this.m(tx).getRepository(Project).findOne({ where: { id } });
   }
 
-  findByIds(ids: string[], tx?: Tx): Promise<Project[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.m(tx)
-      .getRepository(Project)
-      .find({ where: { id: In(ids) }, order: { id: 'ASC' } });
-  }
-
   async domainOf(workspaceId: string, tx?: Tx): Promise<string> {
     const w = await this.m(tx)
       .getRepository(Workspace)
@@ -58,12 +51,6 @@ export class ProjectsRepository {
       .getRepository(Workspace)
       .find({ where: { id: In([...new Set(workspaceIds)]) } });
     return new Map(rows.map((w) => [w.id, w.domain]));
-  }
-
-  /** Row lock on the project: serialises its membership changes (last-admin rule) on MySQL. */
-  async lock(tx: Tx, id: string): Promise<Project | null> {
-    const qb = tx.getRepository(Project).createQueryBuilder('p').where('p.id = :id', { id });
-    return forUpdate(tx, qb).getOne();
   }
 
   async insert(tx: Tx, p: Project): Promise<void> {

@@ -33,26 +33,8 @@ export class WorkspacesRepository {
     return tx ?? this.dataSource.manager;
   }
 
-  findByDomain(domain: string, tx?: Tx): Promise<Workspace | null> {
-    return this.m(tx).getRepository(Workspace).findOne({ where: { domain } });
-  }
-
   findById(id: string, tx?: Tx): Promise<Workspace | null> {
     return this.m(tx).getRepository(Workspace).findOne({ where: { id } });
-  }
-
-  /** Row lock on the workspace: serialises every membership change of one workspace (MySQL). */
-  async lock(tx: Tx, id: string): Promise<Workspace | null> {
-    const qb = tx.getRepository(Workspace).createQueryBuilder('w').where('w.id = :id', { id });
-    return forUpdate(tx, qb).getOne();
-  }
-
-  async lockByDomain(tx: Tx, domain: string): Promise<Workspace | null> {
-    const qb = tx
-      .getRepository(Workspace)
-      .createQueryBuilder('w')
-      .where('w.domain = :domain', { domain });
-    return forUpdate(tx, qb).getOne();
   }
 
   /** Domains equal to `base` or `base-<n>`, to pick the next free suffix. */
