@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const database =
     config.database.type === 'sqlite'
       ? `sqlite:${config.database.path}`
-      : `mysql://${config.database.host}:${config.database.port}/${config.database.database}`;
+      : `mysql://${config.database.hosts.map((h) => `${h.host}:${h.port}`).join(',')}/${config.database.database}`;
   // A JSON line like every other (no credentials: the database URL without user and password).
   new Logger('Gatehouse').log({
     msg: `Gatehouse listening on ${where}`,

@@ -24,6 +24,8 @@ export type DatabaseConfig =
       url: string;
       host: string;
       port: number;
+      /** Every host of a cluster URL (mysql://u@h1:3306,h2:3306/db), in order; `host`/`port` is the first. */
+      hosts: { host: string; port: number }[];
       user: string;
       password: string;
       database: string;
@@ -165,26 +167,50 @@ function parseDatabase(r: Reader, nodeEnv: NodeEnv, dataDir: string): DatabaseCo
     return { type: 'sqlite', path: path === ':memory:' ? ':memory:' : resolve(path), url };
   }
   if (url.startsWith('mysql://') || url.startsWith('mariadb://')) {
-    try {
-      const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
-      const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-      if (!database) throw new Error('database');
-      return {
-        type: 'mysql',
-        url,
-        host: u.hostname,
-        port: u.port ? Number(u.port) : 3306,
-        user: decodeURIComponent(u.username),
-        password: decodeURIComponent(u.password),
-        database,
-      };
-    } catch {
-      r.problems.push('DATABASE_URL must look like mysql://user:pass@host:port/database');
-    }
+    const parsed = parseMysqlUrl(url);
+    if (parsed) return parsed;
+    r.problems.push(
+      'DATABASE_URL must look like mysql://user:pass@host:port/database (several hosts: mysql://user:pass@h1:port,h2:port/database)',
+    );
   } else {
     r.problems.push('DATABASE_URL must start with sqlite: or mysql://');
   }
   return { type: 'sqlite', path: ':memory:', url: 'sqlite::memory:' };
+}
+
+/**
+ * mysql://user:pass@host:port/database, or several comma-separated hosts for a cluster
+ * (mysql://user:pass@h1:3306,h2:3306,[::1]:3307/database): new connections go to the first host
+ * that answers, in this order (src/database/failover.ts).
+ */
+export function parseMysqlUrl(url: string): DatabaseConfig | null {
+  const m = /^(?:mysql|mariadb):\/\/(?:([^@/]*)@)?([^/?#]+)\/([^?#]*)/.exec(url);
+  if (!m) return null;
+  const [, auth = '', hostList = '', path = ''] = m;
+  try {
+    const database = decodeURIComponent(path);
+    if (!database) return null;
+    const hosts = hostList.split(',').map((h) => {
+      const u = new URL(`mysql://${h.trim()}`);
+      if (!u.hostname || u.pathname !== '' || u.username) throw new Error('host');
+      return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: u.port ? Number(u.port) : 3306 };
+    });
+    const first = hosts[0];
+    if (!first) return null;
+    const colon = auth.indexOf(':');
+    return {
+      type: 'mysql',
+      url,
+      host: first.host,
+      port: first.port,
+      hosts,
+      user: decodeURIComponent(colon < 0 ? auth : auth.slice(0, colon)),
+      password: colon < 0 ? '' : decodeURIComponent(auth.slice(colon + 1)),
+      database,
+    };
+  } catch {
+    return null;
+  }
 }
 
 function parseProviders(r: Reader): OidcProviderConfig[] {

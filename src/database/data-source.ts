@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '#src/config/config.js';
+import { failoverStreamOf, hostRing, type HostRing } from '#src/database/failover.js';
 
 /**
  * Limits that make a hung database an error within the 5 s a request may take: opening a
@@ -12,6 +13,22 @@ import type { DatabaseConfig } from '#src/config/config.js';
 export const DB_CONNECT_TIMEOUT_MS = 2000;
 export const DB_ACQUIRE_TIMEOUT_MS = 1500;
 export const DB_QUERY_TIMEOUT_MS = 2500;
+
+/** MariaDB Galera: "WSREP has not yet prepared node for application use" (the node is not in the primary component). */
+export const ER_WSREP_NOT_READY = 1047;
+
+type MysqlConfig = Extract<DatabaseConfig, { type: 'mysql' }>;
+
+/** The failover ring of a URL with several hosts (null for one host: mysql2 connects directly). */
+export function ringOf(db: DatabaseConfig): HostRing | null {
+  if (db.type !== 'mysql' || (db.hosts?.length ?? 1) < 2) return null;
+  return hostRing(db.hosts, DB_CONNECT_TIMEOUT_MS);
+}
+
+function connectTo(db: MysqlConfig): { host: string; port: number } | { stream: () => unknown } {
+  const ring = ringOf(db);
+  return ring ? { stream: () => ring.stream() } : { host: db.host, port: db.port };
+}
 
 const srcDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -27,8 +44,7 @@ export async function detectMysqlFlavour(db: DatabaseConfig): Promise<'mysql' | 
   if (db.type !== 'mysql') return 'mysql';
   const mysql = await import('mysql2/promise');
   const conn = await mysql.createConnection({
-    host: db.host,
-    port: db.port,
+    ...connectTo(db),
     user: db.user,
     password: db.password,
     connectTimeout: DB_CONNECT_TIMEOUT_MS,
@@ -87,11 +103,17 @@ export function dataSourceOptions(
     // TypeORM's console logger prints every statement slower than maxQueryExecutionTime (that is,
     // every timed-out one) whatever `logging` says; the `debug` logger stays quiet unless asked.
     logger: 'debug',
-    extra: { connectionLimit: 20, enableKeepAlive: true },
+    extra: { connectionLimit: 20, enableKeepAlive: true, ...streamOption(db) },
   };
 }
 
-type QueryCallback = (err: { code?: string } | null, ...rest: unknown[]) => void;
+/** Several hosts: every pooled connection comes from the failover ring (see failover.ts). */
+function streamOption(db: MysqlConfig): { stream?: () => unknown } {
+  const target = connectTo(db);
+  return 'stream' in target ? { stream: target.stream } : {};
+}
+
+type QueryCallback = (err: { code?: string; errno?: number } | null, ...rest: unknown[]) => void;
 interface PoolConnection {
   release(): void;
   destroy(): void;
@@ -118,6 +140,7 @@ export function applyRuntimeLimits(dataSource: DataSource): void {
   });
   const pool = (dataSource.driver as unknown as { pool?: Mysql2Pool }).pool;
   if (!pool) return;
+
   const seen = new WeakSet<PoolConnection>();
   const guard = (conn: PoolConnection): void => {
     if (seen.has(conn)) return;
@@ -129,6 +152,13 @@ export function applyRuntimeLimits(dataSource: DataSource): void {
         const cb = args[i] as QueryCallback;
         args[i] = ((err, ...rest) => {
           if (err?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') conn.destroy();
+          if (err?.errno === ER_WSREP_NOT_READY) {
+            // This node left the cluster's primary component: drop the connection and, with
+            // several hosts configured, open the next ones elsewhere.
+            const stream = failoverStreamOf(conn);
+            if (stream?.host) stream.ring.markDown(stream.host);
+            conn.destroy();
+          }
           cb(err, ...rest);
         }) satisfies QueryCallback;
       }

@@ -6,13 +6,21 @@ import { applyRuntimeLimits } from '#src/database/data-source.js';
 /** The handle a service passes to repositories so several writes share one transaction. */
 export type Tx = EntityManager;
 
-/** Attempts of one unit of work that keeps losing to a deadlock or lock wait timeout. */
-export const TRANSACTION_ATTEMPTS = 5;
+/**
+ * Attempts of one unit of work that keeps losing to a deadlock, a lock wait timeout or (on a
+ * Galera cluster) a certification conflict. Every audited write updates the audit chain's head
+ * row, so on a cluster concurrent audited writes on different nodes conflict at commit: enough
+ * attempts that a burst of them all gets through (docs/scaling.md has the figures).
+ */
+export const TRANSACTION_ATTEMPTS = 8;
 
 /**
  * Transactions for services. On MySQL/MariaDB a transaction chosen as a deadlock victim (errno
- * 1213) or one whose lock wait timed out (1205) was rolled back as a whole by the server, so the
- * whole unit of work runs again after a short jittered pause, up to TRANSACTION_ATTEMPTS times.
+ * 1213), one whose lock wait timed out (1205), one that lost a Galera certification conflict at
+ * commit (also 1213: another node committed a write to the same rows first) or one that met a
+ * Galera node outside the primary component (1047, "WSREP has not yet prepared node") was rolled
+ * back as a whole by the server, so the whole unit of work runs again after a jittered pause, up
+ * to TRANSACTION_ATTEMPTS times (1047 at most WSREP_NOT_READY_ATTEMPTS times, then 503).
  * The work must therefore only touch the database through `tx` and keep effects outside it (mail,
  * in-memory state) until after the transaction returns. SQLite has one connection: transactions
  * there are queued so two concurrent requests never nest BEGINs on it (and so never deadlock).
@@ -45,7 +53,9 @@ export class Database {
       try {
         return await this.dataSource.transaction(work);
       } catch (err) {
-        if (attempt >= TRANSACTION_ATTEMPTS || !isTransientConflict(err)) throw err;
+        const notReady = isNodeNotReady(err);
+        if (!notReady && !isTransientConflict(err)) throw err;
+        if (attempt >= (notReady ? WSREP_NOT_READY_ATTEMPTS : TRANSACTION_ATTEMPTS)) throw err;
         this.logger.debug({
           msg: 'transaction retried',
           attempt,
@@ -61,15 +71,30 @@ export class Database {
   }
 }
 
-/** 10, 20, 40, 80 ms ceilings, each drawn uniformly ("full jitter") so the losers spread out. */
+/** Attempts on a node outside the primary component (its pool connection is replaced each time). */
+export const WSREP_NOT_READY_ATTEMPTS = 3;
+
+/**
+ * 10, 20, 40, … ms ceilings capped at 250 ms, each drawn uniformly ("full jitter") so the losers
+ * spread out; all TRANSACTION_ATTEMPTS together wait at most about a second.
+ */
 export function retryDelayMs(attempt: number): number {
-  return Math.random() * 10 * 2 ** (attempt - 1);
+  return Math.random() * Math.min(250, 10 * 2 ** (attempt - 1));
 }
 
-/** MySQL/MariaDB: deadlock (ER_LOCK_DEADLOCK, 1213) or lock wait timeout (ER_LOCK_WAIT_TIMEOUT, 1205). */
-export function isTransientConflict(err: unknown): boolean {
+function errnoOf(err: unknown): number | undefined {
   const e = err as { errno?: number; driverError?: { errno?: number } } | null;
-  const errno = e?.driverError?.errno ?? e?.errno;
+  return e?.driverError?.errno ?? e?.errno;
+}
+
+/** Galera: the node is not in the primary component (ER_UNKNOWN_COM_ERROR, 1047). */
+export function isNodeNotReady(err: unknown): boolean {
+  return errnoOf(err) === 1047;
+}
+
+/** MySQL/MariaDB: deadlock or Galera certification conflict (ER_LOCK_DEADLOCK, 1213), or lock wait timeout (ER_LOCK_WAIT_TIMEOUT, 1205). */
+export function isTransientConflict(err: unknown): boolean {
+  const errno = errnoOf(err);
   return errno === 1213 || errno === 1205;
 }
 

@@ -134,6 +134,7 @@ describe(loadConfig.name, () => {
       url: 'mysql://user:p%40ss@db.internal:3307/gate',
       host: 'db.internal',
       port: 3307,
+      hosts: [{ host: 'db.internal', port: 3307 }],
       user: 'user',
       password: 'p@ss',
       database: 'gate',

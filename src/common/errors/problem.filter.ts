@@ -9,7 +9,7 @@ import {
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { Database, isTransientConflict } from '#src/database/database.service.js';
+import { Database, isNodeNotReady, isTransientConflict } from '#src/database/database.service.js';
 import { AppException, type ErrorCode, type FieldError } from '#src/common/errors/app.exception.js';
 
 export interface Problem {
@@ -81,6 +81,7 @@ const DB_DOWN_MESSAGES =
 function isDbDown(err: unknown): boolean {
   const e = (err ?? {}) as { code?: string; message?: string; driverError?: unknown };
   if (DB_DOWN_CODES.has(e.code ?? '') || DB_DOWN_MESSAGES.test(e.message ?? '')) return true;
+  if (isNodeNotReady(err)) return true; // a Galera node outside the primary component
   return e.driverError !== undefined && e.driverError !== err && isDbDown(e.driverError);
 }
 
