@@ -142,9 +142,17 @@ export function applyRuntimeLimits(dataSource: DataSource): void {
   if (!pool) return;
 
   const seen = new WeakSet<PoolConnection>();
+  const mariadb = dataSource.options.type === 'mariadb';
   const guard = (conn: PoolConnection): void => {
     if (seen.has(conn)) return;
     seen.add(conn);
+    if (mariadb) {
+      // Galera applies a commit on the other nodes after certification, asynchronously: without
+      // causality checks, a read on node B right after a commit on node A (a revocation, say) may
+      // still see the old row. wsrep_sync_wait=1 makes every read wait until this node has applied
+      // everything committed cluster-wide before it began. Without wsrep it changes nothing.
+      conn.query('SET SESSION wsrep_sync_wait = 1', () => undefined);
+    }
     const query = conn.query.bind(conn);
     conn.query = (...args: unknown[]) => {
       const i = args.findIndex((a) => typeof a === 'function');
@@ -166,6 +174,7 @@ export function applyRuntimeLimits(dataSource: DataSource): void {
     };
   };
   pool.on('connection', guard);
+
   const getConnection = pool.getConnection.bind(pool);
   pool.getConnection = (cb) => {
     let settled = false;

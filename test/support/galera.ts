@@ -30,6 +30,8 @@ const PROVIDER_TIMEOUTS = [
   'evs.inactive_timeout=PT6S',
   'evs.install_timeout=PT6S',
   'gcache.size=64M',
+  // A joiner applying its IST on a busy machine lags: let it, rather than pause every commit.
+  'gcs.fc_limit=128',
 ].join(';');
 
 interface Ports {
