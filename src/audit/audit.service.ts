@@ -4,6 +4,8 @@ import type { Tx } from '#src/database/database.service.js';
 import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
 import { AuditEntry } from '#src/audit/audit-entry.entity.js';
 import { AuditRepository } from '#src/audit/audit.repository.js';
+import { EventOutboxRow } from '#src/audit/event-outbox.entity.js';
+import { EventOutboxRepository } from '#src/audit/event-outbox.repository.js';
 import { currentRequestId } from '#src/common/request-context.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -81,7 +83,10 @@ export function entryHash(
 
 @Injectable()
 export class AuditService {
-  constructor(private readonly repo: AuditRepository) {}
+  constructor(
+    private readonly repo: AuditRepository,
+    private readonly outbox: EventOutboxRepository,
+  ) {}
 
   /** Takes the chain head's lock early, for a transaction that must not race any other write. */
   async lockChain(tx: Tx): Promise<void> {
@@ -105,6 +110,37 @@ export class AuditService {
     entry.requestId = currentRequestId();
     entry.hash = entryHash(entry);
     await this.repo.append(tx, entry);
+    // The event for webhooks, in the same transaction: it exists if and only if the change does.
+    const event = new EventOutboxRow();
+    event.seq = entry.seq;
+    event.at = entry.at;
+    event.actorId = entry.actorId;
+    event.action = entry.action;
+    event.targetType = entry.targetType;
+    event.targetId = entry.targetId;
+    event.changes = entry.changes;
+    event.requestId = entry.requestId;
+    await this.outbox.add(tx, event);
+  }
+
+  // --- The event outbox (read by the webhook worker) ---
+
+  /** Whether any event waits in the outbox. */
+  hasPendingEvents(): Promise<boolean> {
+    return this.outbox.pending();
+  }
+
+  /**
+   * Takes up to `limit` events, oldest first, removing them in `tx`: only the transaction that wins
+   * a row's deletion gets it, so two consumers never take the same event.
+   */
+  takeEvents(tx: Tx, limit: number): Promise<EventOutboxRow[]> {
+    return this.outbox.take(tx, limit);
+  }
+
+  /** Calls `listener` after each commit (in this process) of a transaction that recorded a change. */
+  onEventsCommitted(listener: () => void): void {
+    this.outbox.onCommitted(listener);
   }
 
   async listForTarget(
@@ -149,6 +185,8 @@ export class AuditService {
       REDACTED_CHANGES,
       new Date(),
     );
+    // Events of the target not yet turned into deliveries lose their changes the same way.
+    await this.outbox.redactTarget(tx, targetType, targetId, REDACTED_CHANGES);
     // The redaction is itself in the chain: a redacted entry without a later record of its
     // redaction is tampering (otherwise setting redacted_at would hide any rewrite).
     await this.record(tx, {

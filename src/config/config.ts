@@ -79,6 +79,8 @@ export class AppConfig {
   shutdownTimeoutSeconds!: number;
   /** When set, /metrics needs `Authorization: Bearer <token>`. */
   metricsToken!: string | null;
+  /** Webhook targets on private, loopback or link-local addresses (and plain http) are allowed. */
+  webhookAllowPrivate!: boolean;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -408,6 +410,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     signingKeyRotationDays: r.int('SIGNING_KEY_ROTATION_DAYS', 30, 1, 3650),
     shutdownTimeoutSeconds: r.int('SHUTDOWN_TIMEOUT', 10, 1, 600),
     metricsToken: r.raw('METRICS_TOKEN') ?? null,
+    webhookAllowPrivate: r.bool('WEBHOOK_ALLOW_PRIVATE', false),
   } satisfies Omit<AppConfig, 'isProduction' | 'secureCookies'>);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return cfg;

@@ -148,6 +148,12 @@ export class AccessService {
     return a;
   }
 
+  /** The workspace a group or project belongs to, null when it is gone (webhooks route events by it). */
+  async workspaceIdOf(kind: 'group' | 'project', id: string, tx?: Tx): Promise<string | null> {
+    const row = kind === 'group' ? await this.repo.group(id, tx) : await this.repo.project(id, tx);
+    return row?.workspaceId ?? null;
+  }
+
   /** Members of every workspace the viewer administers (themselves included); null when none. */
   membersOfAdministeredWorkspaces(viewerId: string): Promise<string[] | null> {
     return this.repo.membersOfAdministeredWorkspaces(viewerId);
