@@ -84,7 +84,7 @@ describe('GET /audit, /audit/export, /audit/verify', () => {
           .set(admin.auth);
       assert.equal(res.status, 200);
       assert.ok(res.body.items.length <= 3);
-      seen.push(...(res.body.items));
+      seen.push(...res.body.items);
       cursor = res.body.nextCursor;
     } while (cursor);
     const rows = await allRows();
