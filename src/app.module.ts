@@ -9,6 +9,7 @@ import { AuditModule } from '#src/audit/audit.module.js';
 import { AuthGuard } from '#src/kernel/auth.guard.js';
 import { AuthModule } from '#src/auth/auth.module.js';
 import { OidcModule } from '#src/auth/oidc/oidc.module.js';
+import { PagesModule } from '#src/pages/pages.module.js';
 import { ProblemFilter } from '#src/common/errors/problem.filter.js';
 import { InputGuard } from '#src/common/http/input.guard.js';
 import { SignInThrottlerGuard, throttlerModule } from '#src/common/http/throttle.js';
@@ -47,6 +48,7 @@ export class AppModule implements NestModule {
         UserAdminModule,
         HealthModule,
         WebhooksModule,
+        PagesModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -31,6 +31,13 @@ export async function createApp(
       { path: '.well-known/{*rest}', method: RequestMethod.ALL },
       { path: 'signin', method: RequestMethod.ALL },
       { path: 'signin/{*rest}', method: RequestMethod.ALL },
+      // The pages for people (src/pages).
+      { path: '/', method: RequestMethod.GET },
+      { path: 'register', method: RequestMethod.ALL },
+      { path: 'forgot-password', method: RequestMethod.ALL },
+      { path: 'reset-password', method: RequestMethod.ALL },
+      { path: 'activate', method: RequestMethod.ALL },
+      { path: 'activate/{*rest}', method: RequestMethod.ALL },
     ],
   });
 

@@ -5,6 +5,8 @@ import { DateColumn } from '#src/database/columns.js';
 @Entity('audit_entries')
 @Index('IDX_audit_target', ['targetType', 'targetId', 'seq'])
 @Index('IDX_audit_actor', ['actorId', 'seq'])
+@Index('IDX_audit_action', ['action', 'seq'])
+@Index('IDX_audit_at', ['at', 'seq'])
 export class AuditEntry {
   @PrimaryColumn({ type: 'bigint' })
   seq!: string;

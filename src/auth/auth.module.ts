@@ -14,6 +14,7 @@ import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
 import { OidcProvidersService } from '#src/auth/oidc/oidc-providers.service.js';
 import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
 import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.service.js';
+import { LinkTokensService } from '#src/auth/link-tokens.service.js';
 
 @Global()
 @Module({
@@ -31,6 +32,7 @@ import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.servic
     OidcProvidersService,
     UserIdentitiesRepository,
     LinkedIdentitiesService,
+    LinkTokensService,
   ],
   exports: [
     PrincipalChanges,
@@ -39,6 +41,7 @@ import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.servic
     CryptoModule,
     OidcProvidersService,
     LinkedIdentitiesService,
+    LinkTokensService,
   ],
 })
 export class AuthModule {}

@@ -23,6 +23,15 @@ export class UserTokensRepository {
       .getOne();
   }
 
+  /** A token by its hash whatever its state (used, expired), to tell a person which it is. */
+  findAny(tokenHash: string, kinds: UserTokenKind[]): Promise<UserToken | null> {
+    return this.dataSource
+      .getRepository(UserToken)
+      .createQueryBuilder('t')
+      .where('t.tokenHash = :tokenHash AND t.kind IN (:...kinds)', { tokenHash, kinds })
+      .getOne();
+  }
+
   /** Marks a token used; false when another request used it first (single use under concurrency). */
   async consume(tx: Tx, id: string): Promise<boolean> {
     const res = await tx

@@ -24,6 +24,7 @@ const FLOORS: Record<string, number> = {
   credentials: 8,
   'user-admin': 9,
   webhooks: 10,
+  pages: 11,
   app: 12,
 };
 

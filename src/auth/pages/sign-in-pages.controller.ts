@@ -10,13 +10,26 @@ import { clearSessionCookie, setSessionCookie } from '#src/auth/session-cookie.j
 import { sessionContext } from '#src/auth/sessions/sessions.service.js';
 import { OidcLinkingService } from '#src/auth/oidc/oidc-linking.service.js';
 import { clearLinkCookie, cookieOf, LINK_COOKIE } from '#src/auth/oidc/sign-in-cookies.js';
-import { confirmLinkPage, sendPage, signedInPage, signInPage } from '#src/auth/pages/html.js';
+import {
+  confirmLinkPage,
+  sendPage,
+  signedInPage,
+  SIGN_IN_NOTICES,
+  signInPage,
+} from '#src/auth/pages/html.js';
 import { renderSignInError, SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { SignInPagesService } from '#src/auth/pages/sign-in-pages.service.js';
 
 function bodyOf(req: Request): Record<string, unknown> {
   const b: unknown = req.body;
   return b && typeof b === 'object' ? (b as Record<string, unknown>) : {};
+}
+
+/** One of the fixed notices, by its key (`?notice=password-reset`); anything else shows none. */
+function noticeOf(raw: unknown): string | null {
+  return typeof raw === 'string' && Object.hasOwn(SIGN_IN_NOTICES, raw)
+    ? (SIGN_IN_NOTICES[raw] ?? null)
+    : null;
 }
 
 /**
@@ -45,7 +58,12 @@ export class SignInPagesController {
       res,
       200,
       'Sign in',
-      signInPage({ providers: this.pages.buttons(returnTo), returnTo }),
+      signInPage({
+        providers: this.pages.buttons(returnTo),
+        returnTo,
+        notice: noticeOf(req.query['notice']),
+        registrationOpen: this.config.registration !== 'closed',
+      }),
     );
   }
 
@@ -81,6 +99,7 @@ export class SignInPagesController {
           returnTo,
           username: typeof body['username'] === 'string' ? body['username'].slice(0, 254) : '',
           error: out.message,
+          registrationOpen: this.config.registration !== 'closed',
         }),
       );
     } catch (err) {

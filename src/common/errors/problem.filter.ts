@@ -10,6 +10,7 @@ import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Database, isNodeNotReady, isTransientConflict } from '#src/database/database.service.js';
+import { errorStatusPage, isMachinePath, sendPage } from '#src/common/http/html.js';
 import { AppException, type ErrorCode, type FieldError } from '#src/common/errors/app.exception.js';
 
 export interface Problem {
@@ -98,6 +99,12 @@ export class ProblemFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const problem = this.toProblem(exception, req);
     if (res.headersSent) return;
+    // Paths for people (pages, unknown addresses) answer an HTML page; the API keeps problem+json.
+    if (!isMachinePath((req.originalUrl ?? req.url ?? '').split('?')[0] ?? '')) {
+      const page = errorStatusPage(problem);
+      sendPage(res, problem.status, page.title, page.body);
+      return;
+    }
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
