@@ -14,11 +14,21 @@ import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
 import { OidcProvidersService } from '#src/auth/oidc/oidc-providers.service.js';
 import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
 import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.service.js';
+import { MfaService } from '#src/auth/mfa/mfa.service.js';
+import { MfaRepository } from '#src/auth/mfa/mfa.repository.js';
+import { OwnMfaController, UserMfaController } from '#src/auth/mfa/mfa.controller.js';
+import { BootstrapAdminService } from '#src/auth/bootstrap-admin.service.js';
 
 @Global()
 @Module({
   imports: [UsersModule, CryptoModule],
-  controllers: [AuthController, OwnPasswordController, SessionsController],
+  controllers: [
+    AuthController,
+    OwnPasswordController,
+    SessionsController,
+    OwnMfaController,
+    UserMfaController,
+  ],
   providers: [
     PrincipalChanges,
     PrincipalChangesRepository,
@@ -31,8 +41,13 @@ import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.servic
     OidcProvidersService,
     UserIdentitiesRepository,
     LinkedIdentitiesService,
+    MfaService,
+    MfaRepository,
+    BootstrapAdminService,
   ],
   exports: [
+    MfaService,
+    BootstrapAdminService,
     PrincipalChanges,
     AuthService,
     SessionsService,
