@@ -24,6 +24,7 @@ const FLOORS: Record<string, number> = {
   credentials: 8,
   'user-admin': 9,
   app: 10,
+  cli: 13,
 };
 
 const SRC = join(process.cwd(), 'src');

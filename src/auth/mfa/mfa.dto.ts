@@ -86,7 +86,8 @@ export class RecoveryCodes {
 }
 
 export class MfaChallengeDto implements MfaChallengeResponse {
-  @ApiProperty({ enum: [true] }) mfaRequired!: true;
+  @ApiProperty({ type: Boolean, description: 'Always true: a second step is needed' })
+  mfaRequired!: true;
   @ApiProperty({ description: 'For POST /auth/login/mfa; 5 minutes, 3 attempts' })
   mfaToken!: string;
   @ApiProperty({ type: [FactorSummaryDto] }) factors!: FactorSummaryDto[];
