@@ -5,8 +5,11 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiExtraModels,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
+import { LoginMfaDto, MfaChallengeDto, ReauthenticateDto } from '#src/auth/mfa/mfa.dto.js';
 import { ApiProblems } from '#src/common/http/api-problems.js';
 import type { Request, Response } from 'express';
 import { AppConfig } from '#src/config/config.js';
@@ -102,23 +105,75 @@ export class AuthController {
     operationId: 'login',
     summary: 'Sign in with email (or username) and password; sets the session cookie',
   })
-  @ApiOkResponse({ type: SignedInResponse })
+  @ApiExtraModels(SignedInResponse, MfaChallengeDto)
+  @ApiOkResponse({
+    description: 'Signed in, or (with a second factor in force) a challenge and no session',
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(SignedInResponse) }, { $ref: getSchemaPath(MfaChallengeDto) }],
+    },
+  })
   @ApiProblems(400, 401, 429)
   async login(
     @Body() body: LoginDto,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<SignedInResponse> {
+  ): Promise<SignedInResponse | MfaChallengeDto> {
     const out = await this.auth.login(
       body.username,
       body.password,
+      sessionContext(req, 'password'),
+    );
+    if ('token' in out) setSessionCookie(res, this.config, out.token, out.expiresAt);
+    return out;
+  }
+
+  @Public({ setsSessionCookie: true })
+  @SignInRateLimit()
+  @Post('login/mfa')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    operationId: 'loginMfa',
+    summary: 'Complete a sign-in with a TOTP or recovery code; sets the session cookie',
+  })
+  @ApiOkResponse({ type: SignedInResponse })
+  @ApiProblems(400, 401, 429)
+  async loginMfa(
+    @Body() body: LoginMfaDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SignedInResponse> {
+    const out = await this.auth.loginMfa(
+      body.mfaToken,
+      { code: body.code, recoveryCode: body.recoveryCode },
       sessionContext(req, 'password'),
     );
     setSessionCookie(res, this.config, out.token, out.expiresAt);
     return out;
   }
 
-  @Authenticated()
+  @Authenticated({ credentials: ['session'], duringMfaEnrolment: true })
+  @SignInRateLimit()
+  @Post('reauthenticate')
+  @HttpCode(204)
+  @ApiOperation({
+    operationId: 'reauthenticate',
+    summary: "Prove the password or a code again: refreshes the session's sign-in time",
+  })
+  @ApiNoContentResponse({ description: 'The session counts as a recent sign-in' })
+  @ApiProblems(400, 401, 403, 429)
+  async reauthenticate(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: ReauthenticateDto,
+  ): Promise<void> {
+    await this.auth.reauthenticate(principal, {
+      password: body.password,
+      code: body.code,
+      recoveryCode: body.recoveryCode,
+    });
+  }
+
+  @Authenticated({ duringMfaEnrolment: true })
   @Post('logout')
   @HttpCode(204)
   @ApiOperation({ operationId: 'logout', summary: 'Revoke the session or token of this request' })
@@ -132,7 +187,7 @@ export class AuthController {
     clearSessionCookie(res, this.config);
   }
 
-  @Authenticated()
+  @Authenticated({ duringMfaEnrolment: true })
   @Get('whoami')
   @ApiOperation({ operationId: 'whoami', summary: 'The caller, with effective server permissions' })
   @ApiOkResponse({ type: WhoAmIResponse })

@@ -15,11 +15,21 @@ import { OidcProvidersService } from '#src/auth/oidc/oidc-providers.service.js';
 import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
 import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.service.js';
 import { LinkTokensService } from '#src/auth/link-tokens.service.js';
+import { MfaService } from '#src/auth/mfa/mfa.service.js';
+import { MfaRepository } from '#src/auth/mfa/mfa.repository.js';
+import { OwnMfaController, UserMfaController } from '#src/auth/mfa/mfa.controller.js';
+import { BootstrapAdminService } from '#src/auth/bootstrap-admin.service.js';
 
 @Global()
 @Module({
   imports: [UsersModule, CryptoModule],
-  controllers: [AuthController, OwnPasswordController, SessionsController],
+  controllers: [
+    AuthController,
+    OwnPasswordController,
+    SessionsController,
+    OwnMfaController,
+    UserMfaController,
+  ],
   providers: [
     PrincipalChanges,
     PrincipalChangesRepository,
@@ -33,8 +43,13 @@ import { LinkTokensService } from '#src/auth/link-tokens.service.js';
     UserIdentitiesRepository,
     LinkedIdentitiesService,
     LinkTokensService,
+    MfaService,
+    MfaRepository,
+    BootstrapAdminService,
   ],
   exports: [
+    MfaService,
+    BootstrapAdminService,
     PrincipalChanges,
     AuthService,
     SessionsService,

@@ -17,6 +17,11 @@ import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
 import { LoginMetrics } from '#src/auth/login-metrics.js';
 import { UserEventBus } from '#src/kernel/events.js';
 import { CredentialRegistry } from '#src/kernel/credential-registry.js';
+import {
+  MfaService,
+  type MfaChallengeResponse,
+  type SecondFactorInput,
+} from '#src/auth/mfa/mfa.service.js';
 
 export interface SignUpResult {
   user: UserResponse;
@@ -57,6 +62,7 @@ export class AuthService implements BeforeApplicationShutdown {
     private readonly metrics: LoginMetrics,
     private readonly events: UserEventBus,
     private readonly registry: CredentialRegistry,
+    private readonly mfa: MfaService,
   ) {}
 
   /**
@@ -75,6 +81,12 @@ export class AuthService implements BeforeApplicationShutdown {
       // Serialise "is this the first user?" with every other write through the audit chain head.
       await this.audit.lockChain(tx);
       const first = (await this.users.countUsers(tx)) === 0;
+      if (first && this.config.isProduction) {
+        // Whoever reached a new instance first would own it: the operator names the first admin.
+        throw AppException.forbidden(
+          'The first admin of a production server is not created by signup: set BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD (or BOOTSTRAP_ADMIN_PASSWORD_FILE) and restart, or run `gatehouse users create --admin`.',
+        );
+      }
       if (!first && this.config.signup === 'closed') {
         throw AppException.forbidden(
           'Signup is closed on this server; ask an admin for an account.',
@@ -92,7 +104,9 @@ export class AuthService implements BeforeApplicationShutdown {
           fullName: fullName ?? null,
           role: first ? 'admin' : 'user',
           status: pending ? 'pending' : 'active',
-          emailVerified: false,
+          // The first admin is the operator of a development server, not a stranger: an
+          // unverified admin could be claimed by a provider trusted for linking (DESIGN.md).
+          emailVerified: first,
         },
         null,
       );
@@ -185,7 +199,15 @@ export class AuthService implements BeforeApplicationShutdown {
     return this.users.toResponse(user);
   }
 
-  async login(login: string, password: string, ctx: SessionContext): Promise<SignedIn> {
+  /**
+   * Password sign-in. With a second factor in force the answer is a challenge (no session); the
+   * failure count is reset only by a completed sign-in.
+   */
+  async login(
+    login: string,
+    password: string,
+    ctx: SessionContext,
+  ): Promise<SignedIn | MfaChallengeResponse> {
     let user = await this.users.findForSignIn(login);
     const pending = user ? this.pendingFailures.get(user.id) : undefined;
     if (pending) {
@@ -215,7 +237,29 @@ export class AuthService implements BeforeApplicationShutdown {
       this.metrics.outcome(user.status === 'pending' ? 'pending' : 'disabled');
       throw SIGN_IN_FAILED;
     }
+    const factors = await this.mfa.factorsInForce(user.id);
+    if (factors.length > 0) {
+      const challenge = await this.db.transaction((tx) =>
+        this.mfa.startLoginChallenge(tx, user.id, factors, 'pwd'),
+      );
+      this.metrics.outcome('mfa_required');
+      return challenge;
+    }
+    return this.completeSignIn(user, {
+      ...ctx,
+      amr: 'pwd',
+      mfaEnrolment: this.mfa.mustHaveFactor(user),
+    });
+  }
+
+  /** Resets the failure count and starts the session of a sign-in that passed every step. */
+  private async completeSignIn(
+    user: User,
+    ctx: SessionContext,
+    inTx?: (tx: Tx) => Promise<void>,
+  ): Promise<SignedIn> {
     const result = await this.db.transaction(async (tx) => {
+      if (inTx) await inTx(tx);
       if (user.failedLogins > 0 || user.lockCount > 0 || user.lockedUntil) {
         await this.users.applyChanges(tx, user, {
           failedLogins: 0,
@@ -231,6 +275,93 @@ export class AuthService implements BeforeApplicationShutdown {
       token: result.token,
       expiresAt: result.session.expiresAt.toISOString(),
     };
+  }
+
+  /**
+   * The second step: an mfaToken (5 minutes, 3 attempts, spent by the one that succeeds) and a
+   * TOTP or recovery code. Every failure is the sign-in 401 and counts toward the lock-out.
+   */
+  async loginMfa(
+    mfaToken: string,
+    input: SecondFactorInput,
+    ctx: SessionContext,
+  ): Promise<SignedIn> {
+    const given = [input.code, input.recoveryCode].filter((v) => v !== undefined).length;
+    if (given !== 1) throw AppException.invalid('code', 'give exactly one of code or recoveryCode');
+    const challenge = await this.mfa.takeLoginAttempt(mfaToken);
+    if (!challenge?.userId) {
+      this.metrics.outcome('bad_second_factor');
+      throw SIGN_IN_FAILED;
+    }
+    const user = await this.users.findById(challenge.userId);
+    if (!user || user.status !== 'active') {
+      this.metrics.outcome(
+        user ? (user.status === 'pending' ? 'pending' : 'disabled') : 'unknown_user',
+      );
+      throw SIGN_IN_FAILED;
+    }
+    if (user.lockedUntil && user.lockedUntil > new Date()) {
+      this.metrics.outcome('locked');
+      throw SIGN_IN_FAILED;
+    }
+    const refused = new Error('second factor refused');
+    try {
+      let amr = 'otp';
+      return await this.completeSignIn(user, ctx, async (tx) => {
+        const proof = await this.mfa.verifySecondFactor(tx, user.id, input);
+        // Thrown, not returned: nothing of a refused attempt is kept but the attempt itself.
+        if (!proof || !(await this.mfa.spendChallenge(tx, challenge.id))) throw refused;
+        amr = proof.amr;
+        ctx.amr = `${challenge.amr ?? 'pwd'} ${amr} mfa`;
+      });
+    } catch (err) {
+      if (err !== refused) throw err;
+      await this.recordFailure(user.id);
+      this.metrics.outcome('bad_second_factor');
+      throw SIGN_IN_FAILED;
+    }
+  }
+
+  /**
+   * Refreshes the session's sign-in time with the password or a second-factor code. A wrong one is
+   * the sign-in 401 and counts toward the lock-out.
+   */
+  async reauthenticate(principal: Principal, input: SecondFactorInput & { password?: string }) {
+    const given = [input.password, input.code, input.recoveryCode].filter(
+      (v) => v !== undefined,
+    ).length;
+    if (given !== 1)
+      throw AppException.invalid('password', 'give exactly one of password, code or recoveryCode');
+    if (principal.credential.kind !== 'session')
+      throw AppException.forbidden('Only a sign-in session can re-authenticate.');
+    const user = await this.users.findByIdWithPasswordHash(principal.userId);
+    if (!user) throw AppException.unauthenticated();
+    if (user.lockedUntil && user.lockedUntil > new Date()) throw SIGN_IN_FAILED;
+    let ok = false;
+    let amr = 'pwd';
+    await this.db.transaction(async (tx) => {
+      if (input.password !== undefined) {
+        ok = await this.passwords.verify(input.password, user.passwordHash);
+      } else {
+        const proof = await this.mfa.verifySecondFactor(tx, user.id, input);
+        ok = proof !== null;
+        if (proof) amr = proof.amr;
+      }
+      if (!ok) return;
+      await this.sessions.markAuthenticated(tx, principal.credential.id, amr);
+      if (user.failedLogins > 0) await this.users.applyChanges(tx, user, { failedLogins: 0 });
+      await this.audit.record(tx, {
+        actorId: user.id,
+        action: 'session.reauthenticate',
+        targetType: 'user',
+        targetId: user.id,
+        changes: { sessionId: principal.credential.id, amr },
+      });
+    });
+    if (!ok) {
+      await this.recordFailure(user.id);
+      throw SIGN_IN_FAILED;
+    }
   }
 
   private readonly pendingFailures = new Map<string, Promise<void>>();

@@ -31,6 +31,16 @@ export type DatabaseConfig =
       database: string;
     };
 
+export type MfaRequiredMode = 'none' | 'admins' | 'all';
+
+export interface BootstrapAdminConfig {
+  email: string;
+  /** From BOOTSTRAP_ADMIN_PASSWORD or read from BOOTSTRAP_ADMIN_PASSWORD_FILE. */
+  password: string;
+  /** The variable the password came from, for messages. */
+  passwordSource: 'BOOTSTRAP_ADMIN_PASSWORD' | 'BOOTSTRAP_ADMIN_PASSWORD_FILE';
+}
+
 export interface PasswordPolicyConfig {
   minLength: number;
   maxBytes: number;
@@ -81,6 +91,12 @@ export class AppConfig {
   metricsToken!: string | null;
   /** Webhook targets on private, loopback or link-local addresses (and plain http) are allowed. */
   webhookAllowPrivate!: boolean;
+  /** The first admin, created at start-up when no user exists (BOOTSTRAP_ADMIN_*). */
+  bootstrapAdmin!: BootstrapAdminConfig | null;
+  /** Who must have a second factor (MFA_REQUIRED). */
+  mfaRequired!: MfaRequiredMode;
+  /** How recent a sign-in must be for sensitive self-service changes (REAUTH_MINUTES). */
+  reauthMinutes!: number;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -329,6 +345,62 @@ function devSecret(dataDir: string, inMemory: boolean): string {
   return secret;
 }
 
+/**
+ * BOOTSTRAP_ADMIN_EMAIL with exactly one of BOOTSTRAP_ADMIN_PASSWORD / _FILE. The password is
+ * checked against the length rules here (the breached-password list, when set, at start-up).
+ */
+function parseBootstrapAdmin(r: Reader, env: Env, minLength: number): BootstrapAdminConfig | null {
+  const email = r.raw('BOOTSTRAP_ADMIN_EMAIL');
+  const inline = env['BOOTSTRAP_ADMIN_PASSWORD'];
+  const file = r.raw('BOOTSTRAP_ADMIN_PASSWORD_FILE');
+  const hasInline = inline !== undefined && inline !== '';
+  if (email === undefined) {
+    if (hasInline || file !== undefined)
+      r.problems.push(
+        'BOOTSTRAP_ADMIN_EMAIL must be set when BOOTSTRAP_ADMIN_PASSWORD or BOOTSTRAP_ADMIN_PASSWORD_FILE is',
+      );
+    return null;
+  }
+  if (email.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    r.problems.push('BOOTSTRAP_ADMIN_EMAIL must be an email address');
+    return null;
+  }
+  if (hasInline && file !== undefined) {
+    r.problems.push(
+      'BOOTSTRAP_ADMIN_PASSWORD and BOOTSTRAP_ADMIN_PASSWORD_FILE are exclusive: set one',
+    );
+    return null;
+  }
+  let password: string;
+  let passwordSource: BootstrapAdminConfig['passwordSource'];
+  if (file !== undefined) {
+    passwordSource = 'BOOTSTRAP_ADMIN_PASSWORD_FILE';
+    try {
+      // One trailing newline (as `echo` and most secret mounts write) is not part of the password.
+      password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch {
+      r.problems.push(`BOOTSTRAP_ADMIN_PASSWORD_FILE cannot be read (${file})`);
+      return null;
+    }
+  } else if (hasInline) {
+    passwordSource = 'BOOTSTRAP_ADMIN_PASSWORD';
+    password = inline;
+  } else {
+    r.problems.push(
+      'BOOTSTRAP_ADMIN_PASSWORD or BOOTSTRAP_ADMIN_PASSWORD_FILE must be set when BOOTSTRAP_ADMIN_EMAIL is',
+    );
+    return null;
+  }
+  if ([...password].length < minLength || Buffer.byteLength(password, 'utf8') > 72) {
+    // Never the password itself in the message.
+    r.problems.push(
+      `${passwordSource} must hold a password of at least ${minLength} characters and at most 72 bytes in UTF-8`,
+    );
+    return null;
+  }
+  return { email, password, passwordSource };
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const r = new Reader(env);
   const nodeEnv = r.oneOf<NodeEnv>(
@@ -361,6 +433,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     r.problems.push('ENCRYPTION_KEY_ACTIVE must name a key id of ENCRYPTION_KEYS');
   }
 
+  const passwordMinLength = r.int('PASSWORD_MIN_LENGTH', 12, 8, 72);
   const cfg = new AppConfig();
   Object.assign(cfg, {
     nodeEnv,
@@ -397,7 +470,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     passwordResetMinutes: r.int('PASSWORD_RESET_MINUTES', 60, 5, 60 * 24),
     activationHours: r.int('ACTIVATION_HOURS', 72, 1, 24 * 30),
     passwordPolicy: {
-      minLength: r.int('PASSWORD_MIN_LENGTH', 12, 8, 72),
+      minLength: passwordMinLength,
       maxBytes: 72,
       breachedCheck: r.raw('PASSWORD_BREACHED_LIST') !== undefined,
       breachedListFile: r.raw('PASSWORD_BREACHED_LIST') ?? null,
@@ -411,6 +484,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutSeconds: r.int('SHUTDOWN_TIMEOUT', 10, 1, 600),
     metricsToken: r.raw('METRICS_TOKEN') ?? null,
     webhookAllowPrivate: r.bool('WEBHOOK_ALLOW_PRIVATE', false),
+    bootstrapAdmin: parseBootstrapAdmin(r, env, passwordMinLength),
+    mfaRequired: r.oneOf<MfaRequiredMode>('MFA_REQUIRED', ['none', 'admins', 'all'], 'none'),
+    reauthMinutes: r.int('REAUTH_MINUTES', 10, 1, 24 * 60),
   } satisfies Omit<AppConfig, 'isProduction' | 'secureCookies'>);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return cfg;

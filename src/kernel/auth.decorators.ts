@@ -52,6 +52,11 @@ export type AuthRequirement =
       credentials?: ('session' | 'api_key' | 'access_token')[];
       /** The resource rule, checked by the guard of the module that owns the resource. */
       resource?: ResourceRule;
+      /**
+       * Usable by a session that must enrol a second factor first (MFA_REQUIRED, a workspace's
+       * mfaRequired): the enrolment routes, whoami and logout. Every other route refuses it.
+       */
+      duringMfaEnrolment?: boolean;
     };
 
 /** Anyone, signed in or not. Every other route needs a signed-in caller. */

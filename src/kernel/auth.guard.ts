@@ -68,6 +68,14 @@ export class AuthGuard implements CanActivate {
       this.checkOrigin(req);
     req.principal = principal;
 
+    if (principal.mfaEnrolmentRequired && !requirement.duringMfaEnrolment) {
+      throw new AppException(
+        'forbidden',
+        'A second factor is required on this account: enrol one (POST /api/v1/users/me/mfa/totp or /webauthn/options) first.',
+        undefined,
+        { type: 'https://gatehouse.dev/problems/mfa-enrolment-required' },
+      );
+    }
     if (requirement.credentials && !requirement.credentials.includes(principal.credential.kind)) {
       throw AppException.forbidden(
         `This route cannot be used with a credential of kind ${principal.credential.kind}.`,

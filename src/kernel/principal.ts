@@ -49,6 +49,8 @@ export interface Principal {
    * `GET /users/me` and whoami answer without loading it again. Read-only; never serialised.
    */
   user?: PrincipalUser;
+  /** Set on a session that must enrol a second factor before anything but enrolment works. */
+  mfaEnrolmentRequired?: boolean;
 }
 
 export interface AuthenticatedRequest extends Request {

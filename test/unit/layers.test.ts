@@ -26,6 +26,7 @@ const FLOORS: Record<string, number> = {
   webhooks: 10,
   pages: 11,
   app: 12,
+  cli: 13,
 };
 
 const SRC = join(process.cwd(), 'src');

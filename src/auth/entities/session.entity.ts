@@ -41,4 +41,16 @@ export class Session {
 
   @DateColumn({ name: 'revoked_at', nullable: true })
   revokedAt!: Date | null;
+
+  /** When the person last proved who they are in this session (sign-in or re-authentication). */
+  @DateColumn({ name: 'auth_time', nullable: true })
+  authTime!: Date | null;
+
+  /** How (RFC 8176 values, space-separated): `pwd`, `pwd otp`, `pwd swk`, `hwk`, `ext`... */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  amr!: string | null;
+
+  /** Signed in without the second factor MFA_REQUIRED asks for: only enrolment routes work. */
+  @Column({ type: 'boolean', name: 'mfa_enrolment', default: false })
+  mfaEnrolment!: boolean;
 }

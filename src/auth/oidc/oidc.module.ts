@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { UsersModule } from '#src/users/users.module.js';
 import { SignInPagesController } from '#src/auth/pages/sign-in-pages.controller.js';
+import { MfaStepPagesController } from '#src/auth/pages/mfa-step-pages.controller.js';
 import { SignInPagesService } from '#src/auth/pages/sign-in-pages.service.js';
 import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
 import { OidcController } from '#src/auth/oidc/oidc.controller.js';
@@ -16,7 +17,7 @@ import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.reposit
  */
 @Module({
   imports: [UsersModule],
-  controllers: [OidcController, SignInPagesController],
+  controllers: [OidcController, SignInPagesController, MfaStepPagesController],
   providers: [
     OidcSignInRepository,
     OidcSignInService,

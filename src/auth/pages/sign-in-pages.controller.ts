@@ -19,6 +19,7 @@ import {
 } from '#src/auth/pages/html.js';
 import { renderSignInError, SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { SignInPagesService } from '#src/auth/pages/sign-in-pages.service.js';
+import { mfaStepUrl, setMfaCookie } from '#src/auth/pages/mfa-step.js';
 
 function bodyOf(req: Request): Record<string, unknown> {
   const b: unknown = req.body;
@@ -71,7 +72,7 @@ export class SignInPagesController {
   @SignInRateLimit()
   @Post()
   @ApiOperation({ operationId: 'submitSignInPage', summary: 'Sign in from the page form' })
-  @ApiRedirect(303, 'Signed in: to returnTo')
+  @ApiRedirect(303, 'Signed in: to returnTo; or to the code step /signin/mfa')
   @ApiHtml(401, 'The page again, saying the sign-in failed')
   @ApiHtml(403, 'A page refusing a cross-site form post')
   @ApiProblems(429)
@@ -87,6 +88,11 @@ export class SignInPagesController {
       if (out.kind === 'signed_in') {
         setSessionCookie(res, this.config, out.token, out.expiresAt);
         res.set('Cache-Control', 'no-store').redirect(303, out.returnTo);
+        return;
+      }
+      if (out.kind === 'mfa') {
+        setMfaCookie(res, this.config, out.mfaToken);
+        res.set('Cache-Control', 'no-store').redirect(303, mfaStepUrl(out.returnTo));
         return;
       }
       const returnTo = this.pages.returnTo(body['returnTo']);

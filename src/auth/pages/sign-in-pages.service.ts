@@ -13,6 +13,7 @@ import type { ProviderButton } from '#src/auth/pages/html.js';
 
 export type PasswordSignIn =
   | { kind: 'signed_in'; token: string; expiresAt: string; returnTo: string }
+  | { kind: 'mfa'; mfaToken: string; returnTo: string }
   | { kind: 'refused'; message: string };
 
 /** The server-rendered sign-in pages: password sign-in, who is signed in, sign-out, CSRF check. */
@@ -73,6 +74,9 @@ export class SignInPagesService {
       return { kind: 'refused', message: 'Enter your email and password.' };
     try {
       const out = await this.auth.login(username, password, ctx);
+      // A second factor in force: the code step (/signin/mfa) finishes the sign-in.
+      if (!('token' in out))
+        return { kind: 'mfa', mfaToken: out.mfaToken, returnTo: this.returnTo(body['returnTo']) };
       await this.linking.retirePreviousSession(req, previous);
       return {
         kind: 'signed_in',

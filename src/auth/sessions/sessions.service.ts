@@ -44,6 +44,10 @@ export interface SessionContext {
   ip: string | null;
   userAgent: string | null;
   method: string;
+  /** RFC 8176 authentication methods; default from `method` (`pwd`, or `ext` for a provider). */
+  amr?: string;
+  /** The session may only enrol a second factor (MFA_REQUIRED) until it does. */
+  mfaEnrolment?: boolean;
 }
 
 export function sessionContext(req: Request, method: string): SessionContext {
@@ -101,13 +105,22 @@ export class SessionsService implements CredentialResolver {
     session.userAgent = ctx.userAgent;
     session.method = ctx.method;
     session.revokedAt = null;
+    session.authTime = now;
+    session.amr = ctx.amr ?? (ctx.method === 'password' ? 'pwd' : 'ext');
+    session.mfaEnrolment = ctx.mfaEnrolment ?? false;
     await this.repo.insert(tx, session);
     await this.audit.record(tx, {
       actorId: user.id,
       action: 'session.create',
       targetType: 'user',
       targetId: user.id,
-      changes: { sessionId: session.id, method: ctx.method, ip: ctx.ip },
+      changes: {
+        sessionId: session.id,
+        method: ctx.method,
+        amr: session.amr,
+        ip: ctx.ip,
+        ...(session.mfaEnrolment ? { mfaEnrolment: true } : {}),
+      },
     });
     return { session, token };
   }
@@ -146,6 +159,7 @@ export class SessionsService implements CredentialResolver {
       await this.repo.touch(session.id, new Date(now));
     }
     const principal = await this.users.principalFor(user, { kind: 'session', id: session.id, via });
+    if (session.mfaEnrolment) principal.mfaEnrolmentRequired = true;
     const { credential: _credential, ...rest } = principal;
     this.cache.set(
       tokenHash,
@@ -165,6 +179,28 @@ export class SessionsService implements CredentialResolver {
 
   private live(expiresAt: number, lastSeenAt: number, now: number): boolean {
     return expiresAt > now && lastSeenAt + this.config.sessionIdleMinutes * 60_000 > now;
+  }
+
+  /** When and how the session's person last proved who they are (null: not a live session). */
+  async authState(
+    userId: string,
+    sessionId: string,
+  ): Promise<{ authTime: Date; amr: string | null } | null> {
+    const s = await this.repo.findForUser(userId, sessionId);
+    if (!s) return null;
+    return { authTime: s.authTime ?? s.createdAt, amr: s.amr };
+  }
+
+  /** Re-authentication: the session's auth time becomes now. */
+  async markAuthenticated(tx: Tx, sessionId: string, amr: string): Promise<void> {
+    await tx.getRepository(Session).update({ id: sessionId }, { authTime: new Date(), amr });
+  }
+
+  /** The user enrolled a factor: their sessions waiting for one work fully again. */
+  async endEnrolment(tx: Tx, userId: string): Promise<void> {
+    await tx.getRepository(Session).update({ userId, mfaEnrolment: true }, { mfaEnrolment: false });
+    // Cached principals carry the restriction: every instance forgets them before its next request.
+    await this.changes.userRevoked(tx, userId);
   }
 
   async revoke(tx: Tx, session: Session, actorId: string | null): Promise<void> {
