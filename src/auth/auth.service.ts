@@ -166,6 +166,12 @@ export class AuthService implements BeforeApplicationShutdown {
       const target = await this.users.requireUser(row.userId, tx);
       if (target.status === 'disabled')
         throw AppException.invalid('token', 'is unknown, used or expired');
+      // An account nobody could sign in to is never activated: one without a password sets it here.
+      if (
+        password === undefined &&
+        !(await this.users.findByIdWithPasswordHash(target.id, tx))?.passwordHash
+      )
+        throw AppException.invalid('password', 'is required: the account has no password yet');
       const changes: Partial<User> = { status: 'active', emailVerified: true };
       if (password !== undefined) changes.passwordHash = await this.passwords.hash(password);
       await this.users.applyChanges(tx, target, changes);

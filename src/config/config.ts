@@ -77,6 +77,8 @@ export class AppConfig {
   shutdownTimeoutSeconds!: number;
   /** When set, /metrics needs `Authorization: Bearer <token>`. */
   metricsToken!: string | null;
+  /** Days a workspace invitation link stays valid. */
+  invitationDays!: number;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -382,6 +384,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     signingKeyRotationDays: r.int('SIGNING_KEY_ROTATION_DAYS', 30, 1, 3650),
     shutdownTimeoutSeconds: r.int('SHUTDOWN_TIMEOUT', 10, 1, 600),
     metricsToken: r.raw('METRICS_TOKEN') ?? null,
+    invitationDays: r.int('INVITATION_DAYS', 7, 1, 90),
   } satisfies Omit<AppConfig, 'isProduction' | 'secureCookies'>);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return cfg;
