@@ -14,11 +14,13 @@ import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
 import { OidcProvidersService } from '#src/auth/oidc/oidc-providers.service.js';
 import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
 import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.service.js';
+import { ImpersonationController } from '#src/auth/sessions/impersonation.controller.js';
+import { ImpersonationService } from '#src/auth/sessions/impersonation.service.js';
 
 @Global()
 @Module({
   imports: [UsersModule, CryptoModule],
-  controllers: [AuthController, OwnPasswordController, SessionsController],
+  controllers: [AuthController, OwnPasswordController, SessionsController, ImpersonationController],
   providers: [
     PrincipalChanges,
     PrincipalChangesRepository,
@@ -31,6 +33,7 @@ import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.servic
     OidcProvidersService,
     UserIdentitiesRepository,
     LinkedIdentitiesService,
+    ImpersonationService,
   ],
   exports: [
     PrincipalChanges,

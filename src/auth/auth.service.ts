@@ -307,9 +307,14 @@ export class AuthService implements BeforeApplicationShutdown {
     if (resolver) await this.db.transaction((tx) => resolver.revokeForLogout(tx, principal));
   }
 
-  async whoami(
-    principal: Principal,
-  ): Promise<UserResponse & { permissions: string[]; credential: { kind: string; id: string } }> {
+  async whoami(principal: Principal): Promise<
+    UserResponse & {
+      permissions: string[];
+      credential: { kind: string; id: string };
+      impersonatedBy?: { id: string; email: string };
+      reason?: string;
+    }
+  > {
     // The principal carries the user row and role names it was built from (as fresh as itself).
     const base = principal.user
       ? toUserResponse(principal.user, principal.roles)
@@ -318,6 +323,9 @@ export class AuthService implements BeforeApplicationShutdown {
       ...base,
       permissions: principal.permissions,
       credential: { kind: principal.credential.kind, id: principal.credential.id },
+      ...(principal.impersonation
+        ? { impersonatedBy: principal.impersonation.by, reason: principal.impersonation.reason }
+        : {}),
     };
   }
 

@@ -41,4 +41,14 @@ export class Session {
 
   @DateColumn({ name: 'revoked_at', nullable: true })
   revokedAt!: Date | null;
+
+  /** Impersonation sessions: the user acting as this one (kept if that user is deleted). */
+  @Column({ type: 'varchar', length: 36, name: 'impersonator_id', nullable: true })
+  impersonatorId!: string | null;
+
+  @Column({ type: 'varchar', length: 254, name: 'impersonator_email', nullable: true })
+  impersonatorEmail!: string | null;
+
+  @Column({ type: 'varchar', length: 500, name: 'impersonation_reason', nullable: true })
+  impersonationReason!: string | null;
 }

@@ -38,6 +38,9 @@ export interface SessionResponse {
   userAgent: string | null;
   method: string;
   current: boolean;
+  /** Only on impersonation sessions: who acted as the user, and why. */
+  impersonatedBy?: { id: string; email: string };
+  reason?: string;
 }
 
 export interface SessionContext {
@@ -87,6 +90,7 @@ export class SessionsService implements CredentialResolver {
     tx: Tx,
     user: User,
     ctx: SessionContext,
+    impersonation?: { by: { id: string; email: string }; reason: string; minutes: number },
   ): Promise<{ session: Session; token: string }> {
     const token = generateToken(SESSION_PREFIX);
     const now = new Date();
@@ -101,13 +105,24 @@ export class SessionsService implements CredentialResolver {
     session.userAgent = ctx.userAgent;
     session.method = ctx.method;
     session.revokedAt = null;
+    session.impersonatorId = impersonation?.by.id ?? null;
+    session.impersonatorEmail = impersonation?.by.email ?? null;
+    session.impersonationReason = impersonation?.reason ?? null;
+    if (impersonation) session.expiresAt = new Date(now.getTime() + impersonation.minutes * 60_000);
     await this.repo.insert(tx, session);
     await this.audit.record(tx, {
       actorId: user.id,
       action: 'session.create',
       targetType: 'user',
       targetId: user.id,
-      changes: { sessionId: session.id, method: ctx.method, ip: ctx.ip },
+      changes: {
+        sessionId: session.id,
+        method: ctx.method,
+        ip: ctx.ip,
+        ...(impersonation
+          ? { impersonatedBy: impersonation.by, impersonationReason: impersonation.reason }
+          : {}),
+      },
     });
     return { session, token };
   }
@@ -146,6 +161,11 @@ export class SessionsService implements CredentialResolver {
       await this.repo.touch(session.id, new Date(now));
     }
     const principal = await this.users.principalFor(user, { kind: 'session', id: session.id, via });
+    if (session.impersonatorId)
+      principal.impersonation = {
+        by: { id: session.impersonatorId, email: session.impersonatorEmail ?? '' },
+        reason: session.impersonationReason ?? '',
+      };
     const { credential: _credential, ...rest } = principal;
     this.cache.set(
       tokenHash,
@@ -245,5 +265,11 @@ export function toSessionResponse(s: Session, currentId: string | null): Session
     userAgent: s.userAgent,
     method: s.method,
     current: s.id === currentId,
+    ...(s.impersonatorId
+      ? {
+          impersonatedBy: { id: s.impersonatorId, email: s.impersonatorEmail ?? '' },
+          reason: s.impersonationReason ?? '',
+        }
+      : {}),
   };
 }
