@@ -38,6 +38,7 @@ export async function createApp(
       { path: 'reset-password', method: RequestMethod.ALL },
       { path: 'activate', method: RequestMethod.ALL },
       { path: 'activate/{*rest}', method: RequestMethod.ALL },
+      { path: 'invite', method: RequestMethod.ALL },
     ],
   });
 

@@ -7,6 +7,7 @@ import { AuditRepository } from '#src/audit/audit.repository.js';
 import { EventOutboxRow } from '#src/audit/event-outbox.entity.js';
 import { EventOutboxRepository } from '#src/audit/event-outbox.repository.js';
 import { currentRequestId } from '#src/common/request-context.js';
+import { currentImpersonation, currentRequestId } from '#src/common/request-context.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const REDACTED_CHANGES = JSON.stringify({ redacted: true });
@@ -103,7 +104,17 @@ export class AuditService {
     entry.action = record.action;
     entry.targetType = record.targetType;
     entry.targetId = record.targetId;
-    entry.changes = JSON.stringify(scrub(record.changes ?? {}));
+    // Every entry made through an impersonation session names the impersonator and the reason;
+    // the actor stays the impersonated user (whose credential made the change).
+    const impersonation = currentImpersonation();
+    const changes = impersonation
+      ? {
+          ...(record.changes ?? {}),
+          impersonatedBy: impersonation.by,
+          impersonationReason: impersonation.reason,
+        }
+      : (record.changes ?? {});
+    entry.changes = JSON.stringify(scrub(changes));
     entry.changesDigest = sha256(entry.changes);
     entry.prevHash = head.lastHash;
     entry.redactedAt = null;

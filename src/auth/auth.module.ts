@@ -19,6 +19,8 @@ import { MfaService } from '#src/auth/mfa/mfa.service.js';
 import { MfaRepository } from '#src/auth/mfa/mfa.repository.js';
 import { OwnMfaController, UserMfaController } from '#src/auth/mfa/mfa.controller.js';
 import { BootstrapAdminService } from '#src/auth/bootstrap-admin.service.js';
+import { ImpersonationController } from '#src/auth/sessions/impersonation.controller.js';
+import { ImpersonationService } from '#src/auth/sessions/impersonation.service.js';
 
 @Global()
 @Module({
@@ -29,6 +31,7 @@ import { BootstrapAdminService } from '#src/auth/bootstrap-admin.service.js';
     SessionsController,
     OwnMfaController,
     UserMfaController,
+    ImpersonationController,
   ],
   providers: [
     PrincipalChanges,
@@ -46,6 +49,7 @@ import { BootstrapAdminService } from '#src/auth/bootstrap-admin.service.js';
     MfaService,
     MfaRepository,
     BootstrapAdminService,
+    ImpersonationService,
   ],
   exports: [
     MfaService,

@@ -180,6 +180,12 @@ export class AuthService implements BeforeApplicationShutdown {
       const target = await this.users.requireUser(row.userId, tx);
       if (target.status === 'disabled')
         throw AppException.invalid('token', 'is unknown, used or expired');
+      // An account nobody could sign in to is never activated: one without a password sets it here.
+      if (
+        password === undefined &&
+        !(await this.users.findByIdWithPasswordHash(target.id, tx))?.passwordHash
+      )
+        throw AppException.invalid('password', 'is required: the account has no password yet');
       const changes: Partial<User> = { status: 'active', emailVerified: true };
       if (password !== undefined) changes.passwordHash = await this.passwords.hash(password);
       await this.users.applyChanges(tx, target, changes);
@@ -432,9 +438,14 @@ export class AuthService implements BeforeApplicationShutdown {
     if (resolver) await this.db.transaction((tx) => resolver.revokeForLogout(tx, principal));
   }
 
-  async whoami(
-    principal: Principal,
-  ): Promise<UserResponse & { permissions: string[]; credential: { kind: string; id: string } }> {
+  async whoami(principal: Principal): Promise<
+    UserResponse & {
+      permissions: string[];
+      credential: { kind: string; id: string };
+      impersonatedBy?: { id: string; email: string };
+      reason?: string;
+    }
+  > {
     // The principal carries the user row and role names it was built from (as fresh as itself).
     const base = principal.user
       ? toUserResponse(principal.user, principal.roles)
@@ -443,6 +454,9 @@ export class AuthService implements BeforeApplicationShutdown {
       ...base,
       permissions: principal.permissions,
       credential: { kind: principal.credential.kind, id: principal.credential.id },
+      ...(principal.impersonation
+        ? { impersonatedBy: principal.impersonation.by, reason: principal.impersonation.reason }
+        : {}),
     };
   }
 

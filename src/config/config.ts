@@ -97,6 +97,8 @@ export class AppConfig {
   mfaRequired!: MfaRequiredMode;
   /** How recent a sign-in must be for sensitive self-service changes (REAUTH_MINUTES). */
   reauthMinutes!: number;
+  /** Days a workspace invitation link stays valid. */
+  invitationDays!: number;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -487,6 +489,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bootstrapAdmin: parseBootstrapAdmin(r, env, passwordMinLength),
     mfaRequired: r.oneOf<MfaRequiredMode>('MFA_REQUIRED', ['none', 'admins', 'all'], 'none'),
     reauthMinutes: r.int('REAUTH_MINUTES', 10, 1, 24 * 60),
+    invitationDays: r.int('INVITATION_DAYS', 7, 1, 90),
   } satisfies Omit<AppConfig, 'isProduction' | 'secureCookies'>);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return cfg;

@@ -50,6 +50,8 @@ export type AuthRequirement =
       self?: string;
       /** Refuse callers whose credential is not a browser/API session (e.g. API keys may not mint keys). */
       credentials?: ('session' | 'api_key' | 'access_token')[];
+      /** Changes passwords, factors or credentials: refused to impersonation sessions (403). */
+      changesCredentials?: boolean;
       /** The resource rule, checked by the guard of the module that owns the resource. */
       resource?: ResourceRule;
       /**

@@ -5,10 +5,18 @@ import { AppException } from '#src/common/errors/app.exception.js';
 import { permits } from '#src/kernel/permissions.js';
 import { AUTH_METADATA, type AuthRequirement } from '#src/kernel/auth.decorators.js';
 import { CredentialRegistry } from '#src/kernel/credential-registry.js';
-import type { AuthenticatedRequest, Principal } from '#src/kernel/principal.js';
+import {
+  assertMayChangeCredentials,
+  type AuthenticatedRequest,
+  type Principal,
+} from '#src/kernel/principal.js';
+import { setRequestImpersonation } from '#src/common/request-context.js';
 
 export const SESSION_COOKIE = 'gh_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Writes under these user sub-resources change passwords, factors or credentials. */
+const CREDENTIAL_PATHS =
+  /\/users\/[^/]+\/(password|api-keys|grants|authentications|mfa|sessions|impersonate)(\/|$)|\/users\/impersonate$/;
 
 // Set on a request whose route declared `setsSessionCookie` (and so passed the cross-site check).
 const SIGN_IN_ROUTE = Symbol('gatehouse:sets-session-cookie');
@@ -67,6 +75,14 @@ export class AuthGuard implements CanActivate {
     if (principal.credential.via === 'cookie' && !SAFE_METHODS.has(req.method))
       this.checkOrigin(req);
     req.principal = principal;
+    if (principal.impersonation) {
+      setRequestImpersonation(principal.impersonation);
+      if (
+        requirement.changesCredentials ||
+        (!SAFE_METHODS.has(req.method) && CREDENTIAL_PATHS.test(req.path))
+      )
+        assertMayChangeCredentials(principal);
+    }
 
     if (principal.mfaEnrolmentRequired && !requirement.duringMfaEnrolment) {
       throw new AppException(

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { AppException } from '#src/common/errors/app.exception.js';
 
 export type ServerRole = 'admin' | 'user' | 'demo' | 'reader';
 export const SERVER_ROLES: readonly ServerRole[] = ['admin', 'user', 'demo', 'reader'];
@@ -51,6 +52,30 @@ export interface Principal {
   user?: PrincipalUser;
   /** Set on a session that must enrol a second factor before anything but enrolment works. */
   mfaEnrolmentRequired?: boolean;
+  /**
+   * Set when the credential is an impersonation session: who is acting as this user and why.
+   * Such a principal never changes passwords, factors or credentials (see
+   * `assertMayChangeCredentials`, which the guard applies to the credential routes).
+   */
+  impersonation?: Impersonation | null;
+}
+
+export interface Impersonation {
+  by: { id: string; email: string };
+  reason: string;
+}
+
+/**
+ * Refuses an impersonation session (403): for routes and services that change passwords, MFA
+ * factors or credentials. The guard already applies it to routes declared `changesCredentials`
+ * and to every write under `/users/:id/{password,api-keys,grants,authentications,mfa,sessions,
+ * impersonate}`; call it in a service for a field-level case (an admin setting `password`).
+ */
+export function assertMayChangeCredentials(p: Principal | null | undefined): void {
+  if (p?.impersonation)
+    throw AppException.forbidden(
+      'An impersonation session cannot change passwords, factors or credentials.',
+    );
 }
 
 export interface AuthenticatedRequest extends Request {

@@ -14,6 +14,11 @@ import { ProjectsService } from '#src/tenancy/projects/projects.service.js';
 import { WorkspacesController } from '#src/tenancy/workspaces/workspaces.controller.js';
 import { WorkspacesRepository } from '#src/tenancy/workspaces/workspaces.repository.js';
 import { WorkspacesService } from '#src/tenancy/workspaces/workspaces.service.js';
+import { InvitationsController } from '#src/tenancy/invitations/invitations.controller.js';
+import { InvitationsRepository } from '#src/tenancy/invitations/invitations.repository.js';
+import { InvitationsService } from '#src/tenancy/invitations/invitations.service.js';
+import { InvitePageController } from '#src/tenancy/invitations/invite-page.controller.js';
+import { OptionalPrincipal } from '#src/tenancy/invitations/optional-principal.js';
 
 /**
  * Workspaces, groups and projects: one aggregate, one module. Every access decision goes through
@@ -21,7 +26,13 @@ import { WorkspacesService } from '#src/tenancy/workspaces/workspaces.service.js
  */
 @Module({
   imports: [UsersModule, AuthModule],
-  controllers: [WorkspacesController, GroupsController, ProjectsController],
+  controllers: [
+    WorkspacesController,
+    GroupsController,
+    ProjectsController,
+    InvitationsController,
+    InvitePageController,
+  ],
   providers: [
     AccessRepository,
     AccessService,
@@ -33,6 +44,9 @@ import { WorkspacesService } from '#src/tenancy/workspaces/workspaces.service.js
     ProjectsRepository,
     ProjectsService,
     ProjectMembersService,
+    InvitationsRepository,
+    InvitationsService,
+    OptionalPrincipal,
   ],
   exports: [AccessService],
 })

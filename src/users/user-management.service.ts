@@ -5,7 +5,11 @@ import { permits } from '#src/kernel/permissions.js';
 import { Database, type Tx } from '#src/database/database.service.js';
 import { AuditService, type AuditEntryView } from '#src/audit/audit.service.js';
 import { PasswordService } from '#src/crypto/password.service.js';
-import type { Principal, ServerRole } from '#src/kernel/principal.js';
+import {
+  assertMayChangeCredentials,
+  type Principal,
+  type ServerRole,
+} from '#src/kernel/principal.js';
 import type { CreateUserDto, ListUsersQuery, UpdateUserDto } from '#src/users/dto/users.dto.js';
 import { assertHoldsAll, can } from '#src/kernel/anti-escalation.js';
 import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
@@ -127,6 +131,7 @@ export class UserManagementService {
     )
       throw AppException.forbidden('This credential is narrowed: it cannot change the profile.');
     if (dto.data !== undefined) checkDataKeys(dto.data);
+    if (dto.password !== undefined) assertMayChangeCredentials(p);
     if (dto.password !== undefined) this.passwords.check(dto.password);
     // bcrypt outside the transaction: it must not hold row locks (or SQLite's queue) for its duration.
     const passwordHash =

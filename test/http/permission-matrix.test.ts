@@ -242,6 +242,35 @@ describe('permission matrix: workspaces, groups, projects', () => {
         );
       },
     },
+    {
+      name: 'POST /workspaces/:domain/invitations',
+      fresh: false,
+      call: (w, a) =>
+        t.http
+          .post(`/api/v1/workspaces/${w.domain}/invitations`)
+          .set(a)
+          .send({ emails: [`invited-${tag('x').slice(2)}@example.test`], role: 'user' }),
+      expect: E(201, 201, 403, 403, 403, 403, 403, 404),
+    },
+    {
+      name: 'GET /workspaces/:domain/invitations',
+      fresh: false,
+      call: (w, a) => t.http.get(`/api/v1/workspaces/${w.domain}/invitations`).set(a),
+      expect: E(200, 200, 403, 403, 403, 403, 403, 404),
+    },
+    {
+      name: 'DELETE /workspaces/:domain/invitations/:id',
+      fresh: true,
+      call: async (w, a) => {
+        const made = await t.http
+          .post(`/api/v1/workspaces/${w.domain}/invitations`)
+          .set(authOf('wsAdmin'))
+          .send({ emails: [`revoked-${tag('x').slice(2)}@example.test`], role: 'user' });
+        const invitationId = (made.body as { items: { id: string }[] }).items[0]?.id ?? '';
+        return t.http.delete(`/api/v1/workspaces/${w.domain}/invitations/${invitationId}`).set(a);
+      },
+      expect: E(204, 204, 403, 403, 403, 403, 403, 404),
+    },
     // Groups
     {
       name: 'POST /groups',

@@ -343,13 +343,13 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
     assert.equal(row.failedLogins, 5, 'wrong passwords count towards the account lock-out');
   });
 
-  it('claims an unverified local account: password, sessions and pending resets revoked', async () => {
+  it('claims an unverified local account at a trusted provider: password, sessions and pending resets revoked', async () => {
     const squatter = await makeUser(t, { emailVerified: false });
     await t.http.post('/api/v1/auth/password-reset').send({ email: squatter.email }).expect(202);
     await smtp.waitFor(squatter.email, /Reset your Gatehouse password/);
     const login = `claim-${Date.now()}`;
-    idp.accounts.set(login, { email: squatter.email, email_verified: true });
-    const { res } = await signIn('idp', login);
+    trusted.accounts.set(login, { email: squatter.email, email_verified: true });
+    const { res } = await signIn('trusted', login);
     assert.equal(res.status, 303, res.text);
     const row = await userWithPasswordHash(t, squatter.user.id);
     assert.equal(row.passwordHash, null);
@@ -370,11 +370,11 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
       .findOneByOrFail({ action: 'user.claim', targetId: squatter.user.id });
   });
 
-  it('claims a pending account registered with the email but never activated, and activates it', async () => {
+  it('claims a pending account registered with the email but never activated at a trusted provider, and activates it', async () => {
     const squatter = await makeUser(t, { emailVerified: false, status: 'pending', signIn: false });
     const login = `claim-pending-${Date.now()}`;
-    idp.accounts.set(login, { email: squatter.email, email_verified: true });
-    const { res } = await signIn('idp', login);
+    trusted.accounts.set(login, { email: squatter.email, email_verified: true });
+    const { res } = await signIn('trusted', login);
     assert.equal(res.status, 303, res.text);
     const row = await userWithPasswordHash(t, squatter.user.id);
     assert.equal(row.status, 'active');
@@ -384,6 +384,88 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
     assert.equal(identity?.subject, login);
     const pw = await passwordLogin(t, squatter.email, squatter.password);
     assert.equal(pw.status, 401, "the squatter's password no longer signs in");
+  });
+
+  it('never lets an untrusted provider take over an admin-created account whose email is not verified', async () => {
+    const admin = await makeUser(t, { role: 'admin' });
+    const email = uniqueEmail('admin-made');
+    const created = await t.http
+      .post('/api/v1/users')
+      .set(admin.auth)
+      .send({ email, password: PASSWORD, fullName: 'Made By Admin' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const userId = (created.body as { id: string }).id;
+    const signedIn = await passwordLogin(t, email, PASSWORD);
+    assert.equal(signedIn.status, 200);
+    const session = { Authorization: `Bearer ${(signedIn.body as { token: string }).token}` };
+    const key = await t.http
+      .post(`/api/v1/users/${userId}/api-keys`)
+      .set(session)
+      .send({ name: 'kept' });
+    assert.equal(key.status, 201);
+    const hashBefore = (await userWithPasswordHash(t, userId)).passwordHash;
+    assert.ok(hashBefore);
+
+    const login = `untrusted-${Date.now()}`;
+    idp.accounts.set(login, { email, email_verified: true });
+    const before = await counts(t);
+    const { res, cookies } = await signIn('idp', login);
+    // The password step, as for a verified account: nothing of the account changed.
+    assert.equal(res.status, 303, res.text);
+    assert.equal(res.headers['location'], `${TEST_PUBLIC_URL}/signin/link`);
+    assert.equal(cookies.get('gh_session'), undefined, 'not signed in');
+    assert.deepEqual(await counts(t), before);
+    const row = await userWithPasswordHash(t, userId);
+    assert.equal(row.passwordHash, hashBefore, 'password kept');
+    assert.equal(row.emailVerified, false);
+    assert.equal(row.status, 'active');
+    assert.equal((await identitiesOf(userId)).length, 0);
+    assert.equal(
+      await t.db.getRepository(AuditEntry).countBy({ action: 'user.claim', targetId: userId }),
+      0,
+    );
+    assert.equal((await t.http.get('/api/v1/auth/whoami').set(session)).status, 200);
+    const keyStill = await t.http
+      .get('/api/v1/auth/whoami')
+      .set({ Authorization: `Bearer ${(key.body as { key: string }).key}` });
+    assert.equal(keyStill.status, 200, 'the API key still works');
+    assert.equal((await passwordLogin(t, email, PASSWORD)).status, 200);
+
+    // Only the account's password links it.
+    const linkToken = cookies.get('gh_link') ?? '';
+    const ok = await t.http
+      .post('/signin/link')
+      .set('Cookie', `gh_link=${linkToken}`)
+      .set('Origin', t.origin)
+      .type('form')
+      .send({ password: PASSWORD });
+    assert.equal(ok.status, 303, ok.text);
+    const [identity] = await identitiesOf(userId);
+    assert.equal(identity?.subject, login);
+    assert.equal((await userWithPasswordHash(t, userId)).passwordHash, hashBefore);
+  });
+
+  it('refuses an untrusted provider for an unverified pending or password-less account, changing nothing', async () => {
+    const cases = [
+      await makeUser(t, { emailVerified: false, status: 'pending', signIn: false }),
+      await makeUser(t, { emailVerified: false, password: null, signIn: false }),
+    ];
+    for (const [i, local] of cases.entries()) {
+      const login = `untrusted-refused-${i}-${Date.now()}`;
+      idp.accounts.set(login, { email: local.email, email_verified: true });
+      const hashBefore = (await userWithPasswordHash(t, local.user.id)).passwordHash;
+      const before = await counts(t);
+      const { res, cookies } = await signIn('idp', login);
+      assert.equal(res.status, 403, res.text);
+      assert.match(res.text, i === 0 ? /This account cannot sign in/ : /Cannot confirm the link/);
+      assert.equal(cookies.get('gh_session'), undefined);
+      assert.deepEqual(await counts(t), before);
+      const row = await userWithPasswordHash(t, local.user.id);
+      assert.equal(row.status, local.user.status);
+      assert.equal(row.emailVerified, false);
+      assert.equal(row.passwordHash, hashBefore);
+      assert.equal(await t.db.getRepository(OidcPendingLink).countBy({ userId: local.user.id }), 0);
+    }
   });
 
   it('never links to an existing account on an unverified email, even at a trusted provider', async () => {

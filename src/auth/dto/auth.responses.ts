@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { ProviderResponse } from '#src/auth/oidc/oidc-sign-in.service.js';
 import type { SignedIn, SignUpResult } from '#src/auth/auth.service.js';
 import type { SessionResponse } from '#src/auth/sessions/sessions.service.js';
@@ -32,7 +32,19 @@ export class CredentialRefDto {
   @ApiProperty() id!: string;
 }
 
+export class ImpersonatorDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() email!: string;
+}
+
 export class WhoAmIResponse extends UserResponseDto {
+  @ApiPropertyOptional({
+    type: ImpersonatorDto,
+    description: 'Only through an impersonation session: who is acting as this user',
+  })
+  impersonatedBy?: ImpersonatorDto;
+  @ApiPropertyOptional({ description: 'Only through an impersonation session: why' })
+  reason?: string;
   @ApiProperty({ type: [String], description: 'Effective server permissions' })
   permissions!: string[];
   @ApiProperty({ type: CredentialRefDto, description: 'The credential that made the request' })
@@ -62,6 +74,13 @@ export class SessionResponseDto implements SessionResponse {
   @ApiProperty({ example: 'password', description: 'How the session was started' })
   method!: string;
   @ApiProperty({ description: 'Whether this session made the request' }) current!: boolean;
+  @ApiPropertyOptional({
+    type: ImpersonatorDto,
+    description: 'Only on an impersonation session: who acted as the user',
+  })
+  impersonatedBy?: ImpersonatorDto;
+  @ApiPropertyOptional({ description: 'Only on an impersonation session: the reason given' })
+  reason?: string;
 }
 
 export class SessionPage extends PageOf(SessionResponseDto) {}

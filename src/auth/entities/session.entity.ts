@@ -53,4 +53,13 @@ export class Session {
   /** Signed in without the second factor MFA_REQUIRED asks for: only enrolment routes work. */
   @Column({ type: 'boolean', name: 'mfa_enrolment', default: false })
   mfaEnrolment!: boolean;
+  /** Impersonation sessions: the user acting as this one (kept if that user is deleted). */
+  @Column({ type: 'varchar', length: 36, name: 'impersonator_id', nullable: true })
+  impersonatorId!: string | null;
+
+  @Column({ type: 'varchar', length: 254, name: 'impersonator_email', nullable: true })
+  impersonatorEmail!: string | null;
+
+  @Column({ type: 'varchar', length: 500, name: 'impersonation_reason', nullable: true })
+  impersonationReason!: string | null;
 }

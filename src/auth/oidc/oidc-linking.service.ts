@@ -159,8 +159,11 @@ export class OidcLinkingService {
     if (await this.identities.findByUserAndIssuer(local.id, id.issuer, tx))
       throw new SignInError('other_identity_at_issuer');
 
-    // 5. The local account never proved its email: the verified identity claims it.
-    if (!local.emailVerified) {
+    // 5. The local account never proved its email: a provider trusted for linking claims it (the
+    // pre-hijack defence). A provider not trusted for linking never claims or changes an existing
+    // account (an admin may have created it without marking the email verified): it falls through
+    // to the password step below, or is refused when the account has no password or is not active.
+    if (!local.emailVerified && provider.trustEmailForLinking) {
       await this.claim(tx, local, providerId);
       await this.link(tx, local, providerId, id, now, 'claimed_unverified_account');
       const claimed = await this.users.requireUser(local.id, tx);
@@ -170,11 +173,11 @@ export class OidcLinkingService {
       };
     }
 
-    // A pending account whose email was verified (an admin's doing) waits for its activation.
+    // A pending account not claimed above waits for its activation.
     if (local.status !== 'active') throw new SignInError('account_not_active');
 
     // 6. Both sides verified and the provider is trusted for linking: link automatically.
-    if (provider.trustEmailForLinking) {
+    if (provider.trustEmailForLinking && local.emailVerified) {
       await this.link(tx, local, providerId, id, now, 'verified_email_trusted_provider');
       return {
         outcome: await this.session(tx, local, sessionCtx, returnTo),

@@ -38,6 +38,9 @@ export interface SessionResponse {
   userAgent: string | null;
   method: string;
   current: boolean;
+  /** Only on impersonation sessions: who acted as the user, and why. */
+  impersonatedBy?: { id: string; email: string };
+  reason?: string;
 }
 
 export interface SessionContext {
@@ -91,6 +94,7 @@ export class SessionsService implements CredentialResolver {
     tx: Tx,
     user: User,
     ctx: SessionContext,
+    impersonation?: { by: { id: string; email: string }; reason: string; minutes: number },
   ): Promise<{ session: Session; token: string }> {
     const token = generateToken(SESSION_PREFIX);
     const now = new Date();
@@ -108,6 +112,10 @@ export class SessionsService implements CredentialResolver {
     session.authTime = now;
     session.amr = ctx.amr ?? (ctx.method === 'password' ? 'pwd' : 'ext');
     session.mfaEnrolment = ctx.mfaEnrolment ?? false;
+    session.impersonatorId = impersonation?.by.id ?? null;
+    session.impersonatorEmail = impersonation?.by.email ?? null;
+    session.impersonationReason = impersonation?.reason ?? null;
+    if (impersonation) session.expiresAt = new Date(now.getTime() + impersonation.minutes * 60_000);
     await this.repo.insert(tx, session);
     await this.audit.record(tx, {
       actorId: user.id,
@@ -120,6 +128,9 @@ export class SessionsService implements CredentialResolver {
         amr: session.amr,
         ip: ctx.ip,
         ...(session.mfaEnrolment ? { mfaEnrolment: true } : {}),
+        ...(impersonation
+          ? { impersonatedBy: impersonation.by, impersonationReason: impersonation.reason }
+          : {}),
       },
     });
     return { session, token };
@@ -160,6 +171,11 @@ export class SessionsService implements CredentialResolver {
     }
     const principal = await this.users.principalFor(user, { kind: 'session', id: session.id, via });
     if (session.mfaEnrolment) principal.mfaEnrolmentRequired = true;
+    if (session.impersonatorId)
+      principal.impersonation = {
+        by: { id: session.impersonatorId, email: session.impersonatorEmail ?? '' },
+        reason: session.impersonationReason ?? '',
+      };
     const { credential: _credential, ...rest } = principal;
     this.cache.set(
       tokenHash,
@@ -281,5 +297,11 @@ export function toSessionResponse(s: Session, currentId: string | null): Session
     userAgent: s.userAgent,
     method: s.method,
     current: s.id === currentId,
+    ...(s.impersonatorId
+      ? {
+          impersonatedBy: { id: s.impersonatorId, email: s.impersonatorEmail ?? '' },
+          reason: s.impersonationReason ?? '',
+        }
+      : {}),
   };
 }
