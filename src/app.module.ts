@@ -24,6 +24,7 @@ import { TenancyModule } from '#src/tenancy/tenancy.module.js';
 import { UserAdminModule } from '#src/user-admin/user-admin.module.js';
 import { KernelModule } from '#src/kernel/kernel.module.js';
 import { UsersModule } from '#src/users/users.module.js';
+import { ScimModule } from '#src/scim/scim.module.js';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -44,6 +45,7 @@ export class AppModule implements NestModule {
         OidcModule,
         TenancyModule,
         UserAdminModule,
+        ScimModule,
         HealthModule,
       ],
       providers: [

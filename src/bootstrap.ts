@@ -31,6 +31,7 @@ export async function createApp(
       { path: '.well-known/{*rest}', method: RequestMethod.ALL },
       { path: 'signin', method: RequestMethod.ALL },
       { path: 'signin/{*rest}', method: RequestMethod.ALL },
+      { path: 'scim/v2/{*rest}', method: RequestMethod.ALL },
     ],
   });
 

@@ -14,6 +14,7 @@ import { ProjectsService } from '#src/tenancy/projects/projects.service.js';
 import { WorkspacesController } from '#src/tenancy/workspaces/workspaces.controller.js';
 import { WorkspacesRepository } from '#src/tenancy/workspaces/workspaces.repository.js';
 import { WorkspacesService } from '#src/tenancy/workspaces/workspaces.service.js';
+import { WorkspaceProvisioningService } from '#src/tenancy/workspaces/workspace-provisioning.service.js';
 
 /**
  * Workspaces, groups and projects: one aggregate, one module. Every access decision goes through
@@ -33,7 +34,8 @@ import { WorkspacesService } from '#src/tenancy/workspaces/workspaces.service.js
     ProjectsRepository,
     ProjectsService,
     ProjectMembersService,
+    WorkspaceProvisioningService,
   ],
-  exports: [AccessService],
+  exports: [AccessService, WorkspaceProvisioningService],
 })
 export class TenancyModule {}
