@@ -26,6 +26,7 @@ import { UserAdminModule } from '#src/user-admin/user-admin.module.js';
 import { KernelModule } from '#src/kernel/kernel.module.js';
 import { UsersModule } from '#src/users/users.module.js';
 import { WebhooksModule } from '#src/webhooks/webhooks.module.js';
+import { ScimModule } from '#src/scim/scim.module.js';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -46,6 +47,7 @@ export class AppModule implements NestModule {
         OidcModule,
         TenancyModule,
         UserAdminModule,
+        ScimModule,
         HealthModule,
         WebhooksModule,
         PagesModule,

@@ -39,6 +39,7 @@ export async function createApp(
       { path: 'activate', method: RequestMethod.ALL },
       { path: 'activate/{*rest}', method: RequestMethod.ALL },
       { path: 'invite', method: RequestMethod.ALL },
+      { path: 'scim/v2/{*rest}', method: RequestMethod.ALL },
     ],
   });
 

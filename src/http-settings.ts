@@ -9,6 +9,7 @@ import { pinoHttp } from 'pino-http';
 import { createValidationPipe } from '#src/common/validation.js';
 import { runWithRequestId } from '#src/common/request-context.js';
 import type { AppConfig } from '#src/config/config.js';
+import { scimBodyErrors } from '#src/scim/scim-errors.js';
 
 export const API_PREFIX = 'api/v1';
 const BODY_LIMIT = '100kb';
@@ -74,7 +75,9 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
     }),
   );
   app.use(cookieParser());
-  app.use(express.json({ limit: BODY_LIMIT }));
+  // SCIM clients send application/scim+json (RFC 7644 §3.1).
+  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/scim+json'] }));
+  app.use('/scim/v2', scimBodyErrors);
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
   app.useGlobalPipes(createValidationPipe());
 }

@@ -70,6 +70,8 @@ export class AppConfig {
   redisUrl!: string | null;
   lockoutThreshold!: number;
   rateLimitSignin!: number;
+  /** SCIM requests a minute per SCIM token (429 with Retry-After beyond); 0 turns it off. */
+  rateLimitScim!: number;
   trustProxy!: string | number | false;
   logLevel!: string;
   sessionIdleMinutes!: number;
@@ -461,6 +463,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       r.raw('REDIS_URL') === undefined ? null : r.url('REDIS_URL', '', ['redis:', 'rediss:']),
     lockoutThreshold: r.int('LOCKOUT_THRESHOLD', 10, 1, 1000),
     rateLimitSignin: r.int('RATE_LIMIT_SIGNIN', 20, 0, 1_000_000),
+    rateLimitScim: r.int('RATE_LIMIT_SCIM', 600, 0, 1_000_000),
     trustProxy: parseTrustProxy(r),
     logLevel: r.oneOf(
       'LOG_LEVEL',

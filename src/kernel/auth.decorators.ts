@@ -41,6 +41,11 @@ export type AuthRequirement =
        * Checked by the guard before the handler: JSON, or a form with this site's Origin.
        */
       setsSessionCookie?: boolean;
+      /**
+       * Not for principals: the route's module authenticates its own bearer token in a guard of its
+       * own (SCIM tokens at /scim/v2), so the global guard lets the request through to it.
+       */
+      ownBearer?: 'scim-token';
     }
   | {
       public: false;

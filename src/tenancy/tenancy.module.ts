@@ -19,6 +19,7 @@ import { InvitationsRepository } from '#src/tenancy/invitations/invitations.repo
 import { InvitationsService } from '#src/tenancy/invitations/invitations.service.js';
 import { InvitePageController } from '#src/tenancy/invitations/invite-page.controller.js';
 import { OptionalPrincipal } from '#src/tenancy/invitations/optional-principal.js';
+import { WorkspaceProvisioningService } from '#src/tenancy/workspaces/workspace-provisioning.service.js';
 
 /**
  * Workspaces, groups and projects: one aggregate, one module. Every access decision goes through
@@ -47,7 +48,8 @@ import { OptionalPrincipal } from '#src/tenancy/invitations/optional-principal.j
     InvitationsRepository,
     InvitationsService,
     OptionalPrincipal,
+    WorkspaceProvisioningService,
   ],
-  exports: [AccessService],
+  exports: [AccessService, WorkspaceProvisioningService],
 })
 export class TenancyModule {}

@@ -44,6 +44,10 @@ export class UsersService {
     return this.users.findById(id, tx);
   }
 
+  findByIds(ids: string[]): Promise<User[]> {
+    return ids.length ? this.users.findByIds(ids) : Promise.resolve([]);
+  }
+
   findByEmail(email: string, tx?: Tx): Promise<User | null> {
     return this.users.findByEmail(email, tx);
   }

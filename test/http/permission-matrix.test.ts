@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ScimToken } from '#src/scim/scim-token.entity.js';
 import { Group, GroupMember } from '#src/tenancy/entities/group.entity.js';
 import { ProjectMember } from '#src/tenancy/entities/project-member.entity.js';
 import { Project } from '#src/tenancy/entities/project.entity.js';
@@ -140,6 +141,7 @@ describe('permission matrix: workspaces, groups, projects', () => {
     return { domain: ws.domain, workspaceId: ws.id, projectId: project.id, groupId: group.id };
   }
 
+  let scimTokenId = '';
   const exists = async (entity: new () => object, where: Record<string, string>) =>
     t.db.getRepository(entity).exists({ where });
 
@@ -270,6 +272,36 @@ describe('permission matrix: workspaces, groups, projects', () => {
         return t.http.delete(`/api/v1/workspaces/${w.domain}/invitations/${invitationId}`).set(a);
       },
       expect: E(204, 204, 403, 403, 403, 403, 403, 404),
+    },
+    // SCIM tokens (workspace admins only; the token itself is checked in test/http/scim.test.ts)
+    {
+      name: 'POST /workspaces/:domain/scim-tokens',
+      fresh: false,
+      call: (w, a) =>
+        t.http.post(`/api/v1/workspaces/${w.domain}/scim-tokens`).set(a).send({ name: 'IdP' }),
+      expect: E(201, 201, 403, 403, 403, 403, 403, 404),
+    },
+    {
+      name: 'GET /workspaces/:domain/scim-tokens',
+      fresh: false,
+      call: (w, a) => t.http.get(`/api/v1/workspaces/${w.domain}/scim-tokens`).set(a),
+      expect: E(200, 200, 403, 403, 403, 403, 403, 404),
+    },
+    {
+      name: 'DELETE /workspaces/:domain/scim-tokens/:id',
+      fresh: false,
+      call: async (w, a) => {
+        const made = await t.http
+          .post(`/api/v1/workspaces/${w.domain}/scim-tokens`)
+          .set(authOf('wsAdmin'))
+          .send({ name: 'to revoke' });
+        scimTokenId = (made.body as { id: string }).id;
+        return t.http.delete(`/api/v1/workspaces/${w.domain}/scim-tokens/${scimTokenId}`).set(a);
+      },
+      expect: E(204, 204, 403, 403, 403, 403, 403, 404),
+      verify: async (_t, _w, succeeded) => {
+        assert.equal(await exists(ScimToken, { id: scimTokenId }), !succeeded);
+      },
     },
     // Groups
     {

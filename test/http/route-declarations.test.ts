@@ -54,6 +54,9 @@ describe('route declarations (every route says who may call it)', () => {
     const doc = await t.http.get('/api/openapi.json').expect(200);
     const docPaths = doc.body.paths as Record<string, Record<string, unknown>>;
     const missing = nestRoutes(t.app)
+      // /scim/v2 is specified by RFC 7643/7644 and describes itself (/Schemas, /ResourceTypes,
+      // /ServiceProviderConfig); its errors use the SCIM error schema, not problem+json.
+      .filter((r) => !r.path.startsWith('/scim/v2/'))
       .map((r) => ({ ...r, openapi: r.path.replace(/:(\w+)/g, '{$1}') }))
       .filter((r) => !docPaths[r.openapi]?.[r.method.toLowerCase()])
       .map((r) => `${r.method} ${r.openapi}`);

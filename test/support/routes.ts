@@ -93,6 +93,7 @@ export function describeRoute(r: RouteInfo): string {
   const req = r.requirement;
   let decl: string;
   if (!req) decl = 'UNDECLARED';
+  else if (req.public && req.ownBearer) decl = `Public +own-bearer=${req.ownBearer}`;
   else if (req.public) decl = req.setsSessionCookie ? 'Public +sets-session-cookie' : 'Public';
   else {
     const parts = ['Authenticated'];

@@ -21,6 +21,16 @@ export interface RoleSourceRow {
 }
 
 /**
+ * Memberships suspended by a workspace's SCIM (`active: false`) give nothing in that workspace:
+ * no project role reaches a user through a workspace where they are suspended.
+ */
+const NOT_SUSPENDED = (projectColumn: string, userColumn: string): string => `
+         AND NOT EXISTS (SELECT 1 FROM projects sp
+                           JOIN workspace_members sw ON sw.workspace_id = sp.workspace_id
+                          WHERE sp.id = ${projectColumn} AND sw.user_id = ${userColumn}
+                            AND sw.suspended = 1)`;
+
+/**
  * The reads behind every access decision in tenancy: the resources themselves (optionally locked,
  * so a check inside a transaction judges the latest committed rows on MySQL), the caller's roles in
  * them, and the one query of every project role a user holds. Set-based where a caller asks about
@@ -60,18 +70,18 @@ export class AccessRepository {
       SELECT pm.project_id AS projectId, 'direct' AS source, pm.role AS role,
              NULL AS groupId, NULL AS groupName
         FROM project_members pm
-       WHERE pm.user_id = ?${direct.sql}
+       WHERE pm.user_id = ?${direct.sql}${NOT_SUSPENDED('pm.project_id', 'pm.user_id')}
       UNION ALL
       SELECT pm.project_id, 'group', pm.role, g.id, g.name
         FROM group_members gm
         JOIN project_members pm ON pm.group_id = gm.group_id
         JOIN user_groups g ON g.id = gm.group_id
-       WHERE gm.user_id = ?${viaGroup.sql}
+       WHERE gm.user_id = ?${viaGroup.sql}${NOT_SUSPENDED('pm.project_id', 'gm.user_id')}
       UNION ALL
       SELECT p.id, 'workspace', wm.role, NULL, NULL
         FROM workspace_members wm
         JOIN projects p ON p.workspace_id = wm.workspace_id
-       WHERE wm.user_id = ? AND wm.role = 'admin'${viaWorkspace.sql}
+       WHERE wm.user_id = ? AND wm.role = 'admin' AND wm.suspended = 0${viaWorkspace.sql}
       UNION ALL
       SELECT p.id, 'server', u.role, NULL, NULL
         FROM users u
@@ -121,7 +131,10 @@ export class AccessRepository {
     return lock && tx ? forUpdate(tx, qb).getOne() : qb.getOne();
   }
 
-  /** The user's role in each of these workspaces (those where they are no member are left out). */
+  /**
+   * The user's role in each of these workspaces (those where they are no member, or a suspended
+   * one, are left out).
+   */
   async workspaceRoles(
     userId: string,
     workspaceIds: string[],
@@ -131,7 +144,7 @@ export class AccessRepository {
     const rows = await this.m(tx)
       .getRepository(WorkspaceMember)
       .find({ where: { userId, workspaceId: In([...new Set(workspaceIds)]) } });
-    return new Map(rows.map((r) => [r.workspaceId, r.role]));
+    return new Map(rows.filter((r) => !r.suspended).map((r) => [r.workspaceId, r.role]));
   }
 
   /** Of these groups, those the user is a member of. */
@@ -152,7 +165,7 @@ export class AccessRepository {
       .innerJoin(
         WorkspaceMember,
         'a',
-        "a.workspaceId = m.workspaceId AND a.userId = :adminId AND a.role = 'admin'",
+        "a.workspaceId = m.workspaceId AND a.userId = :adminId AND a.role = 'admin' AND a.suspended = 0",
         { adminId },
       )
       .select('DISTINCT m.userId', 'userId')

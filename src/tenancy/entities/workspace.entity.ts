@@ -56,6 +56,10 @@ export class WorkspaceMember {
   @Column({ type: 'varchar', length: 16 })
   role!: WorkspaceRole;
 
+  /** Suspended by the workspace's SCIM (`active: false`): no access through this workspace. */
+  @Column({ type: 'boolean', default: false })
+  suspended!: boolean;
+
   @CreatedAtColumn()
   createdAt!: Date;
 }

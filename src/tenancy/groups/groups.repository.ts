@@ -107,9 +107,14 @@ export class GroupsRepository {
       .innerJoin(Workspace, 'w', 'w.id = g.workspaceId')
       .addSelect('w.domain', 'ws_domain');
     if (!opts.all) {
-      qb.innerJoin(WorkspaceMember, 'wm', 'wm.workspaceId = g.workspaceId AND wm.userId = :u', {
-        u: opts.userId,
-      }).andWhere(
+      qb.innerJoin(
+        WorkspaceMember,
+        'wm',
+        'wm.workspaceId = g.workspaceId AND wm.userId = :u AND wm.suspended = 0',
+        {
+          u: opts.userId,
+        },
+      ).andWhere(
         new Brackets((w) => {
           w.where("wm.role = 'admin'")
             .orWhere('g.ownerId = :u', { u: opts.userId })

@@ -97,6 +97,12 @@ export class ProjectsRepository {
         }),
         { u: opts.userId },
       );
+      // Nothing of a workspace where the workspace's SCIM suspended the user.
+      qb.andWhere(
+        `NOT EXISTS (SELECT 1 FROM workspace_members sw
+                      WHERE sw.workspace_id = p.workspace_id AND sw.user_id = :u AND sw.suspended = 1)`,
+        { u: opts.userId },
+      );
     }
     if (opts.workspaceIds !== null) {
       if (opts.workspaceIds.length === 0) qb.andWhere('1 = 0');

@@ -77,9 +77,15 @@ export class WorkspacesRepository {
     const qb = this.dataSource
       .getRepository(Workspace)
       .createQueryBuilder('w')
-      .leftJoin(WorkspaceMember, 'm', 'm.workspaceId = w.id AND m.userId = :userId', {
-        userId: opts.userId,
-      })
+      // A membership suspended by the workspace's SCIM gives no access to it.
+      .leftJoin(
+        WorkspaceMember,
+        'm',
+        'm.workspaceId = w.id AND m.userId = :userId AND m.suspended = 0',
+        {
+          userId: opts.userId,
+        },
+      )
       .addSelect('m.role', 'member_role');
     if (!opts.all) qb.andWhere('m.userId IS NOT NULL');
     if (opts.adminOnly && !opts.all) qb.andWhere("m.role = 'admin'");
@@ -152,5 +158,23 @@ export class WorkspacesRepository {
 
   countMembers(workspaceId: string, tx?: Tx): Promise<number> {
     return this.m(tx).getRepository(WorkspaceMember).count({ where: { workspaceId } });
+  }
+
+  /** Whether the user belongs to any workspace other than this one (suspended or not). */
+  memberElsewhere(tx: Tx, userId: string, workspaceId: string): Promise<boolean> {
+    return tx
+      .getRepository(WorkspaceMember)
+      .createQueryBuilder('m')
+      .where('m.userId = :userId AND m.workspaceId <> :workspaceId', { userId, workspaceId })
+      .getExists();
+  }
+
+  async setSuspended(
+    tx: Tx,
+    workspaceId: string,
+    userId: string,
+    suspended: boolean,
+  ): Promise<void> {
+    await tx.getRepository(WorkspaceMember).update({ workspaceId, userId }, { suspended });
   }
 }

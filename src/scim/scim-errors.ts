@@ -1,0 +1,79 @@
+import type { NextFunction, Request, Response } from 'express';
+/** RFC 7644 §3.12 error `scimType` values this server uses. */
+export type ScimType =
+  | 'invalidFilter'
+  | 'tooMany'
+  | 'uniqueness'
+  | 'mutability'
+  | 'invalidSyntax'
+  | 'invalidPath'
+  | 'noTarget'
+  | 'invalidValue'
+  | 'invalidVers'
+  | 'sensitive';
+
+export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+export const SCIM_CONTENT_TYPE = 'application/scim+json';
+
+export interface ScimErrorBody {
+  schemas: [typeof SCIM_ERROR_SCHEMA];
+  status: string;
+  scimType?: ScimType;
+  detail: string;
+}
+
+/** An error answered with the SCIM error schema (status as a string, RFC 7644 §3.12). */
+export class ScimException extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly scimType?: ScimType,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'ScimException';
+  }
+
+  static invalidValue(detail: string): ScimException {
+    return new ScimException(400, detail, 'invalidValue');
+  }
+  static invalidFilter(detail: string): ScimException {
+    return new ScimException(400, detail, 'invalidFilter');
+  }
+  static mutability(detail: string): ScimException {
+    return new ScimException(400, detail, 'mutability');
+  }
+  static notFound(what: string): ScimException {
+    return new ScimException(404, `${what} not found.`);
+  }
+
+  body(): ScimErrorBody {
+    return {
+      schemas: [SCIM_ERROR_SCHEMA],
+      status: String(this.status),
+      ...(this.scimType ? { scimType: this.scimType } : {}),
+      detail: this.detail,
+    };
+  }
+}
+
+/**
+ * Express error handler for /scim/v2 requests whose body could not be read (bad JSON, too
+ * large): they fail before any controller, so they are answered here in the SCIM error schema.
+ */
+export function scimBodyErrors(
+  err: unknown,
+  _req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
+  const e = err as { type?: string };
+  const answer =
+    e?.type === 'entity.too.large'
+      ? new ScimException(413, 'The request body exceeds 100 KiB.')
+      : e?.type === 'entity.parse.failed' || e?.type === 'encoding.unsupported'
+        ? new ScimException(400, 'The request body is not valid JSON.', 'invalidSyntax')
+        : null;
+  if (!answer) return next(err);
+  res.status(answer.status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(answer.body()));
+}

@@ -1,0 +1,58 @@
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { ProblemFilter } from '#src/common/errors/problem.filter.js';
+import { SCIM_CONTENT_TYPE, ScimException, type ScimType } from '#src/scim/scim-errors.js';
+
+function fromAppException(e: AppException): ScimException {
+  switch (e.code) {
+    case 'validation_failed':
+      return new ScimException(400, e.detail, 'invalidValue');
+    case 'unauthenticated':
+      return new ScimException(401, e.detail);
+    case 'forbidden':
+    case 'csrf_failed':
+      return new ScimException(403, e.detail);
+    case 'not_found':
+      return new ScimException(404, e.detail);
+    case 'conflict':
+      return new ScimException(409, e.detail, 'uniqueness');
+    case 'rule_refused':
+      return new ScimException(400, e.detail);
+    case 'payload_too_large':
+      return new ScimException(413, e.detail);
+    case 'throttled':
+      return new ScimException(429, e.detail);
+    case 'unavailable':
+      return new ScimException(503, e.detail);
+  }
+}
+
+/**
+ * Every /scim/v2 answer that is an error uses the SCIM error schema (RFC 7644 §3.12), 401 and 500
+ * included. Errors that are not the SCIM module's own are first judged by the problem filter (so a
+ * database outage is a 503 and an unexpected error a 500 with a correlation id), then re-shaped.
+ */
+@Catch()
+export class ScimExceptionFilter implements ExceptionFilter {
+  private readonly problems = new ProblemFilter();
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    const e = this.toScim(exception, req);
+    if (res.headersSent) return;
+    for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
+    res.status(e.status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(e.body()));
+  }
+
+  toScim(exception: unknown, req: Request): ScimException {
+    if (exception instanceof ScimException) return exception;
+    if (exception instanceof AppException) return fromAppException(exception);
+    const p = this.problems.toProblem(exception, req);
+    const scimType: ScimType | undefined =
+      p.status === 400 && /JSON/.test(p.detail) ? 'invalidSyntax' : undefined;
+    return new ScimException(p.status, p.detail, scimType);
+  }
+}
