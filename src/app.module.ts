@@ -24,6 +24,7 @@ import { TenancyModule } from '#src/tenancy/tenancy.module.js';
 import { UserAdminModule } from '#src/user-admin/user-admin.module.js';
 import { KernelModule } from '#src/kernel/kernel.module.js';
 import { UsersModule } from '#src/users/users.module.js';
+import { ProviderModule } from '#src/provider/provider.module.js';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -45,6 +46,7 @@ export class AppModule implements NestModule {
         TenancyModule,
         UserAdminModule,
         HealthModule,
+        ProviderModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
