@@ -27,6 +27,7 @@ import { KernelModule } from '#src/kernel/kernel.module.js';
 import { UsersModule } from '#src/users/users.module.js';
 import { WebhooksModule } from '#src/webhooks/webhooks.module.js';
 import { ScimModule } from '#src/scim/scim.module.js';
+import { ProviderModule } from '#src/provider/provider.module.js';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -51,6 +52,7 @@ export class AppModule implements NestModule {
         HealthModule,
         WebhooksModule,
         PagesModule,
+        ProviderModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

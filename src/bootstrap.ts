@@ -6,8 +6,10 @@ import { AppModule } from '#src/app.module.js';
 import { createPino, PinoLogger } from '#src/common/logging.js';
 import { createOpenApiDocument } from '#src/common/http/openapi.js';
 import { API_PREFIX, configureHttp } from '#src/http-settings.js';
+import { OidcProviderService } from '#src/provider/oidc-provider.service.js';
 import type { AppConfig } from '#src/config/config.js';
 import type { DestinationStream } from 'pino';
+import type { NextFunction, Request, Response } from 'express';
 
 export { API_PREFIX };
 
@@ -23,6 +25,9 @@ export async function createApp(
     abortOnError: false,
   });
   configureHttp(app, config, logger.pino);
+  // The OpenID Provider's paths (and its grants at the shared token endpoint), before Nest's router.
+  const oidc = app.get(OidcProviderService);
+  app.use((req: Request, res: Response, next: NextFunction) => void oidc.handle(req, res, next));
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },
@@ -40,6 +45,7 @@ export async function createApp(
       { path: 'activate/{*rest}', method: RequestMethod.ALL },
       { path: 'invite', method: RequestMethod.ALL },
       { path: 'scim/v2/{*rest}', method: RequestMethod.ALL },
+      { path: 'oidc/{*rest}', method: RequestMethod.ALL },
     ],
   });
 

@@ -16,8 +16,82 @@ declare module 'oidc-provider' {
   export interface GrantInstance {
     addOIDCScope(scope: string): void;
     addOIDCClaims(claims: string[]): void;
+    addResourceScope(indicator: string, scope: string): void;
     save(): Promise<string>;
+    readonly jti?: string;
   }
+
+  /** What the provider stores through an adapter (the library's JSON). */
+  export type AdapterPayload = Record<string, unknown> & {
+    grantId?: string;
+    userCode?: string;
+    uid?: string;
+    clientId?: string;
+    accountId?: string;
+    consumed?: unknown;
+  };
+
+  export interface Adapter {
+    upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void>;
+    find(id: string): Promise<AdapterPayload | undefined>;
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined>;
+    findByUid(uid: string): Promise<AdapterPayload | undefined>;
+    consume(id: string): Promise<void>;
+    destroy(id: string): Promise<void>;
+    revokeByGrantId(grantId: string): Promise<void>;
+  }
+
+  export interface InteractionDetails {
+    uid: string;
+    prompt: { name: string; reasons: string[]; details: Record<string, unknown> };
+    params: Record<string, unknown>;
+    session?: { accountId?: string; uid?: string };
+    grantId?: string;
+    lastSubmission?: Record<string, unknown>;
+  }
+
+  /** The library's Koa context, as far as Gatehouse's hooks read it. */
+  export interface KoaContextWithOIDC {
+    oidc: {
+      params?: Record<string, unknown>;
+      client?: { clientId: string };
+      route?: string;
+    };
+    req: IncomingMessage;
+    res: ServerResponse;
+    body: unknown;
+    type: string;
+    status: number;
+    respond?: boolean;
+  }
+
+  /** A token instance as hooks see it (access tokens, client credentials). */
+  export interface TokenInstance {
+    kind: string;
+    jti: string;
+    accountId?: string;
+    clientId?: string;
+    grantId?: string;
+    scope?: string;
+    scopes: Set<string>;
+    exp?: number;
+    iat?: number;
+    remainingTTL: number;
+    save(): Promise<string>;
+    generateTokenId(): string;
+    format?: string;
+  }
+
+  export interface TokenModel {
+    prototype: TokenInstance;
+    IN_PAYLOAD: string[];
+  }
+
+  export const errors: {
+    InvalidTarget: new (description?: string) => Error;
+    InvalidClient: new (description?: string) => Error;
+    AccessDenied: new (description?: string) => Error;
+  };
 
   export interface GrantModel {
     new (init: { clientId: string; accountId: string }): GrantInstance;
@@ -39,6 +113,21 @@ declare module 'oidc-provider' {
     constructor(issuer: string, configuration?: Configuration);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     readonly Grant: GrantModel;
+    readonly Client: {
+      prototype: { compareClientSecret(actual: string): boolean | Promise<boolean> };
+      find(id: string): Promise<(Record<string, unknown> & { clientId: string }) | undefined>;
+    };
+    readonly AccessToken: TokenModel;
+    readonly ClientCredentials: TokenModel;
+    readonly issuer: string;
     proxy: boolean;
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
+    interactionFinished(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      options?: { mergeWithLastSubmission?: boolean },
+    ): Promise<void>;
+    on(event: string, listener: (...args: unknown[]) => void): this;
   }
 }

@@ -10,6 +10,9 @@ import type { ServerRole, UserStatus } from '#src/kernel/principal.js';
 
 export type { UserStatus };
 
+/** A person signs in; a service (an OAuth client's account) only ever acts through tokens. */
+export type UserKind = 'person' | 'service';
+
 @Entity('users')
 @Index('UQ_user_email', ['emailNormalized'], { unique: true })
 @Index('UQ_user_username', ['usernameNormalized'], { unique: true })
@@ -47,6 +50,9 @@ export class User {
 
   @Column({ type: 'varchar', length: 16 })
   status!: UserStatus;
+
+  @Column({ type: 'varchar', length: 16, default: 'person' })
+  kind!: UserKind;
 
   @Column({ type: 'boolean', name: 'email_verified', default: false })
   emailVerified!: boolean;

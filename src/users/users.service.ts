@@ -7,7 +7,7 @@ import { PasswordService } from '#src/crypto/password.service.js';
 import type { CredentialKind, Principal, ServerRole } from '#src/kernel/principal.js';
 import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
 import { narrowServerPermissions } from '#src/kernel/narrowing.js';
-import { User, type UserStatus } from '#src/users/user.entity.js';
+import { User, type UserKind, type UserStatus } from '#src/users/user.entity.js';
 import { toUserResponse, type UserResponse } from '#src/users/user.mapper.js';
 import { UsersRepository } from '#src/users/users.repository.js';
 
@@ -20,6 +20,10 @@ export interface NewUser {
   roles?: string[];
   status: UserStatus;
   emailVerified: boolean;
+  /** `service`: an OAuth client's account (no password, no browser sign-in). */
+  kind?: UserKind;
+  /** A given id (a service account takes its client's id); by default a new one. */
+  id?: string;
 }
 
 export function normaliseName(s: string | null | undefined): string | null {
@@ -81,7 +85,8 @@ export class UsersService {
       this.passwords.check(input.password);
     const roleIds = input.roles?.length ? await this.resolveRoleIds(input.roles, tx) : [];
     const user = new User();
-    user.id = newId();
+    user.id = input.id ?? newId();
+    user.kind = input.kind ?? 'person';
     user.email = input.email.trim();
     user.emailNormalized = user.email.toLowerCase();
     user.username = input.username ?? null;
@@ -119,6 +124,7 @@ export class UsersService {
         roles: input.roles ?? [],
         status: user.status,
         emailVerified: user.emailVerified,
+        ...(user.kind === 'service' ? { kind: user.kind } : {}),
       },
     });
     return user;

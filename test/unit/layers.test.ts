@@ -23,6 +23,7 @@ const FLOORS: Record<string, number> = {
   tenancy: 7,
   credentials: 8,
   'user-admin': 9,
+  provider: 10,
   scim: 10,
   webhooks: 10,
   pages: 11,

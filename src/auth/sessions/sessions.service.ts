@@ -96,6 +96,8 @@ export class SessionsService implements CredentialResolver {
     ctx: SessionContext,
     impersonation?: { by: { id: string; email: string }; reason: string; minutes: number },
   ): Promise<{ session: Session; token: string }> {
+    // A service account (an OAuth client's) never signs in with a browser.
+    if (user.kind === 'service') throw AppException.unauthenticated('This account cannot sign in.');
     const token = generateToken(SESSION_PREFIX);
     const now = new Date();
     const session = new Session();

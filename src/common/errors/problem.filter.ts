@@ -86,6 +86,19 @@ function isDbDown(err: unknown): boolean {
   return e.driverError !== undefined && e.driverError !== err && isDbDown(e.driverError);
 }
 
+/**
+ * RFC 6750 section 3: every 401 names the Bearer scheme; `error="invalid_token"` when a credential
+ * was presented (and refused), no error code when none was.
+ */
+export function bearerChallenge(req: Request, detail: string): string {
+  const presented =
+    req.headers.authorization !== undefined ||
+    (req as { cookies?: Record<string, string> }).cookies?.['gh_session'] !== undefined;
+  if (!presented) return 'Bearer realm="gatehouse"';
+  const description = detail.replace(/["\\\x00-\x1f\x7f-\uffff]/g, '').slice(0, 200);
+  return `Bearer realm="gatehouse", error="invalid_token", error_description="${description}"`;
+}
+
 /** Every error leaves as RFC 9457 problem+json; unexpected ones as a 500 with a correlation id only. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -105,6 +118,8 @@ export class ProblemFilter implements ExceptionFilter {
       sendPage(res, problem.status, page.title, page.body);
       return;
     }
+    if (problem.status === 401 && !res.hasHeader('WWW-Authenticate'))
+      res.setHeader('WWW-Authenticate', bearerChallenge(req, problem.detail));
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 

@@ -11,7 +11,6 @@ import {
 } from '@nestjs/swagger';
 import { ApiProblems } from '#src/common/http/api-problems.js';
 import {
-  AuthorizationServerMetadata,
   JwksResponse,
   OAuthTokenRequest,
   TokenResponseDto,
@@ -79,18 +78,5 @@ export class WellKnownController {
   @Header('Cache-Control', 'public, max-age=300')
   jwks(): Promise<JwksResponse> {
     return this.oauth.jwks();
-  }
-
-  @ApiOperation({
-    operationId: 'getAuthorizationServerMetadata',
-    summary: 'OAuth 2.0 authorization server metadata (RFC 8414)',
-  })
-  @ApiOkResponse({ type: AuthorizationServerMetadata })
-  @Public()
-  @Get('oauth-authorization-server')
-  @Header('Cache-Control', 'public, max-age=300')
-  // Typed loosely by the service (a metadata document); the DTO documents its fields.
-  metadata(): Record<string, unknown> {
-    return this.oauth.metadata();
   }
 }

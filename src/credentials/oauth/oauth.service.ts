@@ -43,20 +43,6 @@ export class OAuthService {
     private readonly failures: FailureAudit,
   ) {}
 
-  metadata(): Record<string, unknown> {
-    const base = this.config.publicUrl;
-    return {
-      issuer: base,
-      token_endpoint: `${base}/api/v1/oauth/token`,
-      jwks_uri: `${base}/.well-known/jwks.json`,
-      grant_types_supported: ['refresh_token'],
-      // Grants are created by their owner through the API; no authorization endpoint.
-      response_types_supported: [],
-      token_endpoint_auth_methods_supported: ['none'],
-      service_documentation: `${base}/api/docs`,
-    };
-  }
-
   jwks() {
     return this.keys.jwks();
   }

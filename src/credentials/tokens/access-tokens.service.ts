@@ -194,6 +194,12 @@ export class AccessTokensService implements CredentialResolver {
   ): Promise<{ principal: Principal; exp: number } | null> {
     const claims = await this.verify(token);
     if (!claims) return null;
+    // Tokens of the OpenID Provider (they name their client) are for this API only when their
+    // audience is PUBLIC_URL (RFC 8707: a token for another resource is not ours to accept).
+    if (claims['client_id'] !== undefined) {
+      const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      if (!aud.includes(this.issuer)) return null;
+    }
     const user = await this.users.findById(claims.sub);
     if (!user || user.status !== 'active') return null;
     let grant: Grant | null = null;
@@ -224,8 +230,40 @@ export class AccessTokensService implements CredentialResolver {
     return { principal, exp: claims.exp ?? 0 };
   }
 
+  /**
+   * Denylists access tokens by `jti` (the OpenID Provider's revocation, a revoked grant or client):
+   * the API refuses them at the next request on every instance.
+   */
+  async denylist(
+    tx: Tx,
+    tokens: { jti: string; userId: string; expiresAt: Date }[],
+    reason: string,
+  ): Promise<void> {
+    const now = new Date();
+    for (const t of tokens) {
+      const user = await this.users.findById(t.userId, tx);
+      if (!user) continue;
+      const row = new AccessTokenRevocation();
+      row.jti = t.jti;
+      row.userId = t.userId;
+      row.createdAt = now;
+      row.expiresAt = new Date(t.expiresAt.getTime() + CLOCK_SKEW_SECONDS * 1000);
+      await this.revocations.insert(tx, row);
+      await this.audit.record(tx, {
+        actorId: null,
+        action: 'access_token.revoke',
+        targetType: 'user',
+        targetId: t.userId,
+        changes: { jti: t.jti, reason },
+      });
+    }
+    if (tokens.length) {
+      await this.revocations.deleteExpired(tx, now);
+      this.cache.clear();
+    }
+  }
+
   /** Logout with an access token: a grant's token revokes the grant; an exchanged token is denylisted. */
-  /** Logout with an access token ends the grant it was minted from. */
   async revokeForLogout(tx: Tx, p: Principal): Promise<void> {
     const grant = await this.grants.findLiveForUser(p.userId, p.credential.id, tx);
     if (grant) {

@@ -167,6 +167,27 @@ export class SigningKeysService implements OnApplicationBootstrap {
     return found?.publicKey ?? null;
   }
 
+  /**
+   * The private JWKs of every published key whose private half opens, the active one first: the
+   * OpenID Provider signs with the first and publishes all (the same set as jwks()).
+   */
+  async signingJwks(): Promise<JWK[]> {
+    const active = await this.activeKey();
+    const keys = await this.published();
+    const out: JWK[] = [];
+    for (const k of keys) {
+      try {
+        const jwk = JSON.parse(
+          this.box.open({ keyId: k.row.encKeyId, ciphertext: k.row.privateJwkEnc }, aad(k.row.id)),
+        ) as JWK;
+        out.push({ ...jwk, kid: k.row.id, alg: k.row.alg, use: 'sig' });
+      } catch (err) {
+        if (!(err instanceof SecretBoxError)) throw err;
+      }
+    }
+    return out.sort((a, b) => (a.kid === active.kid ? -1 : b.kid === active.kid ? 1 : 0));
+  }
+
   async jwks(): Promise<{ keys: JWK[] }> {
     const keys = await this.published();
     return {

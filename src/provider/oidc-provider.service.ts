@@ -1,0 +1,513 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Provider, {
+  errors,
+  type Account,
+  type AdapterPayload,
+  type Configuration,
+  type KoaContextWithOIDC,
+  type TokenInstance,
+} from 'oidc-provider';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '#src/config/config.js';
+import { Database } from '#src/database/database.service.js';
+import { CredentialRegistry } from '#src/kernel/credential-registry.js';
+import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { Html, html, sendPage } from '#src/auth/pages/html.js';
+import { clearSessionCookie } from '#src/auth/session-cookie.js';
+import { UsersService } from '#src/users/users.service.js';
+import { REFRESH_TOKEN_PREFIX } from '#src/credentials/grants/grants.service.js';
+import { AccessTokensService } from '#src/credentials/tokens/access-tokens.service.js';
+import { SigningKeysService, SIGNING_ALG } from '#src/credentials/tokens/signing-keys.service.js';
+import { ClientsService, hashClientSecret } from '#src/provider/clients/clients.service.js';
+import type { OAuthClient } from '#src/provider/entities/oauth-client.entity.js';
+import { OidcPayload } from '#src/provider/entities/oidc-payload.entity.js';
+import { adapterClass } from '#src/provider/oidc-adapter.js';
+
+export const TOKEN_PATH = '/api/v1/oauth/token';
+export const INTERACTION_PATH = '/oidc/interaction';
+export const PROJECTS_SCOPE = 'gatehouse:projects';
+const INTROSPECTION_PATH = '/oidc/token/introspection';
+const REVOCATION_PATH = '/oidc/token/revocation';
+const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const END_SESSION_CONFIRM_PATH = '/oidc/session/end/confirm';
+/** Grants the provider answers at the shared token endpoint (Gatehouse's own refresh tokens stay). */
+const PROVIDER_GRANTS = new Set(['authorization_code', 'client_credentials', 'refresh_token']);
+const LOOPBACK_HTTP = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\//;
+
+function parseBasic(header: string | undefined): string | undefined {
+  const m = /^Basic\s+(\S+)$/i.exec(header ?? '');
+  if (!m?.[1]) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return undefined;
+  try {
+    return decodeURIComponent(decoded.slice(0, i));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The provider's client metadata for a registry entry (the stored secret hash stands in for the secret). */
+function clientMetadata(c: OAuthClient): AdapterPayload {
+  const native = c.redirectUris.some((u) => LOOPBACK_HTTP.test(u) || !/^https?:/.test(u));
+  return {
+    client_id: c.clientId,
+    client_name: c.name,
+    ...(c.secretHash ? { client_secret: c.secretHash } : {}),
+    application_type: native ? 'native' : 'web',
+    redirect_uris: c.redirectUris,
+    post_logout_redirect_uris: c.postLogoutRedirectUris,
+    grant_types: c.grantTypes,
+    response_types: c.grantTypes.includes('authorization_code') ? ['code'] : [],
+    token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+    ...(c.tokenEndpointAuthMethod === 'private_key_jwt'
+      ? { token_endpoint_auth_signing_alg: undefined }
+      : {}),
+    scope: c.scopes.join(' '),
+    id_token_signed_response_alg: SIGNING_ALG,
+    ...(c.jwks ? { jwks: JSON.parse(c.jwks) as unknown } : {}),
+    ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
+    allowed_origins: c.allowedOrigins,
+    first_party: c.firstParty,
+  };
+}
+
+/**
+ * Gatehouse as an OpenID Provider: npm oidc-provider (OpenID-certified), configured here and
+ * mounted in front of Nest's router for its own paths. It is rebuilt when the signing key set
+ * changes (rotation), so it always signs with the active key and publishes the same set as
+ * /.well-known/jwks.json.
+ */
+@Injectable()
+export class OidcProviderService {
+  private readonly logger = new Logger('OidcProvider');
+  private built: {
+    kids: string;
+    provider: Provider;
+    handler: (req: IncomingMessage, res: ServerResponse) => void;
+  } | null = null;
+  private building: Promise<NonNullable<OidcProviderService['built']>> | null = null;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly db: Database,
+    private readonly keys: SigningKeysService,
+    private readonly tokens: AccessTokensService,
+    private readonly users: UsersService,
+    private readonly clients: ClientsService,
+    private readonly registry: CredentialRegistry,
+  ) {}
+
+  /** The provider for the current key set. */
+  async provider(): Promise<Provider> {
+    return (await this.current()).provider;
+  }
+
+  private async current(): Promise<NonNullable<OidcProviderService['built']>> {
+    const published = await this.keys.jwks();
+    const active = await this.keys.activeKey();
+    const kids = [active.kid, ...published.keys.map((k) => k.kid)].join(',');
+    if (this.built?.kids === kids) return this.built;
+    this.building ??= this.build(kids).finally(() => (this.building = null));
+    const built = await this.building;
+    this.built = built;
+    return built;
+  }
+
+  private async build(kids: string): Promise<NonNullable<OidcProviderService['built']>> {
+    const jwks = await this.keys.signingJwks();
+    const provider = new Provider(this.config.publicUrl, this.configuration(jwks));
+    provider.proxy = this.config.trustProxy !== false;
+    // Secrets are stored hashed: the registry hands the provider the hash as `client_secret`, and
+    // the comparison hashes what the client presented (constant time).
+    provider.Client.prototype.compareClientSecret = function (
+      this: { clientSecret?: string },
+      actual: string,
+    ): boolean {
+      const expected = Buffer.from(this.clientSecret ?? '', 'utf8');
+      const got = Buffer.from(hashClientSecret(String(actual)), 'utf8');
+      return expected.length === got.length && timingSafeEqual(expected, got);
+    };
+    this.storeJwtAccessTokens(provider);
+    provider.on('server_error', (_ctx: unknown, err: unknown) => {
+      this.logger.error({ msg: 'provider error', error: (err as Error)?.message });
+    });
+    this.logger.log({ msg: 'OpenID Provider ready', kids });
+    return { kids, provider, handler: provider.callback() };
+  }
+
+  /**
+   * The library does not store JWT access tokens; Gatehouse does (by jti), so introspection and
+   * revocation work for them and a revoked one is denylisted for the API at once.
+   */
+  private storeJwtAccessTokens(provider: Provider): void {
+    for (const model of [provider.AccessToken, provider.ClientCredentials]) {
+      const original = model.prototype.save;
+      const fields = model.IN_PAYLOAD;
+      // 192-bit ids (32 characters): they fit the API's denylist (`access_token_revocations.jti`).
+      const originalId = model.prototype.generateTokenId;
+      model.prototype.generateTokenId = function (this: TokenInstance): string {
+        const id = originalId.call(this);
+        return this.format === 'jwt' ? randomBytes(24).toString('base64url') : id;
+      };
+      model.prototype.save = async function (this: TokenInstance): Promise<string> {
+        const value = await original.call(this);
+        if (value.startsWith('eyJ')) {
+          const payload: Record<string, unknown> = { iat: Math.floor(Date.now() / 1000) };
+          const self = this as unknown as Record<string, unknown>;
+          for (const f of fields) if (self[f] !== undefined) payload[f] = self[f];
+          const { adapter } = this as unknown as {
+            adapter: { upsert(id: string, p: unknown, ttl: number): Promise<void> };
+          };
+          await adapter.upsert(this.jti, payload, this.remainingTTL);
+        }
+        return value;
+      };
+    }
+  }
+
+  private configuration(jwks: unknown[]): Configuration {
+    const cfg = this.config;
+    const publicUrl = cfg.publicUrl;
+    const cookieKey = createHmac('sha256', cfg.secretKey).update('oidc-provider-cookies').digest();
+    const accessTtl = cfg.accessTokenMinutes * 60;
+    return {
+      adapter: adapterClass({
+        dataSource: this.dataSource,
+        db: this.db,
+        tokens: this.tokens,
+        findClient: async (id) => {
+          const c = await this.clients.find(id);
+          return c ? clientMetadata(c) : undefined;
+        },
+      }),
+      jwks: { keys: jwks },
+      cookies: {
+        keys: [cookieKey.toString('base64url')],
+        long: { signed: true, httpOnly: true, sameSite: 'lax' },
+        short: { signed: true, httpOnly: true, sameSite: 'lax' },
+      },
+      claims: {
+        openid: ['sub'],
+        email: ['email', 'email_verified'],
+        profile: ['name', 'updated_at'],
+      },
+      scopes: ['openid', 'offline_access', 'email', 'profile', PROJECTS_SCOPE],
+      responseTypes: ['code'],
+      pkce: {
+        required: (_ctx: unknown, client: { tokenEndpointAuthMethod: string }) =>
+          client.tokenEndpointAuthMethod === 'none',
+      },
+      clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      enabledJWA: {
+        idTokenSigningAlgValues: [SIGNING_ALG],
+        userinfoSigningAlgValues: [SIGNING_ALG],
+        introspectionSigningAlgValues: [SIGNING_ALG],
+        authorizationSigningAlgValues: [SIGNING_ALG],
+        clientAuthSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
+      },
+      clientDefaults: {
+        grant_types: ['authorization_code'],
+        id_token_signed_response_alg: SIGNING_ALG,
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+      extraClientMetadata: {
+        properties: ['allowed_origins', 'first_party'],
+        validator: (_ctx: unknown, key: string, value: unknown) => {
+          if (key === 'allowed_origins' && value !== undefined && !Array.isArray(value))
+            throw new Error('allowed_origins must be an array');
+        },
+      },
+      clientBasedCORS: (_ctx: unknown, origin: string, client: Record<string, unknown>) =>
+        Array.isArray(client['allowed_origins']) && client['allowed_origins'].includes(origin),
+      findAccount: (_ctx: unknown, sub: string) => this.findAccount(sub),
+      interactions: {
+        url: (_ctx: unknown, interaction: { uid: string }) =>
+          `${INTERACTION_PATH}/${interaction.uid}`,
+      },
+      loadExistingGrant: (ctx: {
+        oidc: {
+          client?: { clientId: string };
+          session?: { accountId?: string; grantIdFor(id: string): string | undefined };
+          result?: { consent?: { grantId?: string } };
+          provider: Provider;
+        };
+      }) => this.loadExistingGrant(ctx),
+      issueRefreshToken: (
+        _ctx: unknown,
+        client: { grantTypeAllowed(t: string): boolean },
+        code: { scopes: Set<string> },
+      ) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+      rotateRefreshToken: true,
+      allowOmittingSingleRegisteredRedirectUri: false,
+      conformIdTokenClaims: true,
+      extraTokenClaims: async (_ctx: unknown, token: TokenInstance) => {
+        // A client_credentials token acts as the client's service account (its id is the
+        // client's): `sub` says so in introspection too (the JWT has it already).
+        const serviceSub = token.kind === 'ClientCredentials' ? { sub: token.clientId } : {};
+        const userId = token.accountId ?? token.clientId;
+        if (!token.scopes.has(PROJECTS_SCOPE) || !userId) return serviceSub;
+        return {
+          ...serviceSub,
+          projects: await this.tokens.projectPermissionsFor(userId, null),
+        };
+      },
+      formats: { bitsOfOpaqueRandomness: 192 },
+      features: {
+        devInteractions: { enabled: false },
+        claimsParameter: { enabled: false },
+        clientCredentials: { enabled: true },
+        introspection: { enabled: true },
+        revocation: { enabled: true },
+        userinfo: { enabled: true },
+        rpInitiatedLogout: {
+          enabled: true,
+          logoutSource: (ctx: KoaContextWithOIDC, form: string) => this.logoutPage(ctx, form),
+          postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => this.loggedOutPage(ctx),
+        },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: (ctx: KoaContextWithOIDC, _client: unknown, oneOf?: string) => {
+            if (oneOf) return oneOf;
+            // A client's own token (client_credentials) is for this API; a person's access token
+            // without `resource` is for userinfo only (opaque).
+            return ctx.oidc.params?.['grant_type'] === 'client_credentials' ? publicUrl : undefined;
+          },
+          // A token for the API is asked for with `resource` (at the token endpoint); without it, a
+          // person's access token is for userinfo.
+          useGrantedResource: () => false,
+          getResourceServerInfo: (_ctx: unknown, indicator: string) => {
+            if (indicator !== publicUrl) throw new errors.InvalidTarget();
+            return {
+              scope: PROJECTS_SCOPE,
+              audience: publicUrl,
+              accessTokenTTL: accessTtl,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg: SIGNING_ALG } },
+            };
+          },
+        },
+      },
+      ttl: {
+        AccessToken: accessTtl,
+        ClientCredentials: accessTtl,
+        AuthorizationCode: 60,
+        IdToken: 3600,
+        Interaction: 600,
+        Session: cfg.sessionAbsoluteHours * 3600,
+        Grant: cfg.refreshFamilyDays * 86_400,
+        RefreshToken: cfg.refreshFamilyDays * 86_400,
+      },
+      routes: {
+        authorization: '/oidc/auth',
+        token: TOKEN_PATH,
+        userinfo: '/oidc/me',
+        jwks: '/.well-known/jwks.json',
+        introspection: INTROSPECTION_PATH,
+        revocation: REVOCATION_PATH,
+        end_session: '/oidc/session/end',
+        pushed_authorization_request: '/oidc/request',
+        code_verification: '/oidc/device',
+        device_authorization: '/oidc/device/auth',
+        registration: '/oidc/reg',
+        backchannel_authentication: '/oidc/backchannel',
+        challenge: '/oidc/challenge',
+      },
+      renderError: (ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }) =>
+        this.errorPage(ctx, out),
+    };
+  }
+
+  private async findAccount(sub: string): Promise<Account | undefined> {
+    const user = await this.users.findById(sub);
+    if (!user || user.status !== 'active') return undefined;
+    return {
+      accountId: user.id,
+      claims: () => ({
+        sub: user.id,
+        ...(user.kind === 'person'
+          ? { email: user.email, email_verified: user.emailVerified }
+          : {}),
+        ...(user.fullName ? { name: user.fullName } : {}),
+        updated_at: Math.floor(user.updatedAt.getTime() / 1000),
+      }),
+    };
+  }
+
+  /**
+   * A first-party client's grant is implied; a third-party client's consent is the latest grant the
+   * person gave it (so consent is asked once per scope set, whatever the session).
+   */
+  private async loadExistingGrant(ctx: {
+    oidc: {
+      client?: { clientId: string };
+      session?: { accountId?: string; grantIdFor(id: string): string | undefined };
+      result?: { consent?: { grantId?: string } };
+      provider: Provider;
+    };
+  }) {
+    const clientId = ctx.oidc.client?.clientId;
+    const accountId = ctx.oidc.session?.accountId;
+    if (!clientId || !accountId) return undefined;
+    const given = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(clientId);
+    if (given) return ctx.oidc.provider.Grant.find(given);
+    const latest = await this.dataSource.getRepository(OidcPayload).findOne({
+      where: { model: 'Grant', accountId, clientId },
+      order: { expiresAt: 'DESC' },
+    });
+    return latest ? ctx.oidc.provider.Grant.find(latest.id) : undefined;
+  }
+
+  private logoutPage(ctx: KoaContextWithOIDC, form: string): void {
+    const res = ctx.res as Response;
+    ctx.respond = false;
+    sendPage(
+      res,
+      200,
+      'Sign out',
+      html`<h1>Sign out</h1>
+        <p>Sign out of Gatehouse and the applications that use it?</p>
+        ${new Html(form)}
+        <p>
+          <button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
+          <button type="submit" form="op.logoutForm">Stay signed in</button>
+        </p>`,
+    );
+  }
+
+  private loggedOutPage(ctx: KoaContextWithOIDC): void {
+    ctx.respond = false;
+    sendPage(
+      ctx.res as Response,
+      200,
+      'Signed out',
+      html`<h1>Signed out</h1>
+        <p>You have signed out of Gatehouse.</p>
+        <p><a href="/signin">Sign in again</a></p>`,
+    );
+  }
+
+  private errorPage(
+    ctx: KoaContextWithOIDC,
+    out: { error?: string; error_description?: string },
+  ): void {
+    ctx.respond = false;
+    sendPage(
+      ctx.res as Response,
+      ctx.status >= 400 ? ctx.status : 400,
+      'Sign-in error',
+      html`<h1>This sign-in request cannot be completed</h1>
+        <p>${out.error_description ?? out.error ?? 'The request is invalid.'}</p>
+        <p><code>${out.error ?? 'invalid_request'}</code></p>`,
+    );
+  }
+
+  /** The Gatehouse session of a request (the `gh_session` cookie), or null. */
+  async sessionOf(req: Request): Promise<Principal | null> {
+    const token = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+    if (!token) return null;
+    const resolver = this.registry.ofKind('session');
+    if (!resolver?.accepts(token)) return null;
+    return resolver.resolve(token, req, 'cookie');
+  }
+
+  /**
+   * Express middleware in front of Nest's router: the provider's own paths go to the provider;
+   * the token endpoint is shared (Gatehouse's grant refresh tokens keep their handler).
+   */
+  async handle(req: Request, res: Response, next: NextFunction): Promise<void> {
+    try {
+      const route = await this.route(req, res);
+      if (route === 'next') return next();
+      if (route === 'done') return;
+      const { handler } = await this.current();
+      handler(req, res);
+    } catch (err) {
+      next(err);
+    }
+  }
+
+  private async route(req: Request, res: Response): Promise<'next' | 'provider' | 'done'> {
+    const path = req.path;
+    if (path === TOKEN_PATH) {
+      if (req.method === 'OPTIONS') return 'provider';
+      if (req.method !== 'POST') return 'next';
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const grantType = body['grant_type'];
+      if (typeof grantType !== 'string' || !PROVIDER_GRANTS.has(grantType)) return 'next';
+      if (grantType === 'refresh_token') {
+        const rt = body['refresh_token'];
+        if (typeof rt !== 'string' || rt.startsWith(REFRESH_TOKEN_PREFIX)) return 'next';
+      }
+      return 'provider';
+    }
+    if (path === '/.well-known/openid-configuration') return 'provider';
+    if (path === '/.well-known/oauth-authorization-server') {
+      // RFC 8414: the same document as OpenID discovery.
+      req.url = '/.well-known/openid-configuration';
+      return 'provider';
+    }
+    if (!path.startsWith('/oidc/') || path.startsWith(`${INTERACTION_PATH}/`)) return 'next';
+    if (path === '/oidc/auth') {
+      // One session: without a live Gatehouse session, the provider's session does not count.
+      if (!(await this.sessionOf(req))) stripProviderSession(req);
+    }
+    if (path === INTROSPECTION_PATH && req.method === 'POST') {
+      // RFC 7662 for authenticated clients only: a public (or unknown) client is invalid_client.
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const clientId =
+        parseBasic(req.headers.authorization) ??
+        (typeof body['client_id'] === 'string' ? body['client_id'] : undefined);
+      const client = clientId ? await this.clients.find(clientId) : null;
+      if (!client || client.tokenEndpointAuthMethod === 'none') {
+        res
+          .status(401)
+          .set({ 'Cache-Control': 'no-store', 'WWW-Authenticate': 'Basic realm="gatehouse"' })
+          .json({ error: 'invalid_client', error_description: 'client authentication failed' });
+        return 'done';
+      }
+    }
+    if ((path === INTROSPECTION_PATH || path === REVOCATION_PATH) && req.method === 'POST') {
+      // The library refuses structured tokens here; Gatehouse stores its JWT access tokens by jti,
+      // so a JWT our keys signed is looked up by its jti (one they did not sign matches nothing).
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const token = body['token'];
+      if (typeof token === 'string' && JWT_SHAPE.test(token)) {
+        const claims = await this.tokens.verify(token);
+        body['token'] = claims?.jti ?? 'unknown-structured-token';
+      }
+    }
+    if (path === END_SESSION_CONFIRM_PATH && req.method === 'POST') {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      if (body['logout']) await this.endGatehouseSession(req, res);
+    }
+    return 'provider';
+  }
+
+  /** RP-initiated logout ends the Gatehouse session too (one session, revoked together). */
+  private async endGatehouseSession(req: Request, res: Response): Promise<void> {
+    const p = await this.sessionOf(req);
+    if (p) {
+      const resolver = this.registry.ofKind('session');
+      await this.db.transaction((tx) => resolver!.revokeForLogout(tx, p));
+    }
+    clearSessionCookie(res, this.config);
+  }
+}
+
+/** Removes the provider's session cookies from a request (the provider then sees no session). */
+function stripProviderSession(req: Request): void {
+  const header = req.headers.cookie;
+  if (!header) return;
+  req.headers.cookie = header
+    .split(';')
+    .map((c) => c.trim())
+    .filter((c) => !/^_session(\.legacy)?(\.sig)?=/.test(c))
+    .join('; ');
+}
