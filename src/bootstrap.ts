@@ -31,6 +31,9 @@ export async function createApp(
       { path: '.well-known/{*rest}', method: RequestMethod.ALL },
       { path: 'signin', method: RequestMethod.ALL },
       { path: 'signin/{*rest}', method: RequestMethod.ALL },
+      { path: 'console', method: RequestMethod.GET },
+      { path: 'console/{*rest}', method: RequestMethod.GET },
+      { path: 'account', method: RequestMethod.GET },
     ],
   });
 

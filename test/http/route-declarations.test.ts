@@ -54,7 +54,7 @@ describe('route declarations (every route says who may call it)', () => {
     const doc = await t.http.get('/api/openapi.json').expect(200);
     const docPaths = doc.body.paths as Record<string, Record<string, unknown>>;
     const missing = nestRoutes(t.app)
-      .map((r) => ({ ...r, openapi: r.path.replace(/:(\w+)/g, '{$1}') }))
+      .map((r) => ({ ...r, openapi: r.path.replace(/[:*](\w+)/g, '{$1}') }))
       .filter((r) => !docPaths[r.openapi]?.[r.method.toLowerCase()])
       .map((r) => `${r.method} ${r.openapi}`);
     assert.deepEqual(missing, [], 'routes missing from /api/openapi.json');

@@ -23,7 +23,8 @@ const FLOORS: Record<string, number> = {
   tenancy: 7,
   credentials: 8,
   'user-admin': 9,
-  app: 10,
+  console: 11,
+  app: 12,
 };
 
 const SRC = join(process.cwd(), 'src');
