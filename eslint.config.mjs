@@ -1,3 +1,4 @@
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -10,6 +11,7 @@ export default tseslint.config(
       'test-artifacts/**',
       '*.mjs',
       'scripts/*.mjs',
+      'clients/typescript/schema.d.ts',
     ],
   },
   ...tseslint.configs.recommendedTypeChecked,
@@ -69,5 +71,10 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The console single-page app (console/, its own tsconfig with the DOM and JSX).
+    files: ['console/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat['recommended-latest'],
   },
 );

@@ -15,6 +15,7 @@ import { InputGuard } from '#src/common/http/input.guard.js';
 import { SignInThrottlerGuard, throttlerModule } from '#src/common/http/throttle.js';
 import { AppConfig } from '#src/config/config.js';
 import { ConfigModule } from '#src/config/config.module.js';
+import { ConsoleModule } from '#src/console/console.module.js';
 import { CredentialsModule } from '#src/credentials/credentials.module.js';
 import { DatabaseModule } from '#src/database/database.module.js';
 import { HealthModule } from '#src/health/health.module.js';
@@ -53,6 +54,7 @@ export class AppModule implements NestModule {
         WebhooksModule,
         PagesModule,
         ProviderModule,
+        ConsoleModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

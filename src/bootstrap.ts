@@ -46,6 +46,9 @@ export async function createApp(
       { path: 'invite', method: RequestMethod.ALL },
       { path: 'scim/v2/{*rest}', method: RequestMethod.ALL },
       { path: 'oidc/{*rest}', method: RequestMethod.ALL },
+      { path: 'console', method: RequestMethod.GET },
+      { path: 'console/{*rest}', method: RequestMethod.GET },
+      { path: 'account', method: RequestMethod.GET },
     ],
   });
 

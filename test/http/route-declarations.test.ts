@@ -57,7 +57,7 @@ describe('route declarations (every route says who may call it)', () => {
       // /scim/v2 is specified by RFC 7643/7644 and describes itself (/Schemas, /ResourceTypes,
       // /ServiceProviderConfig); its errors use the SCIM error schema, not problem+json.
       .filter((r) => !r.path.startsWith('/scim/v2/'))
-      .map((r) => ({ ...r, openapi: r.path.replace(/:(\w+)/g, '{$1}') }))
+      .map((r) => ({ ...r, openapi: r.path.replace(/[:*](\w+)/g, '{$1}') }))
       .filter((r) => !docPaths[r.openapi]?.[r.method.toLowerCase()])
       .map((r) => `${r.method} ${r.openapi}`);
     assert.deepEqual(missing, [], 'routes missing from /api/openapi.json');

@@ -27,6 +27,7 @@ const FLOORS: Record<string, number> = {
   scim: 10,
   webhooks: 10,
   pages: 11,
+  console: 11,
   app: 12,
   cli: 13,
 };

@@ -1,0 +1,73 @@
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { ApiHtml, ApiRedirect } from '#src/common/http/api-problems.js';
+import { Public } from '#src/kernel/auth.decorators.js';
+import { ConsoleFiles } from '#src/console/console-files.js';
+import { ConsoleSession } from '#src/console/console-session.js';
+
+/**
+ * The console (`/console`, `/console/*`) and the self-service account page (`/account`): one
+ * single-page app built by Vite into `dist/console`. Every path answers its `index.html` (the app
+ * routes on the client); `/console/assets/*` are the hashed build files, cached for a year.
+ * Signed-out visitors are sent to `/signin?returnTo=…`. The app itself only calls `/api/v1`.
+ */
+@ApiTags('pages')
+@ApiProduces('text/html')
+@Controller()
+export class ConsoleController {
+  constructor(
+    private readonly files: ConsoleFiles,
+    private readonly session: ConsoleSession,
+  ) {}
+
+  @Public()
+  @Get('console')
+  @ApiOperation({ operationId: 'showConsole', summary: 'The admin console (single-page app)' })
+  @ApiHtml(200, 'The console app')
+  @ApiRedirect(302, 'Signed out: to the sign-in page')
+  async console(@Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.app(req, res);
+  }
+
+  @Public()
+  @Get('console/*path')
+  @ApiOperation({
+    operationId: 'showConsolePath',
+    summary: 'A console screen (the same app), or one of its hashed asset files',
+  })
+  @ApiHtml(200, 'The console app, or an asset file')
+  @ApiRedirect(302, 'Signed out: to the sign-in page')
+  @ApiHtml(404, 'No such asset file')
+  async consolePath(
+    @Param('path') path: string[] | string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const parts = Array.isArray(path) ? path : path.split('/');
+    if (parts[0] === 'assets') {
+      this.files.sendAsset(res, parts.slice(1).join('/'));
+      return;
+    }
+    await this.app(req, res);
+  }
+
+  @Public()
+  @Get('account')
+  @ApiOperation({ operationId: 'showAccount', summary: 'The self-service account page' })
+  @ApiHtml(200, 'The account app')
+  @ApiRedirect(302, 'Signed out: to the sign-in page')
+  async account(@Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.app(req, res);
+  }
+
+  private async app(req: Request, res: Response): Promise<void> {
+    if (!(await this.session.signedIn(req))) {
+      res
+        .set('Cache-Control', 'no-store')
+        .redirect(302, `/signin?returnTo=${encodeURIComponent(req.originalUrl)}`);
+      return;
+    }
+    this.files.sendIndex(res);
+  }
+}
