@@ -6,7 +6,6 @@ import { AuditEntry } from '#src/audit/audit-entry.entity.js';
 import { AuditRepository } from '#src/audit/audit.repository.js';
 import { EventOutboxRow } from '#src/audit/event-outbox.entity.js';
 import { EventOutboxRepository } from '#src/audit/event-outbox.repository.js';
-import { currentRequestId } from '#src/common/request-context.js';
 import { currentImpersonation, currentRequestId } from '#src/common/request-context.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
