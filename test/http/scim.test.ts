@@ -263,6 +263,9 @@ describe('SCIM 2.0 provisioning (/scim/v2)', () => {
           { op: 'Replace', path: 'externalId', value: 'e-changed' },
           { op: 'Replace', path: 'title', value: 'Analyst' },
           { op: 'Replace', path: `${ENTERPRISE}:department`, value: 'Mathematics' },
+          // Attributes not kept (Entra's default mapping sends them) are accepted and ignored.
+          { op: 'Add', path: 'addresses[type eq "work"].streetAddress', value: '1 Way' },
+          { op: 'Remove', path: 'phoneNumbers[type eq "mobile"]' },
         ),
       );
       assert.equal(updated.status, 200, updated.text);
