@@ -22,6 +22,17 @@ import type { ScimContext } from '#src/scim/scim-tokens.service.js';
 import { ScimRepository } from '#src/scim/scim.repository.js';
 import type { Written } from '#src/scim/scim-users.service.js';
 
+/** Top-level attributes a Group PATCH may name (lower case); others are ignored. */
+const GROUP_PATCHABLE: ReadonlySet<string> = new Set([
+  'id',
+  'meta',
+  'schemas',
+  'displayname',
+  'externalid',
+  'members',
+  'urn:ietf:params:scim:schemas:core:2.0:group',
+]);
+
 interface Member {
   userId: string;
   display: string;
@@ -102,7 +113,7 @@ export class ScimGroupsService {
     await this.db.transaction(async (tx) => {
       const current = await this.lockCurrent(tx, ctx, id);
       checkIfMatch(ifMatch, current.resource.meta.version);
-      const patched = applyPatch(current.resource, body);
+      const patched = applyPatch(current.resource, body, GROUP_PATCHABLE);
       if (patched.id !== id) throw ScimException.mutability('id cannot be changed.');
       await this.write(tx, ctx, current, readGroup(patched));
     });

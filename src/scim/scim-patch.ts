@@ -35,7 +35,11 @@ function expandRemoveByValue(o: unknown): unknown[] {
  * case-insensitively (Entra ID sends "Replace"); path-less add/replace values whose keys are
  * themselves paths ("name.givenName", enterprise URNs) are handled by scim-patch.
  */
-export function applyPatch<T extends Record<string, unknown>>(resource: T, body: unknown): T {
+export function applyPatch<T extends Record<string, unknown>>(
+  resource: T,
+  body: unknown,
+  kept: ReadonlySet<string>,
+): T {
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw new ScimException(400, 'The body must be a JSON object.', 'invalidSyntax');
   const schemas = attr(body, 'schemas');
@@ -46,7 +50,18 @@ export function applyPatch<T extends Record<string, unknown>>(resource: T, body:
     throw new ScimException(400, 'Operations must be a non-empty array.', 'invalidSyntax');
   if (ops.length > MAX_OPERATIONS)
     throw new ScimException(400, `At most ${MAX_OPERATIONS} operations at once.`, 'tooMany');
-  const operations = ops.flatMap(expandRemoveByValue).map((o, i): ScimPatchOperation => {
+  // Operations on attributes this server does not keep (Entra's addresses and phoneNumbers) are
+  // accepted and ignored, as those attributes are in a POST or PUT body.
+  const relevant = ops.flatMap(expandRemoveByValue).filter((o) => {
+    const path = attr(o, 'path');
+    if (typeof path !== 'string') return true;
+    const top = path.startsWith('urn:')
+      ? path.toLowerCase()
+      : (path.split(/[.[]/, 1)[0] ?? '').toLowerCase();
+    return [...kept].some((k) => top === k || top.startsWith(`${k}:`));
+  });
+  if (relevant.length === 0) return resource;
+  const operations = relevant.map((o, i): ScimPatchOperation => {
     const op = attr(o, 'op');
     const path = attr(o, 'path');
     const value = attr(o, 'value');

@@ -25,6 +25,23 @@ import type { ScimContext } from '#src/scim/scim-tokens.service.js';
 import { ScimUser } from '#src/scim/scim-user.entity.js';
 import { ScimRepository } from '#src/scim/scim.repository.js';
 
+/** Top-level attributes a User PATCH may name (lower case); others are ignored. */
+const USER_PATCHABLE: ReadonlySet<string> = new Set([
+  'id',
+  'meta',
+  'schemas',
+  'username',
+  'name',
+  'displayname',
+  'externalid',
+  'title',
+  'active',
+  'emails',
+  'password',
+  'urn:ietf:params:scim:schemas:core:2.0:user',
+  ENTERPRISE_SCHEMA.toLowerCase(),
+]);
+
 export interface Written {
   resource: ScimResource;
   created: boolean;
@@ -144,7 +161,7 @@ export class ScimUsersService {
     await this.db.transaction(async (tx) => {
       const current = await this.lockCurrent(tx, ctx, id);
       checkIfMatch(ifMatch, current.resource.meta.version);
-      const patched = applyPatch(current.resource, body);
+      const patched = applyPatch(current.resource, body, USER_PATCHABLE);
       if (patched.id !== id) throw ScimException.mutability('id cannot be changed.');
       await this.write(tx, ctx, current, readUser(patched));
     });

@@ -20,7 +20,13 @@ import {
   type ScimClient,
 } from '../support/scim.js';
 import { makeUser, PASSWORD, uniqueEmail, type MadeUser } from '../factories/users.js';
-import { createWorkspace, ok, setWorkspaceRole } from '../factories/workspaces.js';
+import {
+  addProjectMember,
+  createProject,
+  createWorkspace,
+  ok,
+  setWorkspaceRole,
+} from '../factories/workspaces.js';
 
 interface Ws {
   id: string;
@@ -263,6 +269,9 @@ describe('SCIM 2.0 provisioning (/scim/v2)', () => {
           { op: 'Replace', path: 'externalId', value: 'e-changed' },
           { op: 'Replace', path: 'title', value: 'Analyst' },
           { op: 'Replace', path: `${ENTERPRISE}:department`, value: 'Mathematics' },
+          // Attributes not kept (Entra's default mapping sends them) are accepted and ignored.
+          { op: 'Add', path: 'addresses[type eq "work"].streetAddress', value: '1 Way' },
+          { op: 'Remove', path: 'phoneNumbers[type eq "mobile"]' },
         ),
       );
       assert.equal(updated.status, 200, updated.text);
@@ -812,6 +821,21 @@ describe('SCIM 2.0 provisioning (/scim/v2)', () => {
       assert.equal(account.fullName, 'Shared Person');
       assert.equal(account.email, person.email);
       assert.ok(await t.http.get(`/api/v1/workspaces/${wsA.domain}`).set(person.auth).expect(200));
+      // A project of A where the person is a member, and a project of B.
+      const projectA = await createProject(t, adminA.auth, wsA.domain);
+      await addProjectMember(t, adminA.auth, projectA.id, {
+        role: 'member',
+        userId: person.user.id,
+      });
+      const projectB = await createProject(t, adminB.auth, wsB.domain);
+      await addProjectMember(t, adminB.auth, projectB.id, {
+        role: 'member',
+        userId: person.user.id,
+      });
+      assert.equal(
+        (await t.http.get(`/api/v1/projects/${projectA.id}`).set(person.auth)).status,
+        200,
+      );
 
       // A may not change the shared account's email (another workspace's member, not created by A).
       assertScimError(
@@ -858,6 +882,19 @@ describe('SCIM 2.0 provisioning (/scim/v2)', () => {
       const domains = (mine.body.items as Json[]).map((w) => w.domain);
       assert.ok(!domains.includes(wsA.domain));
       assert.ok(domains.includes(wsB.domain));
+      // No project role reaches them through A; B's project is untouched.
+      assert.equal(
+        (await t.http.get(`/api/v1/projects/${projectA.id}`).set(person.auth)).status,
+        404,
+      );
+      assert.equal(
+        (await t.http.get(`/api/v1/projects/${projectB.id}`).set(person.auth)).status,
+        200,
+      );
+      const projects = await t.http.get('/api/v1/projects').set(person.auth);
+      const projectIds = (projects.body.items as Json[]).map((p) => p.id);
+      assert.ok(!projectIds.includes(projectA.id));
+      assert.ok(projectIds.includes(projectB.id));
       // ...while the session, the password and workspace B are untouched.
       assert.equal((await t.http.get('/api/v1/auth/whoami').set(person.auth)).status, 200);
       assert.equal(
