@@ -3,6 +3,7 @@ import { DataSource, In } from 'typeorm';
 import type { Tx } from '#src/database/database.service.js';
 import { asRow } from '#src/database/columns.js';
 import { WebhookAttempt } from '#src/webhooks/entities/webhook-attempt.entity.js';
+import { WebhookEndpoint } from '#src/webhooks/entities/webhook-endpoint.entity.js';
 import {
   WebhookDelivery,
   type DeliveryStatus,
@@ -31,11 +32,12 @@ export class DeliveriesRepository {
     if (rows.length) await this.m(tx).insert(rows.map((r) => asRow(r)));
   }
 
-  /** Pending deliveries due at `now` that no live lease holds, oldest due first. */
+  /** Pending deliveries of enabled endpoints due at `now` that no live lease holds, oldest first. */
   async dueIds(now: Date, limit: number): Promise<string[]> {
     const rows = await this.m()
       .createQueryBuilder('d')
       .select(['d.id'])
+      .innerJoin(WebhookEndpoint, 'e', 'e.id = d.endpointId AND e.enabled = :on', { on: true })
       .where("d.status = 'pending' AND d.nextAttemptAt <= :now", { now })
       .andWhere('(d.leaseUntil IS NULL OR d.leaseUntil < :now)', { now })
       .orderBy('d.nextAttemptAt', 'ASC')

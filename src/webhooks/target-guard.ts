@@ -2,6 +2,9 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
+/** How long saving an endpoint waits for its host name to resolve. */
+export const RESOLVE_TIMEOUT_MS = 3_000;
+
 /**
  * SSRF protection for webhook targets. Only public unicast addresses are allowed (ipaddr.js's
  * `unicast` range, after unwrapping IPv4-mapped IPv6): loopback, private, link-local, unique-local,
@@ -54,10 +57,19 @@ export async function resolveAllowed(url: URL, allowPrivate: boolean): Promise<s
     return [host];
   }
   let found: { address: string }[];
+  let timer: NodeJS.Timeout | undefined;
   try {
-    found = await dnsLookup(host, { all: true, verbatim: true });
+    // A resolver that does not answer must not hold the request: refused after RESOLVE_TIMEOUT_MS.
+    found = await Promise.race([
+      dnsLookup(host, { all: true, verbatim: true }),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), RESOLVE_TIMEOUT_MS);
+      }),
+    ]);
   } catch {
     throw new TargetRefused(`${host} does not resolve`);
+  } finally {
+    clearTimeout(timer);
   }
   if (found.length === 0) throw new TargetRefused(`${host} does not resolve`);
   const refused = found.filter((a) => !addressAllowed(a.address, allowPrivate));

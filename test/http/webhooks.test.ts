@@ -287,6 +287,48 @@ describe('webhooks (WEBHOOK_ALLOW_PRIVATE=true, receiver on 127.0.0.1)', () => {
     assert.equal(missing.status, 404);
   });
 
+  it('holds waiting deliveries of a disabled endpoint until it is enabled again', async () => {
+    const path = '/paused';
+    rx.script(path, [500]);
+    const hook = await createWebhook(t, admin.auth, { url: rx.url(path), events: ['role.create'] });
+    await recordChange('role.create', 'role', newId());
+    await eventually(async () => {
+      const [d] = await deliveries(hook.id);
+      return d && d.attemptCount === 1 ? d : undefined;
+    }, 'the first attempt');
+    await t.http
+      .patch(`/api/v1/webhooks/${hook.id}`)
+      .set(admin.auth)
+      .send({ enabled: false })
+      .expect(200);
+    const [paused] = await deliveries(hook.id);
+    const sentBefore = rx.at(path).length;
+    const worker = t.get(WebhookWorker);
+    worker.clock = () => new Date(Date.now() + 60 * 60 * 1000);
+    try {
+      // Due by the moved clock, but paused: a whole round sends nothing to it.
+      await worker.runOnce();
+      const [held] = await deliveries(hook.id);
+      assert.equal(held?.status, 'pending');
+      assert.equal(held?.attemptCount, paused?.attemptCount);
+      assert.equal(rx.at(path).length, sentBefore);
+      rx.script(path, [200]);
+      await t.http
+        .patch(`/api/v1/webhooks/${hook.id}`)
+        .set(admin.auth)
+        .send({ enabled: true })
+        .expect(200);
+      worker.wake();
+      await eventually(async () => {
+        const [d] = await deliveries(hook.id);
+        return d?.status === 'succeeded' ? d : undefined;
+      }, 'the resumed delivery');
+    } finally {
+      worker.clock = () => new Date();
+    }
+    assert.equal(rx.at(path).length, sentBefore + 1);
+  });
+
   it('updates, lists and deletes endpoints, auditing each change', async () => {
     const hook = await createWebhook(t, admin.auth, { url: rx.url('/crud'), events: ['user.*'] });
     const patched = await t.http
