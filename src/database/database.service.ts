@@ -69,6 +69,23 @@ export class Database {
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }
+
+  /**
+   * MariaDB Galera status of the node this pool uses (wsrep_* status variables, lower-cased
+   * names), or null on SQLite, on a server without wsrep, or when it does not answer in `timeoutMs`.
+   */
+  async galeraStatus(timeoutMs: number): Promise<Record<string, string> | null> {
+    if (this.isSqlite) return null;
+    const rows = await Promise.race([
+      this.dataSource.query<{ Variable_name: string; Value: string }[]>(
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_cluster_status', 'wsrep_local_state_comment', 'wsrep_cluster_size', 'wsrep_incoming_addresses')",
+      ),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs).unref()),
+    ]).catch(() => null);
+    if (rows === null) return null;
+    const v = Object.fromEntries(rows.map((r) => [r.Variable_name.toLowerCase(), r.Value]));
+    return v.wsrep_ready === undefined || v.wsrep_cluster_status === 'Disconnected' ? null : v;
+  }
 }
 
 /** Attempts on a node outside the primary component (its pool connection is replaced each time). */

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '#src/config/config.js';
 import { ringOf } from '#src/database/data-source.js';
+import { Database } from '#src/database/database.service.js';
 import { HostRing } from '#src/database/failover.js';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '#src/common/http/api-problems.js';
@@ -23,7 +23,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicator: HealthIndicatorService,
-    private readonly dataSource: DataSource,
+    private readonly database: Database,
     private readonly config: AppConfig,
   ) {}
 
@@ -56,17 +56,9 @@ export class HealthController {
 
   /** Galera status when wsrep is on; nothing (no `cluster` key) on SQLite or plain MySQL. */
   private async cluster(): Promise<HealthIndicatorResult> {
-    if (this.dataSource.options.type === 'better-sqlite3') return {};
-    const rows = await Promise.race([
-      this.dataSource.query<{ Variable_name: string; Value: string }[]>(
-        "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_on', 'wsrep_ready', 'wsrep_cluster_status', 'wsrep_local_state_comment', 'wsrep_cluster_size', 'wsrep_incoming_addresses')",
-      ),
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000).unref()),
-    ]).catch(() => null);
-    // The database check already reports a database that does not answer.
-    if (rows === null) return {};
-    const v = Object.fromEntries(rows.map((r) => [r.Variable_name.toLowerCase(), r.Value]));
-    if (v.wsrep_ready === undefined || v.wsrep_cluster_status === 'Disconnected') return {};
+    // Nothing when the database does not answer: the database check already reports that.
+    const v = await this.database.galeraStatus(1000);
+    if (v === null) return {};
     const members = (v.wsrep_incoming_addresses ?? '').split(',').filter(Boolean);
     const ring = ringOf(this.config.database);
     const configured = ring ? ring.hosts.map((h) => HostRing.key(h)) : [];

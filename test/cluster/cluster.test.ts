@@ -36,7 +36,7 @@ interface Outcome {
 let counter = 0;
 const email = (tag: string): string => `${tag}-${process.pid}-${++counter}@cluster.test`;
 
-describe('Gatehouse on a three-node Galera cluster', { timeout: 600_000 }, () => {
+describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () => {
   let cluster: GaleraCluster;
   const nodes: GatehouseProcess[] = [];
   let adminToken = '';

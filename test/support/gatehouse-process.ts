@@ -66,7 +66,8 @@ export class GatehouseProcess {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    const deadline = Date.now() + 90_000;
+    // Generous: the first node runs every migration, each DDL replicated to the whole cluster.
+    const deadline = Date.now() + 300_000;
     for (;;) {
       if (!this.running) throw new Error(`${this.name} exited:\n${this.output.join('\n')}`);
       const res = await this.call('GET', '/health/live').catch(() => null);
@@ -117,7 +118,8 @@ export class GatehouseProcess {
             ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
             connection: 'close',
           },
-          timeout: opts.timeoutMs ?? 10_000,
+          // Set-up calls wait long on a busy machine; the load phase passes its 5 s.
+          timeout: opts.timeoutMs ?? 60_000,
         },
         (res) => {
           let text = '';
