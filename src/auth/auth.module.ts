@@ -16,6 +16,7 @@ import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.reposit
 import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.service.js';
 import { MfaService } from '#src/auth/mfa/mfa.service.js';
 import { MfaRepository } from '#src/auth/mfa/mfa.repository.js';
+import { WebAuthnService } from '#src/auth/mfa/webauthn.service.js';
 import { OwnMfaController, UserMfaController } from '#src/auth/mfa/mfa.controller.js';
 import { BootstrapAdminService } from '#src/auth/bootstrap-admin.service.js';
 
@@ -43,6 +44,7 @@ import { BootstrapAdminService } from '#src/auth/bootstrap-admin.service.js';
     LinkedIdentitiesService,
     MfaService,
     MfaRepository,
+    WebAuthnService,
     BootstrapAdminService,
   ],
   exports: [
