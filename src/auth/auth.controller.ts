@@ -9,7 +9,14 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { LoginMfaDto, MfaChallengeDto, ReauthenticateDto } from '#src/auth/mfa/mfa.dto.js';
+import {
+  LoginMfaDto,
+  MfaChallengeDto,
+  PasskeyLoginDto,
+  ReauthenticateDto,
+  WEBAUTHN_OPTIONS_SCHEMA,
+} from '#src/auth/mfa/mfa.dto.js';
+import { WebAuthnService } from '#src/auth/mfa/webauthn.service.js';
 import { ApiProblems } from '#src/common/http/api-problems.js';
 import type { Request, Response } from 'express';
 import { AppConfig } from '#src/config/config.js';
@@ -45,7 +52,44 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly passwords: PasswordService,
     private readonly config: AppConfig,
+    private readonly webauthn: WebAuthnService,
   ) {}
+
+  @Public()
+  @SignInRateLimit()
+  @Post('login/passkey/options')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    operationId: 'passkeyLoginOptions',
+    summary: 'Start a passwordless sign-in: the options for navigator.credentials.get',
+  })
+  @ApiOkResponse({ schema: WEBAUTHN_OPTIONS_SCHEMA })
+  @ApiProblems(429)
+  async passkeyOptions(): Promise<object> {
+    return this.webauthn.authenticationOptions();
+  }
+
+  @Public({ setsSessionCookie: true })
+  @SignInRateLimit()
+  @Post('login/passkey')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    operationId: 'loginPasskey',
+    summary: 'Sign in with a discoverable passkey; sets the session cookie',
+  })
+  @ApiOkResponse({ type: SignedInResponse })
+  @ApiProblems(400, 401, 429)
+  async loginPasskey(
+    @Body() body: PasskeyLoginDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SignedInResponse> {
+    const out = await this.auth.loginPasskey(body.response, sessionContext(req, 'passkey'));
+    setSessionCookie(res, this.config, out.token, out.expiresAt);
+    return out;
+  }
 
   @Public({ setsSessionCookie: true })
   @SignInRateLimit()

@@ -17,6 +17,7 @@ import { LinkedIdentitiesService } from '#src/auth/oidc/linked-identities.servic
 import { LinkTokensService } from '#src/auth/link-tokens.service.js';
 import { MfaService } from '#src/auth/mfa/mfa.service.js';
 import { MfaRepository } from '#src/auth/mfa/mfa.repository.js';
+import { WebAuthnService } from '#src/auth/mfa/webauthn.service.js';
 import { OwnMfaController, UserMfaController } from '#src/auth/mfa/mfa.controller.js';
 import { BootstrapAdminService } from '#src/auth/bootstrap-admin.service.js';
 import { ImpersonationController } from '#src/auth/sessions/impersonation.controller.js';
@@ -48,6 +49,7 @@ import { ImpersonationService } from '#src/auth/sessions/impersonation.service.j
     LinkTokensService,
     MfaService,
     MfaRepository,
+    WebAuthnService,
     BootstrapAdminService,
     ImpersonationService,
   ],

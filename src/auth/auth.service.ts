@@ -22,6 +22,7 @@ import {
   type MfaChallengeResponse,
   type SecondFactorInput,
 } from '#src/auth/mfa/mfa.service.js';
+import { WebAuthnService } from '#src/auth/mfa/webauthn.service.js';
 
 export interface SignUpResult {
   user: UserResponse;
@@ -63,7 +64,21 @@ export class AuthService implements BeforeApplicationShutdown {
     private readonly events: UserEventBus,
     private readonly registry: CredentialRegistry,
     private readonly mfa: MfaService,
+    private readonly webauthn: WebAuthnService,
   ) {}
+
+  /**
+   * Passwordless sign-in with a discoverable passkey. A refused assertion names no account, so it
+   * counts toward no lock-out; a locked, pending or disabled account gets the sign-in 401.
+   */
+  async loginPasskey(response: Record<string, unknown>, ctx: SessionContext): Promise<SignedIn> {
+    const user = await this.webauthn.authenticate(response);
+    if (!user || user.status !== 'active' || (user.lockedUntil && user.lockedUntil > new Date())) {
+      this.metrics.outcome('bad_second_factor');
+      throw SIGN_IN_FAILED;
+    }
+    return this.completeSignIn(user, { ...ctx, amr: 'hwk user' });
+  }
 
   /**
    * The first user becomes admin and is signed in. Later signups follow SIGNUP (a workspace of

@@ -355,9 +355,10 @@ function devSecret(dataDir: string, inMemory: boolean): string {
  */
 function parseBootstrapAdmin(r: Reader, env: Env, minLength: number): BootstrapAdminConfig | null {
   const email = r.raw('BOOTSTRAP_ADMIN_EMAIL');
-  const inline = env['BOOTSTRAP_ADMIN_PASSWORD'];
+  // Presence as for every setting; the value untrimmed (spaces may be part of a password).
+  const hasInline = r.raw('BOOTSTRAP_ADMIN_PASSWORD') !== undefined;
+  const inline = env['BOOTSTRAP_ADMIN_PASSWORD'] ?? '';
   const file = r.raw('BOOTSTRAP_ADMIN_PASSWORD_FILE');
-  const hasInline = inline !== undefined && inline !== '';
   if (email === undefined) {
     if (hasInline || file !== undefined)
       r.problems.push(

@@ -28,9 +28,12 @@ describe('Routes that set the session cookie refuse cross-site forms', () => {
     assert.deepEqual(declared, [
       'GET /api/v1/auth/oidc/:provider/callback',
       'POST /api/v1/auth/login',
+      'POST /api/v1/auth/login/mfa',
+      'POST /api/v1/auth/login/passkey',
       'POST /api/v1/auth/signup',
       'POST /signin',
       'POST /signin/link',
+      'POST /signin/mfa',
     ]);
   });
 
@@ -53,6 +56,19 @@ describe('Routes that set the session cookie refuse cross-site forms', () => {
     assertProblem(plain, 403);
     assert.equal(plain.headers['set-cookie'], undefined);
     assert.equal((await sessionsOf(t, u.user.id)).length, 0);
+  });
+
+  it('refuses cross-site forms at the second step and the passkey sign-in', async () => {
+    for (const path of [`${API}/auth/login/mfa`, `${API}/auth/login/passkey`]) {
+      const res = await t.http
+        .post(path)
+        .type('form')
+        .set('Origin', EVIL)
+        .send({ mfaToken: 'gthm_x', code: '123456' });
+      assertProblem(res, 403);
+      assert.equal(res.body.type, 'https://gatehouse.dev/problems/csrf-failed');
+      assert.equal(res.headers['set-cookie'], undefined);
+    }
   });
 
   it('refuses a cross-site form POST to /auth/signup, creating no user', async () => {

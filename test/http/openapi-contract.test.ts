@@ -62,10 +62,14 @@ export async function calls(): Promise<string[]> {
   const signedIn = await client.POST('/api/v1/auth/login', {
     body: { username: 'ada@example.test', password: 'correct horse battery staple' },
   });
-  if (signedIn.data) {
+  if (signedIn.data && 'token' in signedIn.data) {
     const token: string = signedIn.data.token;
     const email: string = signedIn.data.user.email;
     out.push(token, email);
+  } else if (signedIn.data) {
+    // A second factor is in force: the answer is a challenge for POST /auth/login/mfa.
+    const mfaToken: string = signedIn.data.mfaToken;
+    out.push(mfaToken);
   }
   if (signedIn.error) {
     const status: number = signedIn.error.status;

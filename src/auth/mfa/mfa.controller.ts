@@ -11,19 +11,56 @@ import { IdParam } from '#src/common/http/id-param.js';
 import { Authenticated, CurrentPrincipal } from '#src/kernel/auth.decorators.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { MfaService } from '#src/auth/mfa/mfa.service.js';
+import { WebAuthnService } from '#src/auth/mfa/webauthn.service.js';
 import {
   ConfirmTotpDto,
   FactorList,
+  PasskeyRegistered,
   RecoveryCodes,
+  RegisterPasskeyDto,
   StartTotpDto,
   TotpEnrolment,
+  WEBAUTHN_OPTIONS_SCHEMA,
 } from '#src/auth/mfa/mfa.dto.js';
 
 /** The caller's own second factors. Changes need a recent sign-in (REAUTH_MINUTES). */
 @ApiTags('mfa')
 @Controller('users/me/mfa')
 export class OwnMfaController {
-  constructor(private readonly mfa: MfaService) {}
+  constructor(
+    private readonly mfa: MfaService,
+    private readonly webauthn: WebAuthnService,
+  ) {}
+
+  @Authenticated({ credentials: ['session'], duringMfaEnrolment: true })
+  @Post('webauthn/options')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    operationId: 'passkeyRegistrationOptions',
+    summary: 'Start registering a passkey: the options for navigator.credentials.create',
+  })
+  @ApiOkResponse({ schema: WEBAUTHN_OPTIONS_SCHEMA })
+  @ApiProblems(401, 403)
+  async webauthnOptions(@CurrentPrincipal() p: Principal): Promise<object> {
+    return this.webauthn.registrationOptions(p);
+  }
+
+  @Authenticated({ credentials: ['session'], duringMfaEnrolment: true })
+  @Post('webauthn')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    operationId: 'registerPasskey',
+    summary: 'Register a passkey from its attestation; the first factor answers recovery codes',
+  })
+  @ApiCreatedResponse({ type: PasskeyRegistered })
+  @ApiProblems(400, 401, 403, 409)
+  registerPasskey(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: RegisterPasskeyDto,
+  ): Promise<PasskeyRegistered> {
+    return this.webauthn.register(p, body.name, body.response);
+  }
 
   @Authenticated({ duringMfaEnrolment: true })
   @Get()

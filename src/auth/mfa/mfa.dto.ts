@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IdField, PasswordField, StringField } from '#src/common/validation.js';
+import { IdField, ObjectField, PasswordField, StringField } from '#src/common/validation.js';
 import type {
   FactorResponse,
   FactorSummary,
@@ -92,3 +92,28 @@ export class MfaChallengeDto implements MfaChallengeResponse {
   mfaToken!: string;
   @ApiProperty({ type: [FactorSummaryDto] }) factors!: FactorSummaryDto[];
 }
+
+export class RegisterPasskeyDto {
+  @StringField({ optional: true, max: 100, description: 'A name to tell factors apart' })
+  name?: string;
+  @ObjectField({
+    description: "The browser's registration response (navigator.credentials.create)",
+  })
+  response!: Record<string, unknown>;
+}
+
+export class PasskeyLoginDto {
+  @ObjectField({ description: "The browser's assertion (navigator.credentials.get)" })
+  response!: Record<string, unknown>;
+}
+
+export class PasskeyRegistered extends RecoveryCodes {
+  @ApiProperty({ format: 'uuid' }) factorId!: string;
+}
+
+/** WebAuthn options as @simplewebauthn/browser's startRegistration/startAuthentication take them. */
+export const WEBAUTHN_OPTIONS_SCHEMA = {
+  type: 'object' as const,
+  additionalProperties: true,
+  description: 'PublicKeyCredentialCreationOptionsJSON / PublicKeyCredentialRequestOptionsJSON',
+};

@@ -1,0 +1,202 @@
+import { Injectable } from '@nestjs/common';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import { AppConfig } from '#src/config/config.js';
+import { AppException } from '#src/common/errors/app.exception.js';
+import { sha256Hex } from '#src/crypto/tokens.js';
+import { Database } from '#src/database/database.service.js';
+import { newId } from '#src/database/ids.js';
+import { UsersService } from '#src/users/users.service.js';
+import type { User } from '#src/users/user.entity.js';
+import type { Principal } from '#src/kernel/principal.js';
+import { MfaService } from '#src/auth/mfa/mfa.service.js';
+import { MfaRepository } from '#src/auth/mfa/mfa.repository.js';
+import { MfaFactor } from '#src/auth/mfa/entities/mfa-factor.entity.js';
+import type { MfaChallengePurpose } from '#src/auth/mfa/entities/mfa-challenge.entity.js';
+
+/** The challenge a WebAuthn response answers, read from its clientDataJSON (null when unreadable). */
+function challengeOf(response: unknown): string | null {
+  try {
+    const r = response as { response?: { clientDataJSON?: unknown } };
+    const raw = r.response?.clientDataJSON;
+    if (typeof raw !== 'string' || raw.length > 4096) return null;
+    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as {
+      challenge?: unknown;
+    };
+    return typeof parsed.challenge === 'string' && parsed.challenge.length <= 128
+      ? parsed.challenge
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * WebAuthn passkeys (@simplewebauthn/server): registration as a factor (discoverable credential,
+ * user verification preferred) and passwordless sign-in. The relying party is PUBLIC_URL's host;
+ * the expected origin its origin. Each challenge is stored hashed, lives 5 minutes, works once.
+ */
+@Injectable()
+export class WebAuthnService {
+  private readonly rpID: string;
+  private readonly origin: string;
+
+  constructor(
+    config: AppConfig,
+    private readonly db: Database,
+    private readonly users: UsersService,
+    private readonly mfa: MfaService,
+    private readonly repo: MfaRepository,
+  ) {
+    const url = new URL(config.publicUrl);
+    this.rpID = url.hostname;
+    this.origin = url.origin;
+  }
+
+  private async saveChallenge(
+    userId: string | null,
+    purpose: MfaChallengePurpose,
+    challenge: string,
+  ): Promise<void> {
+    await this.db.transaction((tx) =>
+      this.mfa.insertChallenge(tx, userId, purpose, sha256Hex(challenge), challenge, null),
+    );
+  }
+
+  /** Spends the stored challenge a response answers; its row, or null. */
+  private async spendChallenge(
+    response: unknown,
+    purpose: MfaChallengePurpose,
+    userId: string | null,
+  ): Promise<string | null> {
+    const challenge = challengeOf(response);
+    if (!challenge) return null;
+    const row = await this.repo.challengeByHash(sha256Hex(challenge));
+    if (!row || row.purpose !== purpose || row.expiresAt <= new Date()) return null;
+    if (userId !== null && row.userId !== userId) return null;
+    const spent = await this.db.transaction((tx) => this.mfa.spendChallenge(tx, row.id));
+    return spent ? challenge : null;
+  }
+
+  async registrationOptions(principal: Principal): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    await this.mfa.requireRecentSignIn(principal);
+    const user = await this.users.requireUser(principal.userId);
+    const existing = await this.repo.confirmedFactors(user.id);
+    const options = await generateRegistrationOptions({
+      rpName: 'Gatehouse',
+      rpID: this.rpID,
+      userName: user.email,
+      userDisplayName: user.fullName ?? user.email,
+      userID: new TextEncoder().encode(user.id),
+      attestationType: 'none',
+      excludeCredentials: existing
+        .filter((f) => f.type === 'webauthn' && f.credentialId)
+        .map((f) => ({ id: f.credentialId! })),
+      authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+    });
+    await this.saveChallenge(user.id, 'webauthn_register', options.challenge);
+    return options;
+  }
+
+  async register(
+    principal: Principal,
+    name: string | undefined,
+    response: Record<string, unknown>,
+  ): Promise<{ factorId: string; recoveryCodes: string[] }> {
+    await this.mfa.requireRecentSignIn(principal);
+    const challenge = await this.spendChallenge(response, 'webauthn_register', principal.userId);
+    if (!challenge) throw AppException.invalid('response', 'answers no pending challenge');
+    let verified;
+    try {
+      verified = await verifyRegistrationResponse({
+        response: response as unknown as RegistrationResponseJSON,
+        expectedChallenge: challenge,
+        expectedOrigin: this.origin,
+        expectedRPID: this.rpID,
+        requireUserVerification: false,
+      });
+    } catch (err) {
+      throw AppException.invalid(
+        'response',
+        `is not a valid registration: ${(err as Error).message}`,
+      );
+    }
+    if (!verified.verified) throw AppException.invalid('response', 'could not be verified');
+    const cred = verified.registrationInfo.credential;
+    const factor = new MfaFactor();
+    factor.id = newId();
+    factor.userId = principal.userId;
+    factor.type = 'webauthn';
+    factor.name = name?.trim() || 'Passkey';
+    factor.secretKeyId = null;
+    factor.secret = null;
+    factor.credentialId = cred.id;
+    factor.publicKey = Buffer.from(cred.publicKey).toString('base64url');
+    factor.signCount = String(cred.counter);
+    factor.transports = cred.transports?.join(',') ?? null;
+    factor.lastUsedStep = null;
+    factor.confirmedAt = new Date();
+    factor.createdAt = factor.confirmedAt;
+    factor.lastUsedAt = null;
+    const out = await this.db.transaction(async (tx) => {
+      try {
+        await this.repo.insertFactor(tx, factor);
+      } catch {
+        throw AppException.conflict('This passkey is already registered.', 'response');
+      }
+      return this.mfa.afterEnrolment(tx, principal.userId, factor);
+    });
+    return { factorId: factor.id, recoveryCodes: out.recoveryCodes };
+  }
+
+  async authenticationOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const options = await generateAuthenticationOptions({
+      rpID: this.rpID,
+      userVerification: 'preferred',
+    });
+    await this.saveChallenge(null, 'passkey_login', options.challenge);
+    return options;
+  }
+
+  /**
+   * Verifies a passkey assertion for sign-in; the user it proves, or null (any failure: the caller
+   * answers the sign-in 401).
+   */
+  async authenticate(response: Record<string, unknown>): Promise<User | null> {
+    const challenge = await this.spendChallenge(response, 'passkey_login', null);
+    if (!challenge || typeof response['id'] !== 'string') return null;
+    const factor = await this.repo.factorByCredentialId(response['id']);
+    if (!factor || factor.type !== 'webauthn' || !factor.publicKey) return null;
+    let result;
+    try {
+      result = await verifyAuthenticationResponse({
+        response: response as unknown as AuthenticationResponseJSON,
+        expectedChallenge: challenge,
+        expectedOrigin: this.origin,
+        expectedRPID: this.rpID,
+        credential: {
+          id: factor.credentialId!,
+          publicKey: Buffer.from(factor.publicKey, 'base64url'),
+          counter: Number(factor.signCount ?? 0),
+          ...(factor.transports ? { transports: factor.transports.split(',') } : {}),
+        },
+        requireUserVerification: false,
+      });
+    } catch {
+      return null;
+    }
+    if (!result.verified) return null;
+    await this.db.transaction((tx) =>
+      this.repo.touchFactor(tx, factor.id, new Date(), result.authenticationInfo.newCounter),
+    );
+    return this.users.findById(factor.userId);
+  }
+}
