@@ -56,6 +56,7 @@ declare module 'oidc-provider' {
       params?: Record<string, unknown>;
       client?: { clientId: string };
       route?: string;
+      session?: { accountId?: string };
     };
     req: IncomingMessage;
     res: ServerResponse;
@@ -63,6 +64,7 @@ declare module 'oidc-provider' {
     type: string;
     status: number;
     respond?: boolean;
+    set(field: string, value: string): void;
   }
 
   /** A token instance as hooks see it (access tokens, client credentials). */
@@ -85,6 +87,26 @@ declare module 'oidc-provider' {
   export interface TokenModel {
     prototype: TokenInstance;
     IN_PAYLOAD: string[];
+  }
+
+  export namespace interactionPolicy {
+    class Check {
+      static readonly REQUEST_PROMPT: true;
+      static readonly NO_NEED_TO_PROMPT: false;
+      constructor(
+        reason: string,
+        description: string,
+        check: (ctx: KoaContextWithOIDC) => boolean | Promise<boolean>,
+      );
+    }
+    interface Prompt {
+      name: string;
+      checks: { add(check: Check, index?: number): void };
+    }
+    interface Policy extends Array<Prompt> {
+      get(name: string): Prompt | undefined;
+    }
+    function base(): Policy;
   }
 
   export const errors: {

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { InteractionDetails } from 'oidc-provider';
@@ -6,6 +6,7 @@ import { ApiHtml, ApiRedirect } from '#src/common/http/api-problems.js';
 import { AppConfig } from '#src/config/config.js';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { html, sendPage } from '#src/auth/pages/html.js';
+import { SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { ClientsService } from '#src/provider/clients/clients.service.js';
 import { INTERACTION_PATH, OidcProviderService } from '#src/provider/oidc-provider.service.js';
 
@@ -36,6 +37,7 @@ function errorPage(res: Response, status: number, message: string): void {
 @ApiTags('pages')
 @ApiProduces('text/html')
 @Controller('oidc/interaction')
+@UseFilters(SignInPageFilter)
 export class InteractionsController {
   private readonly origin: string;
 
@@ -113,10 +115,14 @@ export class InteractionsController {
         200,
         'Allow access',
         html`<h1>Allow ${client.name} access?</h1>
-          <p>${client.name} asks to:</p>
-          <ul>
-            ${scopes.map((s) => html`<li>${SCOPE_TEXT[s] ?? s}</li>`)}
-          </ul>
+          ${
+            scopes.length
+              ? html`<p>${client.name} asks to:</p>
+                  <ul>
+                    ${scopes.map((s) => html`<li>${SCOPE_TEXT[s] ?? s}</li>`)}
+                  </ul>`
+              : html`<p>${client.name} asks to continue with your Gatehouse account.</p>`
+          }
           <form method="post" action="${INTERACTION_PATH}/${uid}/consent">
             <button type="submit" name="decision" value="allow">Allow</button>
             <button type="submit" name="decision" value="deny">Deny</button>

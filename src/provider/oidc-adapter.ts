@@ -1,8 +1,8 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { In, LessThan, type DataSource } from 'typeorm';
 import type { Database, Tx } from '#src/database/database.service.js';
 import type { AccessTokensService } from '#src/credentials/tokens/access-tokens.service.js';
 import { OidcPayload } from '#src/provider/entities/oidc-payload.entity.js';
+import type { OidcPayloadsRepository } from '#src/provider/oidc-payloads.repository.js';
 
 /** Models whose tokens the Gatehouse API also accepts (JWT access tokens, denylisted on revocation). */
 export const ACCESS_TOKEN_MODELS = ['AccessToken', 'ClientCredentials'];
@@ -11,7 +11,7 @@ const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const CLEANUP_EVERY_MS = 60_000;
 
 export interface AdapterDeps {
-  dataSource: DataSource;
+  repo: OidcPayloadsRepository;
   db: Database;
   tokens: AccessTokensService;
   /** The registry's metadata for a client id (the provider's Client model). */
@@ -33,7 +33,7 @@ function accountOf(model: string, p: AdapterPayload): string | null {
  */
 export function adapterClass(deps: AdapterDeps): new (model: string) => Adapter {
   let lastCleanup = 0;
-  const repo = () => deps.dataSource.getRepository(OidcPayload);
+  const repo = deps.repo;
 
   async function denylistRows(tx: Tx, rows: OidcPayload[], reason: string): Promise<void> {
     const tokens = rows
@@ -49,7 +49,7 @@ export function adapterClass(deps: AdapterDeps): new (model: string) => Adapter 
     private async cleanup(): Promise<void> {
       if (Date.now() - lastCleanup < CLEANUP_EVERY_MS) return;
       lastCleanup = Date.now();
-      await repo().delete({ expiresAt: LessThan(new Date()) });
+      await repo.deleteExpired(new Date());
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -64,7 +64,7 @@ export function adapterClass(deps: AdapterDeps): new (model: string) => Adapter 
       row.accountId = accountOf(this.model, payload)?.slice(0, 36) ?? null;
       row.expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
       row.consumedAt = null;
-      await repo().upsert({ ...row }, ['model', 'id']);
+      await repo.upsert(row);
       await this.cleanup();
     }
 
@@ -73,7 +73,7 @@ export function adapterClass(deps: AdapterDeps): new (model: string) => Adapter 
       userCode?: string;
       uid?: string;
     }): Promise<AdapterPayload | undefined> {
-      const row = await repo().findOneBy({ model: this.model, ...where });
+      const row = await repo.findOne(this.model, where);
       if (!row) return undefined;
       if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) return undefined;
       const payload = JSON.parse(row.payload) as AdapterPayload;
@@ -103,22 +103,22 @@ export function adapterClass(deps: AdapterDeps): new (model: string) => Adapter 
     }
 
     async consume(id: string): Promise<void> {
-      await repo().update({ model: this.model, id }, { consumedAt: new Date() });
+      await repo.consume(this.model, id, new Date());
     }
 
     async destroy(id: string): Promise<void> {
       await deps.db.transaction(async (tx) => {
-        const rows = await tx.getRepository(OidcPayload).findBy({ model: this.model, id });
+        const rows = await repo.find(tx, this.model, id);
         await denylistRows(tx, rows, 'revoked');
-        await tx.getRepository(OidcPayload).delete({ model: this.model, id });
+        await repo.delete(tx, this.model, id);
       });
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
       await deps.db.transaction(async (tx) => {
-        const rows = await tx.getRepository(OidcPayload).findBy({ model: this.model, grantId });
+        const rows = await repo.findByGrant(tx, this.model, grantId);
         await denylistRows(tx, rows, 'grant_revoked');
-        await tx.getRepository(OidcPayload).delete({ model: this.model, grantId });
+        await repo.deleteByGrant(tx, this.model, grantId);
       });
     }
   };
@@ -127,25 +127,27 @@ export function adapterClass(deps: AdapterDeps): new (model: string) => Adapter 
 /** Ends everything a client holds (its deletion): tokens denylisted, rows removed. */
 export async function revokeClientRows(
   tx: Tx,
+  repo: OidcPayloadsRepository,
   tokens: AccessTokensService,
   clientId: string,
 ): Promise<void> {
-  const rows = await tx.getRepository(OidcPayload).findBy({ clientId });
-  const live = rows.filter((r) => ACCESS_TOKEN_MODELS.includes(r.model) && r.accountId);
-  const userIds = [...new Set(live.map((r) => r.accountId as string))];
-  if (userIds.length) {
-    const tokensOf = live.filter((r) => r.expiresAt && r.expiresAt.getTime() > Date.now());
-    await tokens.denylist(
-      tx,
-      tokensOf.map((r) => ({
-        jti: r.id,
-        userId: r.accountId as string,
-        expiresAt: r.expiresAt as Date,
-      })),
-      'client_deleted',
-    );
-  }
+  const rows = await repo.findByClient(tx, clientId);
+  const live = rows.filter(
+    (r) =>
+      ACCESS_TOKEN_MODELS.includes(r.model) &&
+      r.accountId &&
+      r.expiresAt &&
+      r.expiresAt.getTime() > Date.now(),
+  );
+  await tokens.denylist(
+    tx,
+    live.map((r) => ({
+      jti: r.id,
+      userId: r.accountId as string,
+      expiresAt: r.expiresAt as Date,
+    })),
+    'client_deleted',
+  );
   const grantIds = [...new Set(rows.map((r) => r.grantId).filter((g): g is string => !!g))];
-  if (grantIds.length) await tx.getRepository(OidcPayload).delete({ grantId: In(grantIds) });
-  await tx.getRepository(OidcPayload).delete({ clientId });
+  await repo.deleteForClient(tx, clientId, grantIds);
 }

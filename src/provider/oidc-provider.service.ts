@@ -4,13 +4,13 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, {
   errors,
+  interactionPolicy,
   type Account,
   type AdapterPayload,
   type Configuration,
   type KoaContextWithOIDC,
   type TokenInstance,
 } from 'oidc-provider';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '#src/config/config.js';
 import { Database } from '#src/database/database.service.js';
 import { CredentialRegistry } from '#src/kernel/credential-registry.js';
@@ -24,7 +24,7 @@ import { AccessTokensService } from '#src/credentials/tokens/access-tokens.servi
 import { SigningKeysService, SIGNING_ALG } from '#src/credentials/tokens/signing-keys.service.js';
 import { ClientsService, hashClientSecret } from '#src/provider/clients/clients.service.js';
 import type { OAuthClient } from '#src/provider/entities/oauth-client.entity.js';
-import { OidcPayload } from '#src/provider/entities/oidc-payload.entity.js';
+import { OidcPayloadsRepository } from '#src/provider/oidc-payloads.repository.js';
 import { adapterClass } from '#src/provider/oidc-adapter.js';
 
 export const TOKEN_PATH = '/api/v1/oauth/token';
@@ -94,7 +94,7 @@ export class OidcProviderService {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly payloads: OidcPayloadsRepository,
     private readonly db: Database,
     private readonly keys: SigningKeysService,
     private readonly tokens: AccessTokensService,
@@ -178,7 +178,7 @@ export class OidcProviderService {
     const accessTtl = cfg.accessTokenMinutes * 60;
     return {
       adapter: adapterClass({
-        dataSource: this.dataSource,
+        repo: this.payloads,
         db: this.db,
         tokens: this.tokens,
         findClient: async (id) => {
@@ -228,6 +228,7 @@ export class OidcProviderService {
         Array.isArray(client['allowed_origins']) && client['allowed_origins'].includes(origin),
       findAccount: (_ctx: unknown, sub: string) => this.findAccount(sub),
       interactions: {
+        policy: this.policy(),
         url: (_ctx: unknown, interaction: { uid: string }) =>
           `${INTERACTION_PATH}/${interaction.uid}`,
       },
@@ -324,6 +325,31 @@ export class OidcProviderService {
     };
   }
 
+  /**
+   * One session for Gatehouse and the provider: the provider's session counts only while the
+   * Gatehouse session of the same browser is alive and belongs to the same person (so signing out
+   * of Gatehouse, or in as someone else, ends it; `prompt=none` then answers login_required).
+   */
+  private policy(): interactionPolicy.Policy {
+    const policy = interactionPolicy.base();
+    policy.get('login')?.checks.add(
+      new interactionPolicy.Check(
+        'gatehouse_session',
+        'the Gatehouse session ended or belongs to someone else',
+        async (ctx) => {
+          const accountId = ctx.oidc.session?.accountId;
+          if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+          const p = await this.sessionOf(ctx.req as Request);
+          return p?.userId === accountId
+            ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+            : interactionPolicy.Check.REQUEST_PROMPT;
+        },
+      ),
+      0,
+    );
+    return policy;
+  }
+
   private async findAccount(sub: string): Promise<Account | undefined> {
     const user = await this.users.findById(sub);
     if (!user || user.status !== 'active') return undefined;
@@ -357,18 +383,13 @@ export class OidcProviderService {
     if (!clientId || !accountId) return undefined;
     const given = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(clientId);
     if (given) return ctx.oidc.provider.Grant.find(given);
-    const latest = await this.dataSource.getRepository(OidcPayload).findOne({
-      where: { model: 'Grant', accountId, clientId },
-      order: { expiresAt: 'DESC' },
-    });
+    const latest = await this.payloads.latestGrant(accountId, clientId);
     return latest ? ctx.oidc.provider.Grant.find(latest.id) : undefined;
   }
 
   private logoutPage(ctx: KoaContextWithOIDC, form: string): void {
-    const res = ctx.res as Response;
-    ctx.respond = false;
-    sendPage(
-      res,
+    renderInto(
+      ctx,
       200,
       'Sign out',
       html`<h1>Sign out</h1>
@@ -382,9 +403,8 @@ export class OidcProviderService {
   }
 
   private loggedOutPage(ctx: KoaContextWithOIDC): void {
-    ctx.respond = false;
-    sendPage(
-      ctx.res as Response,
+    renderInto(
+      ctx,
       200,
       'Signed out',
       html`<h1>Signed out</h1>
@@ -397,9 +417,8 @@ export class OidcProviderService {
     ctx: KoaContextWithOIDC,
     out: { error?: string; error_description?: string },
   ): void {
-    ctx.respond = false;
-    sendPage(
-      ctx.res as Response,
+    renderInto(
+      ctx,
       ctx.status >= 400 ? ctx.status : 400,
       'Sign-in error',
       html`<h1>This sign-in request cannot be completed</h1>
@@ -454,10 +473,6 @@ export class OidcProviderService {
       return 'provider';
     }
     if (!path.startsWith('/oidc/') || path.startsWith(`${INTERACTION_PATH}/`)) return 'next';
-    if (path === '/oidc/auth') {
-      // One session: without a live Gatehouse session, the provider's session does not count.
-      if (!(await this.sessionOf(req))) stripProviderSession(req);
-    }
     if (path === INTROSPECTION_PATH && req.method === 'POST') {
       // RFC 7662 for authenticated clients only: a public (or unknown) client is invalid_client.
       const body = (req.body ?? {}) as Record<string, unknown>;
@@ -501,13 +516,25 @@ export class OidcProviderService {
   }
 }
 
-/** Removes the provider's session cookies from a request (the provider then sees no session). */
-function stripProviderSession(req: Request): void {
-  const header = req.headers.cookie;
-  if (!header) return;
-  req.headers.cookie = header
-    .split(';')
-    .map((c) => c.trim())
-    .filter((c) => !/^_session(\.legacy)?(\.sig)?=/.test(c))
-    .join('; ');
+/**
+ * A Gatehouse page as the provider's response (its hooks answer through Koa): rendered by
+ * sendPage into a stand-in response, then handed to the context.
+ */
+function renderInto(ctx: KoaContextWithOIDC, status: number, title: string, body: Html): void {
+  const out: { headers: Record<string, string>; body: string } = { headers: {}, body: '' };
+  const stand = {
+    status: () => stand,
+    set: (h: Record<string, string>) => {
+      Object.assign(out.headers, h);
+      return stand;
+    },
+    send: (b: string) => {
+      out.body = b;
+      return stand;
+    },
+  };
+  sendPage(stand as unknown as Response, status, title, body);
+  for (const [k, v] of Object.entries(out.headers)) ctx.set(k, v);
+  ctx.status = status;
+  ctx.body = out.body;
 }

@@ -12,6 +12,7 @@ import { UsersService } from '#src/users/users.service.js';
 import { AccessTokensService } from '#src/credentials/tokens/access-tokens.service.js';
 import { OAuthClient } from '#src/provider/entities/oauth-client.entity.js';
 import { revokeClientRows } from '#src/provider/oidc-adapter.js';
+import { OidcPayloadsRepository } from '#src/provider/oidc-payloads.repository.js';
 import type {
   ClientResponse,
   CreateClientDto,
@@ -99,6 +100,7 @@ export class ClientsService {
     private readonly tokens: AccessTokensService,
     private readonly audit: AuditService,
     private readonly events: UserEventBus,
+    private readonly payloads: OidcPayloadsRepository,
   ) {}
 
   private repo(tx?: Tx) {
@@ -303,7 +305,7 @@ export class ClientsService {
   async remove(p: Principal, clientId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const c = await this.require(clientId, tx);
-      await revokeClientRows(tx, this.tokens, clientId);
+      await revokeClientRows(tx, this.payloads, this.tokens, clientId);
       if (c.serviceUserId) {
         const user = await this.users.findById(c.serviceUserId, tx);
         if (user && user.status !== 'disabled') {
