@@ -133,11 +133,17 @@ describe('console and account in Chromium', { skip }, () => {
     return { context, page };
   }
 
+  /** Picks an option of a searchable select; retried when the list re-rendered under the click. */
   async function pick(page: Page, label: string, search: string, option: string | RegExp) {
     const input = page.getByRole('combobox', { name: label, exact: true });
-    await input.click();
-    await input.fill(search);
-    await page.getByRole('option', { name: option }).first().click();
+    const wanted = typeof option === 'string' ? option : option.source.replace(/\\/g, '');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await input.click();
+      await input.fill(search);
+      await page.getByRole('option', { name: option }).first().click();
+      if ((await input.inputValue()).includes(wanted)) return;
+    }
+    assert.fail(`could not pick ${String(option)} in ${label}`);
   }
 
   it('serves the app with a strict policy and sends signed-out visitors to sign in', async () => {
