@@ -6205,7 +6205,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description The screen or asset path below /console */
+                path: string;
+            };
             cookie?: never;
         };
         requestBody?: never;

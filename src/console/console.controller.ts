@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiHtml, ApiRedirect } from '#src/common/http/api-problems.js';
 import { Public } from '#src/kernel/auth.decorators.js';
@@ -36,6 +36,7 @@ export class ConsoleController {
     operationId: 'showConsolePath',
     summary: 'A console screen (the same app), or one of its hashed asset files',
   })
+  @ApiParam({ name: 'path', type: String, description: 'The screen or asset path below /console' })
   @ApiHtml(200, 'The console app, or an asset file')
   @ApiRedirect(302, 'Signed out: to the sign-in page')
   @ApiHtml(404, 'No such asset file')
