@@ -146,6 +146,21 @@ export class AuthService implements BeforeApplicationShutdown {
     };
   }
 
+  /** Mails a fresh activation link to a pending user (an admin created them `pending`). */
+  async sendActivation(userId: string): Promise<void> {
+    const { user, token } = await this.db.transaction(async (tx) => {
+      const target = await this.users.requireUser(userId, tx);
+      const t = await this.issueToken(
+        tx,
+        target.id,
+        'activation',
+        this.config.activationHours * 60,
+      );
+      return { user: target, token: t };
+    });
+    if (user.status === 'pending') this.mailActivation(user, token);
+  }
+
   private mailActivation(user: User, token: string): void {
     this.mail.sendInBackground({
       to: user.email,

@@ -22,6 +22,7 @@ import { AuditEntryPage, UserDetailResponseDto, UserPage } from '#src/users/dto/
 import { UserWithProjectsDto } from '#src/user-admin/dto/user-admin.responses.js';
 import { UserAdminService } from '#src/user-admin/user-admin.service.js';
 import { UserManagementService } from '#src/users/user-management.service.js';
+import { AuthService } from '#src/auth/auth.service.js';
 
 // Literal `me` routes are declared before `:id` ones; the service also reads `:id` = `me` as the
 // caller. POST /users/me/password lives in the auth module and no route here has its shape.
@@ -31,6 +32,7 @@ export class UsersController {
   constructor(
     private readonly users: UserManagementService,
     private readonly admin: UserAdminService,
+    private readonly auth: AuthService,
   ) {}
 
   // users.read, or a workspace admin (limited to their workspaces' members): decided in the service.
@@ -45,14 +47,19 @@ export class UsersController {
 
   @Authenticated({ permission: 'users.manage' })
   @Post()
-  @ApiOperation({ operationId: 'createUser', summary: 'Create an active user' })
+  @ApiOperation({
+    operationId: 'createUser',
+    summary: 'Create an active user, or a pending one who gets an activation mail',
+  })
   @ApiCreatedResponse({ type: UserDetailResponseDto })
   @ApiProblems(400, 401, 403, 409, 422)
-  create(
+  async create(
     @CurrentPrincipal() p: Principal,
     @Body() body: CreateUserDto,
   ): Promise<UserDetailResponseDto> {
-    return this.users.create(p, body);
+    const user = await this.users.create(p, body);
+    if (user.status === 'pending') await this.auth.sendActivation(user.id);
+    return user;
   }
 
   @Authenticated()

@@ -72,10 +72,12 @@ export class UserManagementService {
     );
   }
 
-  /** Admin creation: an active user; the email is verified only when the admin says so. */
+  /** Admin creation: active or pending (per call); the email is verified only when the admin says so. */
   async create(p: Principal, dto: CreateUserDto): Promise<UserDetailResponse> {
     if (dto.password !== undefined) this.passwords.check(dto.password);
     const user = await this.db.transaction(async (tx) => {
+      if (dto.username !== undefined && (await this.users.findByUsername(dto.username, tx)))
+        throw AppException.conflict('A user with this username already exists.', 'username');
       const named = await this.namedRoles(tx, dto.roles ?? []);
       assertHoldsAll(p, this.permissionsOf(dto.role ?? 'user', named), 'Creating this user');
       return this.users.createUser(
@@ -86,7 +88,8 @@ export class UserManagementService {
           fullName: dto.fullName ?? null,
           role: dto.role ?? 'user',
           roles: dto.roles ?? [],
-          status: 'active',
+          username: dto.username ?? null,
+          status: dto.status ?? 'active',
           emailVerified: dto.emailVerified ?? false,
         },
         p.userId,

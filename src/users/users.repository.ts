@@ -41,6 +41,10 @@ export class UsersRepository {
     return this.repo(tx).findOne({ where: { emailNormalized: email.toLowerCase() } });
   }
 
+  findByUsername(username: string, tx?: Tx): Promise<User | null> {
+    return this.repo(tx).findOne({ where: { usernameNormalized: username.trim().toLowerCase() } });
+  }
+
   findManyByEmails(emails: string[], tx?: Tx): Promise<User[]> {
     if (emails.length === 0) return Promise.resolve([]);
     return this.repo(tx).find({

@@ -56,6 +56,10 @@ export class UsersService {
     return this.users.findByEmail(email, tx);
   }
 
+  findByUsername(username: string, tx?: Tx): Promise<User | null> {
+    return this.users.findByUsername(username, tx);
+  }
+
   findForSignIn(login: string): Promise<User | null> {
     return this.users.findForSignIn(login);
   }

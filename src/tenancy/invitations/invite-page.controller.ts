@@ -1,4 +1,15 @@
-import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import {
+  Catch,
+  Controller,
+  Get,
+  Post,
+  Req,
+  Res,
+  UseFilters,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { problemFromAppException } from '#src/common/errors/problem.filter.js';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiHtml, ApiProblems } from '#src/common/http/api-problems.js';
@@ -27,6 +38,20 @@ function field(source: unknown, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** Refusals before the handler (unsafe input, rate limits) answer HTML here, never JSON. */
+@Catch(AppException)
+class InvitePageFilter implements ExceptionFilter {
+  catch(e: AppException, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const status = problemFromAppException(e).status;
+    if (e.code === 'validation_failed') {
+      sendPage(res, 400, TOKEN_PAGES.invalid.title, tokenProblemPage('invalid'));
+      return;
+    }
+    sendPage(res, status, 'Invitation', messagePage('Request refused', e.detail));
+  }
+}
+
 /**
  * `/invite?token=`: the page a mailed invitation opens. GET only shows it (mail scanners that
  * prefetch links spend nothing); the buttons POST. Works without JavaScript.
@@ -34,6 +59,7 @@ function field(source: unknown, name: string): string | undefined {
 @ApiTags('pages')
 @ApiProduces('text/html')
 @Controller('invite')
+@UseFilters(InvitePageFilter)
 export class InvitePageController {
   constructor(
     private readonly invitations: InvitationsService,

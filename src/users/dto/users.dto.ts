@@ -17,6 +17,9 @@ export const ROLE_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 /** Statuses an admin may set with PATCH (pending users are activated with POST /users/:id/activate). */
 export const SETTABLE_STATUSES = ['active', 'disabled'] as const;
 
+/** User names: never an email (no `@`), so a sign-in name is never ambiguous. */
+export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export class ListUsersQuery extends PageQuery {
   @StringField({
     optional: true,
@@ -62,6 +65,20 @@ export class CreateUserDto {
   roles?: string[];
   @BooleanField({ optional: true, description: 'The email counts as verified only when true' })
   emailVerified?: boolean;
+  @EnumField(['active', 'pending'], {
+    optional: true,
+    description: 'active (default), or pending: an activation link is mailed, as for registration',
+  })
+  status?: 'active' | 'pending';
+  @StringField({
+    optional: true,
+    max: 64,
+    pattern: USERNAME,
+    patternMessage:
+      'must be 1 to 64 of letters, digits, ".", "_" or "-", starting with a letter or digit (no "@")',
+    description: 'A sign-in name that is not an email (unique, case-insensitive)',
+  })
+  username?: string;
 }
 
 export class UpdateUserDto {
