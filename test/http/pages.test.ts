@@ -239,6 +239,7 @@ describe('Pages for people, REGISTRATION=activation, with a real SMTP server', (
       assertHtml(stranger, 200, /Check your mail/);
       const bad = await form('/activate/resend', { email: 'nope' });
       assertHtml(bad, 400, /Email must be a valid email address/);
+      assert.doesNotMatch(bad.text, /This link is not valid/);
     });
 
     it('asks an account without a password for one under the policy before it is active', async () => {
@@ -268,6 +269,29 @@ describe('Pages for people, REGISTRATION=activation, with a real SMTP server', (
       assert.equal((await userByEmail(t, u.email))?.status, 'active');
       assert.equal((await login(t, u.email, NEW_PASSWORD)).status, 200);
     });
+  });
+
+  it('takes an invited person (added to a workspace by email) from the mailed link to a password and an active account', async () => {
+    const owner = await makeUser(t);
+    const ws = await createWorkspace(t, owner.auth);
+    const email = uniqueEmail('invited');
+    const added = await t.http
+      .post(`${API}/workspaces/${ws.domain}/users`)
+      .set(owner.auth)
+      .send({ emails: [email], role: 'user' });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const mail = await smtp.waitFor(email, /invited/);
+    const token = linkParam(mail, `${t.config.publicUrl}/activate?token=`, 'token');
+    const page = await t.http.get(`/activate?token=${encodeURIComponent(token)}`);
+    assertHtml(page, 200, /Choose a password/);
+    const res = await form('/activate', {
+      token,
+      password: NEW_PASSWORD,
+      passwordConfirm: NEW_PASSWORD,
+    });
+    assert.equal(res.status, 303);
+    assert.equal((await userByEmail(t, email))?.status, 'active');
+    assert.equal((await login(t, email, NEW_PASSWORD)).status, 200);
   });
 
   describe('/forgot-password and /reset-password', () => {
