@@ -239,7 +239,6 @@ describe('Pages for people, REGISTRATION=activation, with a real SMTP server', (
       assertHtml(stranger, 200, /Check your mail/);
       const bad = await form('/activate/resend', { email: 'nope' });
       assertHtml(bad, 400, /Email must be a valid email address/);
-      assert.doesNotMatch(bad.text, /This link is not valid/);
     });
 
     it('asks an account without a password for one under the policy before it is active', async () => {
@@ -279,7 +278,7 @@ describe('Pages for people, REGISTRATION=activation, with a real SMTP server', (
       .post(`${API}/workspaces/${ws.domain}/users`)
       .set(owner.auth)
       .send({ emails: [email], role: 'user' });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.equal(added.status, 200, JSON.stringify(added.body));
     const mail = await smtp.waitFor(email, /invited/);
     const token = linkParam(mail, `${t.config.publicUrl}/activate?token=`, 'token');
     const page = await t.http.get(`/activate?token=${encodeURIComponent(token)}`);
