@@ -334,7 +334,7 @@ export class PagesController {
     const email = formValue(req.body, 'email').trim();
     const invalid = await this.pages.validate(PasswordResetDto, { email });
     if (invalid) {
-      const page = badActivationLinkPage('unknown', {
+      const page = badActivationLinkPage('resend', {
         email: email.slice(0, 254),
         errors: invalid,
       });

@@ -219,29 +219,41 @@ export function activatePage(opts: {
 }
 
 export function badActivationLinkPage(
-  state: BadLinkState,
+  state: BadLinkState | 'resend',
   opts: { email?: string; errors?: FormErrors } = {},
 ): PageView {
-  const t = BAD_LINK[state];
   const errors = opts.errors ?? {};
+  if (state === 'resend') {
+    return {
+      status: 400,
+      title: 'Send a new activation link',
+      body: html`<h1>Send a new activation link</h1>
+        ${formAlert(errors)} ${resendForm(opts.email, errors)}`,
+    };
+  }
+  const t = BAD_LINK[state];
   return {
     status: t.status,
     title: t.heading,
     body: html`<h1>${t.heading}</h1>
       <p class="alert" role="alert">${t.text}</p>
       <h2>Send a new activation link</h2>
-      <form method="post" action="/activate/resend" novalidate>
-        ${field({
-          name: 'email',
-          label: 'Email of your account',
-          type: 'email',
-          autocomplete: 'email',
-          value: opts.email ?? '',
-          error: errors['email'],
-          maxLength: 254,
-        })}
-        <button type="submit">Send a new link</button>
-      </form>
-      <p class="links"><a href="/signin">Back to sign-in</a></p>`,
+      ${resendForm(opts.email, errors)}`,
   };
+}
+
+function resendForm(email: string | undefined, errors: FormErrors): Html {
+  return html` <form method="post" action="/activate/resend" novalidate>
+      ${field({
+        name: 'email',
+        label: 'Email of your account',
+        type: 'email',
+        autocomplete: 'email',
+        value: email ?? '',
+        error: errors['email'],
+        maxLength: 254,
+      })}
+      <button type="submit">Send a new link</button>
+    </form>
+    <p class="links"><a href="/signin">Back to sign-in</a></p>`;
 }

@@ -270,6 +270,29 @@ describe('Pages for people, REGISTRATION=activation, with a real SMTP server', (
     });
   });
 
+  it('takes an invited person (added to a workspace by email) from the mailed link to a password and an active account', async () => {
+    const owner = await makeUser(t);
+    const ws = await createWorkspace(t, owner.auth);
+    const email = uniqueEmail('invited');
+    const added = await t.http
+      .post(`${API}/workspaces/${ws.domain}/users`)
+      .set(owner.auth)
+      .send({ emails: [email], role: 'user' });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    const mail = await smtp.waitFor(email, /invited/);
+    const token = linkParam(mail, `${t.config.publicUrl}/activate?token=`, 'token');
+    const page = await t.http.get(`/activate?token=${encodeURIComponent(token)}`);
+    assertHtml(page, 200, /Choose a password/);
+    const res = await form('/activate', {
+      token,
+      password: NEW_PASSWORD,
+      passwordConfirm: NEW_PASSWORD,
+    });
+    assert.equal(res.status, 303);
+    assert.equal((await userByEmail(t, email))?.status, 'active');
+    assert.equal((await login(t, email, NEW_PASSWORD)).status, 200);
+  });
+
   describe('/forgot-password and /reset-password', () => {
     it('gives the same answer for a known and an unknown email, and mails the known one', async () => {
       const u = await makeUser(t, { signIn: false });

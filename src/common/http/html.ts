@@ -66,6 +66,7 @@ label{display:block;font-weight:600;font-size:.9375rem;margin:0 0 .3rem}
 .hint{display:block;color:#475569;font-size:.875rem;margin:.3rem 0 0}
 input[type=email],input[type=text],input[type=password]{display:block;width:100%;padding:.625rem .75rem;border:1px solid #64748b;border-radius:8px;font:inherit;color:#0f172a;background:#fff}
 input:focus{outline:2px solid #4f46e5;outline-offset:1px;border-color:#4f46e5}
+input[readonly]{background:#f1f5f9;color:#334155}
 input[aria-invalid=true]{border-color:#b91c1c}
 .field-error{display:block;color:#b91c1c;font-size:.875rem;font-weight:600;margin:.3rem 0 0}
 button,.button{display:block;width:100%;margin-top:1.25rem;padding:.675rem 1rem;border:1px solid #4f46e5;border-radius:8px;background:#4f46e5;color:#fff;font:inherit;font-weight:600;text-align:center;text-decoration:none;cursor:pointer}
