@@ -1,51 +1,11 @@
 import { Alert, Badge, Button, Group, SimpleGrid, Text, TextInput } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError, formatDate, toSignIn, type Page, type Problem } from '../lib/api.ts';
+import type { Schema } from '../../../clients/typescript/index.ts';
+import { api, call, formatDate } from '../lib/api.ts';
 import { DataTable, Empty, PageHeader, ProblemAlert, usePaged } from '../lib/ui.tsx';
 
-// LEAD: the audit routes (GET /api/v1/audit, /audit/verify) come from the `pages` branch and are
-// not in the generated client of this branch yet. After merging, regenerate the client and switch
-// these local types and the fetch below to `api.GET('/api/v1/audit', …)` and
-// `api.GET('/api/v1/audit/verify')` with `Schema<'…'>` types.
-interface AuditEntry {
-  seq: string;
-  at: string;
-  actorId: string | null;
-  action: string;
-  targetType: string;
-  targetId: string;
-  changes: Record<string, unknown>;
-  redacted?: boolean;
-}
-interface VerifyResult {
-  ok: boolean;
-  checked: number;
-  head: string | null;
-  firstBadSeq?: string;
-}
-
-async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(path, {
-    credentials: 'same-origin',
-    headers: { Accept: 'application/json' },
-  });
-  if (res.status === 401) toSignIn();
-  const body: unknown = await res.json().catch(() => null);
-  if (!res.ok) {
-    const problem =
-      body && typeof body === 'object' && 'title' in body
-        ? (body as Problem)
-        : {
-            type: 'about:blank',
-            title: 'Request failed',
-            status: res.status,
-            detail: `The server answered ${res.status}.`,
-          };
-    throw new ApiError(res.status, problem);
-  }
-  return body as T;
-}
+type AuditEntry = Schema<'AuditLogEntryDto'>;
 
 interface Filters {
   actorId: string;
@@ -64,24 +24,40 @@ const EMPTY: Filters = {
   until: '',
 };
 
-function queryOf(f: Filters, cursor: string | undefined): string {
-  const q = new URLSearchParams();
-  for (const k of ['actorId', 'targetType', 'targetId', 'action'] as const)
-    if (f[k].trim()) q.set(k, f[k].trim());
-  if (f.since) q.set('since', new Date(f.since).toISOString());
-  if (f.until) q.set('until', new Date(f.until).toISOString());
-  q.set('limit', '50');
-  if (cursor) q.set('cursor', cursor);
-  return q.toString();
+/** The list's query parameters: empty filters left out, local times sent as ISO 8601. */
+function queryOf(
+  f: Filters,
+  cursor: string | undefined,
+): {
+  actorId?: string;
+  targetType?: string;
+  targetId?: string;
+  action?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  cursor?: string;
+} {
+  const text = (v: string): string | undefined => v.trim() || undefined;
+  return {
+    actorId: text(f.actorId),
+    targetType: text(f.targetType),
+    targetId: text(f.targetId),
+    action: text(f.action),
+    since: f.since ? new Date(f.since).toISOString() : undefined,
+    until: f.until ? new Date(f.until).toISOString() : undefined,
+    limit: 50,
+    cursor,
+  };
 }
 
 export default function AuditScreen(): ReactNode {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const list = usePaged(['audit', filters], (cursor) =>
-    getJson<Page<AuditEntry>>(`/api/v1/audit?${queryOf(filters, cursor)}`),
+    call(api.GET('/api/v1/audit', { params: { query: queryOf(filters, cursor) } })),
   );
-  const verify = useMutation({ mutationFn: () => getJson<VerifyResult>('/api/v1/audit/verify') });
+  const verify = useMutation({ mutationFn: () => call(api.GET('/api/v1/audit/verify')) });
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     setFilters(draft);
@@ -156,7 +132,7 @@ export default function AuditScreen(): ReactNode {
       <DataTable
         caption="Audit entries"
         rows={list.items}
-        rowKey={(e) => e.seq}
+        rowKey={(e: AuditEntry) => e.seq}
         loading={list.isPending}
         error={list.error}
         hasMore={list.hasNextPage}
