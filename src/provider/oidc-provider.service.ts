@@ -462,7 +462,10 @@ export class OidcProviderService {
       if (typeof grantType !== 'string' || !PROVIDER_GRANTS.has(grantType)) return 'next';
       if (grantType === 'refresh_token') {
         const rt = body['refresh_token'];
-        if (typeof rt !== 'string' || rt.startsWith(REFRESH_TOKEN_PREFIX)) return 'next';
+        // Gatehouse's grants, and any refresh sent as JSON (RFC 6749 grants are form-encoded;
+        // JSON is Gatehouse's own extension for its grants, answered by their handler).
+        if (typeof rt !== 'string' || rt.startsWith(REFRESH_TOKEN_PREFIX) || req.is('json'))
+          return 'next';
       }
       return 'provider';
     }

@@ -428,13 +428,21 @@ function undecodable(path: string): boolean {
   });
 }
 
+/** The paths that answer machines (src/common/http/html.ts): everything else answers HTML. */
+const MACHINE_PATH = /^\/(api|scim|\.well-known|health|metrics|oauth|oidc)(\/|$)/;
+
 function checkAnswer(op: Operation, path: string, res: Response): string | null {
   if (res.status >= 500) return `answered ${res.status}`;
   if (res.status < 400) return null;
   const type = res.headers['content-type'] ?? '';
-  // A path the router cannot decode matches no route: the generic 400, problem+json, whatever
-  // route it was aimed at.
-  const shape = undecodable(path) && res.status === 400 ? 'problem' : shapeOf(op);
+  // A path the router cannot decode matches no route: the generic 400, problem+json on the API's
+  // paths and an HTML page on the pages' paths (src/common/http/html.ts, isMachinePath).
+  const shape =
+    undecodable(path) && res.status === 400
+      ? shapeOf(op) === 'html' && !MACHINE_PATH.test(path)
+        ? 'html'
+        : 'problem'
+      : shapeOf(op);
   if (shape === 'html') {
     return /^text\/html/.test(type) ? null : `a ${res.status} that is not HTML (${type})`;
   }

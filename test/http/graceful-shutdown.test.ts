@@ -196,9 +196,16 @@ describe('shutdown on SIGTERM under load', { timeout: 120_000 }, () => {
         (l) => !/RouterExplorer|RoutesResolver|InstanceLoader/.test(l),
       );
       assert.equal(bad.length, 0, `${JSON.stringify(bad)}\n${log.join('\n')}`);
-      const late = answers.filter((a) => a.at > sigterm);
-      assert.ok(late.length >= 5, `only ${late.length} sign-ins were still in flight at SIGTERM`);
-      for (const a of late) assert.equal(a.headers.connection, 'close');
+      // Answers written after the signal was handled carry `Connection: close` (before it, none
+      // does: the agent keeps connections alive). Which answers those are cannot be told from the
+      // client's clock on a busy machine (one written just before the signal may arrive after it),
+      // so count them: at least five sign-ins were answered while shutting down, with the header.
+      const closing = answers.filter((a) => a.headers.connection === 'close');
+      assert.ok(
+        closing.length >= 5,
+        `only ${closing.length} sign-ins were answered with Connection: close while shutting down`,
+      );
+      assert.ok(closing.every((a) => a.at > sigterm));
 
       const exit = await server.exited;
       assert.equal(exit.code, 0, server.output.slice(-20).join('\n'));
