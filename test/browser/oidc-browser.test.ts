@@ -96,7 +96,11 @@ describe('browser sign-in in Chromium', { skip }, () => {
     assert.equal(await page.title(), 'Sign in · Gatehouse');
     await page.screenshot({ path: join(ARTIFACTS, 'oidc-signin-page.png'), fullPage: true });
     await signInAtIdp('browser-alice');
-    await page.waitForURL(`${base}/signin/done`);
+    // No returnTo: the default `/` sends a plain user on to their account page.
+    await page.waitForURL(`${base}/account`);
+    await page.getByRole('heading', { name: 'Your account', level: 1 }).waitFor();
+    // /signin/done still says who is signed in and offers the sign-out form.
+    await page.goto(`${base}/signin/done`);
     assert.match((await page.textContent('main')) ?? '', /You are signed in/);
     assert.match((await page.textContent('main')) ?? '', /browser-alice/);
     await page.screenshot({ path: join(ARTIFACTS, 'oidc-signed-in.png'), fullPage: true });
@@ -123,7 +127,9 @@ describe('browser sign-in in Chromium', { skip }, () => {
     assert.match((await page.textContent('.alert')) ?? '', /email or password is incorrect/);
     await page.fill('#password', local.password);
     await page.click('button[type="submit"]');
-    await page.waitForURL(`${base}/signin/done`);
+    await page.waitForURL(`${base}/account`);
+    await page.getByRole('heading', { name: 'Your account', level: 1 }).waitFor();
+    await page.goto(`${base}/signin/done`);
     assert.ok(((await page.textContent('main')) ?? '').includes(local.email));
   });
 
@@ -140,7 +146,7 @@ describe('browser sign-in in Chromium', { skip }, () => {
     await page.screenshot({ path: join(ARTIFACTS, 'oidc-confirm-link.png'), fullPage: true });
     await page.fill('#password', local.password);
     await page.click('button[type="submit"]');
-    await page.waitForURL(`${base}/signin/done`);
+    await page.waitForURL(`${base}/account`);
     const ids = await t.db.getRepository(UserIdentity).findBy({ userId: local.user.id });
     assert.deepEqual(
       ids.map((i) => i.subject),

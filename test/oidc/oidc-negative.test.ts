@@ -96,7 +96,7 @@ describe('browser sign-in refuses bad provider answers', () => {
     const before = await counts(t);
     const { res, started } = await attempt((s) => idp.sign(CLIENT_ID, claims(s.nonce)));
     assert.equal(res.status, 303, res.text);
-    assert.equal(res.headers['location'], `${TEST_PUBLIC_URL}/signin/done`);
+    assert.equal(res.headers['location'], `${TEST_PUBLIC_URL}/`);
     const after = await counts(t);
     assert.equal(after.users, before.users + 1);
     assert.equal(after.identities, before.identities + 1);

@@ -311,7 +311,8 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
     // From now on the identity signs in directly.
     const again = await signIn('idp', login);
     assert.equal(again.res.status, 303);
-    assert.equal(again.res.headers['location'], `${TEST_PUBLIC_URL}/signin/done`);
+    // No returnTo: the default is `/`, which sends the person on to /console or /account.
+    assert.equal(again.res.headers['location'], `${TEST_PUBLIC_URL}/`);
   });
 
   it('drops a pending link after five wrong passwords', async () => {
@@ -626,6 +627,19 @@ describe('browser sign-in through a real OpenID Connect provider (oidc-provider)
       .send({ username: local.email, password: PASSWORD, returnTo: '/x' });
     assert.equal(ok.status, 303);
     assert.equal(ok.headers['location'], '/x');
+    // Without returnTo the browser goes to `/`, which sends a plain user on to /account.
+    const plain = await t.http
+      .post('/signin')
+      .set('Origin', t.origin)
+      .type('form')
+      .send({ username: local.email, password: PASSWORD });
+    assert.equal(plain.status, 303);
+    assert.equal(plain.headers['location'], '/');
+    const home = await t.http
+      .get('/')
+      .set('Cookie', `gh_session=${setCookies(plain).get('gh_session') ?? ''}`);
+    assert.equal(home.status, 303);
+    assert.equal(home.headers['location'], '/account');
     const token = setCookies(ok).get('gh_session') ?? '';
     const done = await t.http.get('/signin/done').set('Cookie', `gh_session=${token}`);
     assert.equal(done.status, 200);

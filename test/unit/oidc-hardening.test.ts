@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 
 describe('returnTo', () => {
   it('accepts paths on this site only', () => {
+    assert.equal(DEFAULT_RETURN_TO, '/');
     assert.equal(parseReturnTo(undefined), DEFAULT_RETURN_TO);
     assert.equal(parseReturnTo(''), DEFAULT_RETURN_TO);
     assert.equal(parseReturnTo('/projects/1?tab=a#b'), '/projects/1?tab=a#b');

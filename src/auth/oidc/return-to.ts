@@ -1,5 +1,5 @@
-/** Where a person lands after signing in when no `returnTo` was given. */
-export const DEFAULT_RETURN_TO = '/signin/done';
+/** Where a person lands after signing in when no `returnTo` was given: `/` sends them on to /console or /account. */
+export const DEFAULT_RETURN_TO = '/';
 
 /**
  * `returnTo` must be a path on this site: it starts with one `/`, never `//` or `/\` (browsers

@@ -173,18 +173,30 @@ export class InvitePageController {
           : err.code === 'rule_refused'
             ? 422
             : 400;
-    const message = err.errors?.length
-      ? err.errors
-          .map((e) => `${e.field === 'password' ? 'Password' : e.field}: ${e.message}`)
-          .join(' ')
-      : err.detail;
+    // A refused password is said at its field (and the alert points there); others in the alert.
+    const passwordErrors = (err.errors ?? []).filter((e) => e.field === 'password');
+    const others = (err.errors ?? []).filter((e) => e.field !== 'password');
+    const passwordError = passwordErrors.length
+      ? passwordErrors.map((e) => e.message.charAt(0).toUpperCase() + e.message.slice(1)).join(' ')
+      : null;
+    const message = others.length
+      ? others.map((e) => `${e.field}: ${e.message}`).join(' ')
+      : passwordError
+        ? 'Please correct the marked field: the password was not accepted.'
+        : err.detail;
     try {
       const preview = await this.invitations.preview(token);
       sendPage(
         res,
         status,
         'Invitation',
-        invitationPage({ preview, token, signedInAs: caller?.email ?? null, error: message }),
+        invitationPage({
+          preview,
+          token,
+          signedInAs: caller?.email ?? null,
+          error: message,
+          passwordError,
+        }),
       );
     } catch (again) {
       this.fail(res, again, token, caller);

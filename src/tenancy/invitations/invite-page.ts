@@ -1,4 +1,5 @@
 import { html, type Html } from '#src/auth/pages/html.js';
+import { field } from '#src/common/http/html.js';
 import type {
   InvitationPreview,
   TokenProblem,
@@ -44,6 +45,8 @@ export function invitationPage(opts: {
   token: string;
   signedInAs: string | null;
   error?: string | null;
+  /** The message at the password field when the password was refused. */
+  passwordError?: string | null;
 }): Html {
   const { preview, token } = opts;
   const inv = preview.invitation;
@@ -65,18 +68,15 @@ export function invitationPage(opts: {
         readonly
         value="${inv.email}"
       />
-      <label for="password">Choose a password</label>
-      <input
-        id="password"
-        name="password"
-        type="password"
-        autocomplete="new-password"
-        required
-        aria-describedby="password-help"
-      />
-      <p id="password-help">
-        <small>At least 12 characters. It signs you in as ${inv.email}.</small>
-      </p>
+      ${field({
+        name: 'password',
+        label: 'Choose a password',
+        type: 'password',
+        autocomplete: 'new-password',
+        hint: `At least 12 characters. It signs you in as ${inv.email}.`,
+        error: opts.passwordError ?? null,
+        autofocus: opts.passwordError ? true : false,
+      })}
       <button type="submit">Accept and create my password</button>
     </form>`;
   } else if (signedInAsInvitee) {
