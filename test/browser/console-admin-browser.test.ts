@@ -47,7 +47,7 @@ describe('console for an admin in Chromium', { skip }, () => {
     assert.equal(missing.status, 404);
   });
 
-  it('lets an admin find and create users, build a group, give it a project role, explain a permission and sign a session out', async () => {
+  it('lets an admin find and create users, build a group, give it a project role, explain a permission, sign a session out and read the audit log', async () => {
     const { t, base, admin, target, workspace, project } = s;
     const { context, page } = await signedIn(admin, '/console');
     try {
@@ -173,6 +173,23 @@ describe('console for an admin in Chromium', { skip }, () => {
       assert.ok(revoked.revokedAt, 'the session is revoked');
       const res = await t.http.get('/api/v1/auth/whoami').set(target.auth);
       assert.equal(res.status, 401);
+
+      // The audit entries of those changes: filtered by the new user, then the chain verified.
+      await page.goto(`${base}/console/audit`);
+      await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+      await page.getByLabel('Target id').fill(created.id);
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      const auditTable = page.getByRole('table', { name: 'Audit entries' });
+      await auditTable.getByText('user.create', { exact: true }).waitFor();
+      const logged = await t.http.get(`/api/v1/audit?targetId=${created.id}`).set(admin.auth);
+      assert.equal(logged.status, 200);
+      const actions = (logged.body as { items: { action: string }[] }).items.map((e) => e.action);
+      assert.ok(actions.includes('user.create'), actions.join(', '));
+      assert.equal(await auditTable.locator('tbody tr').count(), actions.length);
+      await page.getByRole('button', { name: 'Verify the chain' }).click();
+      await page.getByText('The chain is intact').waitFor();
+      await assertAccessible(page, 'audit log');
+      await screenshot(page, 'console-audit');
 
       // The other screens render for an admin, accessibly.
       for (const [path, heading, shot] of [

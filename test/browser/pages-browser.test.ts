@@ -160,8 +160,11 @@ describe('pages for people in Chromium, with axe-core', { skip }, () => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'You are signed in' }).waitFor();
+    // No returnTo: to `/`, which sends someone who administers nothing on to /account.
+    await page.waitForURL(`${base}/account`);
     assert.equal((await sessionsOf(t, user.id)).length, 1);
+    await page.goto(`${base}/signin/done`);
+    await page.getByRole('heading', { name: 'You are signed in' }).waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${base}/signin`);
 
