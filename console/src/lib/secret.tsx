@@ -18,7 +18,13 @@ export function SecretOnce({
       <Alert color="indigo" variant="light" title={`Copy the ${what} now`}>
         You will not see it again: only a hash is kept. Store it somewhere safe.
       </Alert>
-      <Code block data-testid={testId} style={{ wordBreak: 'break-all' }}>
+      <Code
+        block
+        data-testid={testId}
+        tabIndex={0}
+        aria-label={`The new ${what}`}
+        style={{ wordBreak: 'break-all', whiteSpace: 'pre-wrap' }}
+      >
         {secret}
       </Code>
       <Group justify="flex-end">
