@@ -23,6 +23,7 @@ const WorkspacesScreen = lazy(() => import('./screens/workspaces.tsx'));
 const GroupsScreen = lazy(() => import('./screens/groups.tsx'));
 const ProjectsScreen = lazy(() => import('./screens/projects.tsx'));
 const AuditScreen = lazy(() => import('./screens/audit.tsx'));
+const WebhooksScreen = lazy(() => import('./screens/webhooks.tsx'));
 const AccountScreen = lazy(() => import('./account/account.tsx'));
 
 async function signOut(): Promise<void> {
@@ -89,6 +90,11 @@ function consoleNav(a: Access): NavItem[] {
     { label: 'Workspaces', to: '/console/workspaces', show: tenancy },
     { label: 'Groups', to: '/console/groups', show: tenancy },
     { label: 'Projects', to: '/console/projects', show: tenancy },
+    {
+      label: 'Webhooks',
+      to: '/console/webhooks',
+      show: a.canManageWebhooks || a.adminWorkspaces.length > 0,
+    },
     { label: 'Audit log', to: '/console/audit', show: a.canReadAudit },
     { label: 'My account', to: '/account', show: true },
   ].filter((n) => n.show);
@@ -107,6 +113,8 @@ function ConsoleRoutes({ path, access }: { path: string; access: Access }): Reac
   if (path === '/console/projects' || (m = match('/console/projects/:id', path)))
     return <ProjectsScreen access={access} id={m?.['id']} />;
   if (path === '/console/audit' && access.canReadAudit) return <AuditScreen />;
+  if (path === '/console/webhooks' || (m = match('/console/webhooks/:id', path)))
+    return <WebhooksScreen access={access} id={m?.['id']} />;
   return (
     <Stack gap="xs">
       <Title order={1} fz={26}>

@@ -79,14 +79,14 @@ export class ConsoleBrowser {
   workspace!: { domain: string; title: string };
   project!: { id: string; name: string };
 
-  async start(): Promise<void> {
+  async start(env: Record<string, string> = {}): Promise<void> {
     if (!existsSync(CHROMIUM))
       throw new Error(
         `${CHROMIUM} is missing: install it (apt-get install -y chromium), or set TEST_SKIP_BROWSER=1 to skip this test`,
       );
     const port = await freePort();
     this.base = `http://127.0.0.1:${port}`;
-    this.t = await createTestApp({ PUBLIC_URL: this.base });
+    this.t = await createTestApp({ PUBLIC_URL: this.base, ...env });
     const t = this.t;
     await t.app.listen(port, '127.0.0.1');
     this.admin = await makeUser(t, {

@@ -13,6 +13,7 @@ export interface Access {
   canManageUsers: boolean;
   canManageRoles: boolean;
   canReadAudit: boolean;
+  canManageWebhooks: boolean;
   /** Whether the console has anything for this caller; otherwise they belong on /account. */
   isConsoleUser: boolean;
 }
@@ -34,6 +35,7 @@ export function useAccess(): { access?: Access; error: Error | null; isPending: 
         canManageUsers: permits(p, 'users.manage'),
         canManageRoles: permits(p, 'roles.manage'),
         canReadAudit: permits(p, 'audit.read'),
+        canManageWebhooks: permits(p, 'webhooks.manage'),
         isConsoleUser: canReadUsers || ws.items.length > 0,
       };
     },

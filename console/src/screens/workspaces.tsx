@@ -16,6 +16,7 @@ import {
   usePaged,
 } from '../lib/ui.tsx';
 import type { Access } from '../lib/whoami.ts';
+import { ScimTokensSection } from './scim-tokens.tsx';
 
 function CreateWorkspace({ onDone }: { onDone: () => void }): ReactNode {
   const qc = useQueryClient();
@@ -318,6 +319,7 @@ function WorkspaceDetail({ domain }: { domain: string }): ReactNode {
           ]}
         />
       </Section>
+      {isAdmin && <ScimTokensSection domain={domain} />}
     </>
   );
 }
