@@ -177,14 +177,21 @@ describe('console for an admin in Chromium', { skip }, () => {
       // The audit entries of those changes: filtered by the new user, then the chain verified.
       await page.goto(`${base}/console/audit`);
       await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
-      await page.getByLabel('Target id').fill(created.id);
-      await page.getByRole('button', { name: 'Apply filters' }).click();
-      const auditTable = page.getByRole('table', { name: 'Audit entries' });
-      await auditTable.getByText('user.create', { exact: true }).waitFor();
       const logged = await t.http.get(`/api/v1/audit?targetId=${created.id}`).set(admin.auth);
       assert.equal(logged.status, 200);
       const actions = (logged.body as { items: { action: string }[] }).items.map((e) => e.action);
       assert.ok(actions.includes('user.create'), actions.join(', '));
+      await page.getByLabel('Target id').fill(created.id);
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      // The filtered page replaces the unfiltered one: exactly the new user's entries.
+      const target8 = `:${created.id.slice(0, 8)}`;
+      await page.waitForFunction(
+        `(() => { const rows = [...document.querySelectorAll('table tbody tr')];
+          return rows.length === ${actions.length} &&
+            rows.every((r) => (r.textContent || '').includes(${JSON.stringify(target8)})); })()`,
+      );
+      const auditTable = page.getByRole('table', { name: 'Audit entries' });
+      await auditTable.getByText('user.create', { exact: true }).first().waitFor();
       assert.equal(await auditTable.locator('tbody tr').count(), actions.length);
       await page.getByRole('button', { name: 'Verify the chain' }).click();
       await page.getByText('The chain is intact').waitFor();
