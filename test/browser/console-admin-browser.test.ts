@@ -185,11 +185,15 @@ describe('console for an admin in Chromium', { skip }, () => {
       await page.getByRole('button', { name: 'Apply filters' }).click();
       // The filtered page replaces the unfiltered one: exactly the new user's entries.
       const target8 = `:${created.id.slice(0, 8)}`;
-      await page.waitForFunction(
-        `(() => { const rows = [...document.querySelectorAll('table tbody tr')];
-          return rows.length === ${actions.length} &&
-            rows.every((r) => (r.textContent || '').includes(${JSON.stringify(target8)})); })()`,
-      );
+      // Polled from here: the console's CSP has no 'unsafe-eval', which a string predicate needs.
+      const rows = page.locator('table tbody tr');
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const texts = await rows.allTextContents();
+        if (texts.length === actions.length && texts.every((text) => text.includes(target8))) break;
+        assert.ok(Date.now() < deadline, `the filtered audit table: ${texts.join(' | ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const auditTable = page.getByRole('table', { name: 'Audit entries' });
       await auditTable.getByText('user.create', { exact: true }).first().waitFor();
       assert.equal(await auditTable.locator('tbody tr').count(), actions.length);
