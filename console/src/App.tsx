@@ -12,6 +12,7 @@ import {
 import { useDisclosure } from '@mantine/hooks';
 import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { api, call } from './lib/api.ts';
+import { ReauthProvider } from './lib/reauth.tsx';
 import { match, navigate, useLocation } from './lib/router.tsx';
 import { FullPageLoader, Loading, ProblemAlert } from './lib/ui.tsx';
 import { useAccess, type Access } from './lib/whoami.ts';
@@ -24,6 +25,7 @@ const GroupsScreen = lazy(() => import('./screens/groups.tsx'));
 const ProjectsScreen = lazy(() => import('./screens/projects.tsx'));
 const AuditScreen = lazy(() => import('./screens/audit.tsx'));
 const WebhooksScreen = lazy(() => import('./screens/webhooks.tsx'));
+const ClientsScreen = lazy(() => import('./screens/clients.tsx'));
 const AccountScreen = lazy(() => import('./account/account.tsx'));
 
 async function signOut(): Promise<void> {
@@ -85,7 +87,7 @@ interface NavItem {
 function consoleNav(a: Access): NavItem[] {
   const tenancy = a.canReadUsers || a.adminWorkspaces.length > 0;
   return [
-    { label: 'Users', to: '/console/users', show: a.isConsoleUser },
+    { label: 'Users', to: '/console/users', show: tenancy },
     { label: 'Roles', to: '/console/roles', show: a.canReadUsers },
     { label: 'Workspaces', to: '/console/workspaces', show: tenancy },
     { label: 'Groups', to: '/console/groups', show: tenancy },
@@ -95,6 +97,7 @@ function consoleNav(a: Access): NavItem[] {
       to: '/console/webhooks',
       show: a.canManageWebhooks || a.adminWorkspaces.length > 0,
     },
+    { label: 'Clients', to: '/console/clients', show: a.canReadClients },
     { label: 'Audit log', to: '/console/audit', show: a.canReadAudit },
     { label: 'My account', to: '/account', show: true },
   ].filter((n) => n.show);
@@ -102,6 +105,8 @@ function consoleNav(a: Access): NavItem[] {
 
 function ConsoleRoutes({ path, access }: { path: string; access: Access }): ReactNode {
   let m: Record<string, string> | null;
+  if (path === '/console' && !access.canReadUsers && access.adminWorkspaces.length === 0)
+    return <ClientsScreen access={access} />;
   if (path === '/console' || path === '/console/users') return <UsersScreen access={access} />;
   if ((m = match('/console/users/:id', path)))
     return <UserDetailScreen access={access} id={m['id'] ?? ''} />;
@@ -113,6 +118,11 @@ function ConsoleRoutes({ path, access }: { path: string; access: Access }): Reac
   if (path === '/console/projects' || (m = match('/console/projects/:id', path)))
     return <ProjectsScreen access={access} id={m?.['id']} />;
   if (path === '/console/audit' && access.canReadAudit) return <AuditScreen />;
+  if (
+    access.canReadClients &&
+    (path === '/console/clients' || (m = match('/console/clients/:id', path)))
+  )
+    return <ClientsScreen access={access} clientId={m?.['id']} />;
   if (path === '/console/webhooks' || (m = match('/console/webhooks/:id', path)))
     return <WebhooksScreen access={access} id={m?.['id']} />;
   return (
@@ -198,6 +208,13 @@ export function App(): ReactNode {
       </Container>
     );
   if (refused) return <FullPageLoader />;
-  if (path.startsWith('/console')) return <ConsoleLayout access={access} path={path} />;
-  return <AccountLayout access={access} />;
+  return (
+    <ReauthProvider>
+      {path.startsWith('/console') ? (
+        <ConsoleLayout access={access} path={path} />
+      ) : (
+        <AccountLayout access={access} />
+      )}
+    </ReauthProvider>
+  );
 }

@@ -14,6 +14,7 @@ import {
   usePaged,
 } from '../lib/ui.tsx';
 import type { Access } from '../lib/whoami.ts';
+import { MfaSection } from './mfa.tsx';
 
 function ProfileSection({ access }: { access: Access }): ReactNode {
   const qc = useQueryClient();
@@ -272,14 +273,20 @@ function IdentitiesSection({ userId }: { userId: string }): ReactNode {
 }
 
 /**
- * The account page's sections, in order. A new section (the MFA factors, when that lands) is one
- * more entry here.
+ * The account page's sections, in order. A session that must enrol a second factor first
+ * (MFA_REQUIRED) gets only "Sign-in security": the API refuses everything else until it does.
  */
 function sections(access: Access): { id: string; render: () => ReactNode }[] {
   const id = access.me.id;
+  const mfa = {
+    id: 'mfa',
+    render: () => <MfaSection enrolmentRequired={access.mfaEnrolmentRequired} />,
+  };
+  if (access.mfaEnrolmentRequired) return [mfa];
   return [
     { id: 'profile', render: () => <ProfileSection access={access} /> },
     { id: 'password', render: () => <PasswordSection /> },
+    mfa,
     { id: 'sessions', render: () => <SessionsSection userId={id} /> },
     {
       id: 'api-keys',

@@ -15,6 +15,11 @@ export class ApiError extends Error {
   }
 
   /** The message for one field (`errors[].field`), if the problem names it. */
+  /** Whether the problem's `type` ends with this name (…/problems/<name>). */
+  is(name: string): boolean {
+    return this.problem.type.endsWith(`/${name}`);
+  }
+
   field(name: string): string | undefined {
     const hit = this.problem.errors?.find(
       (e) => e.field === name || e.field.startsWith(`${name}.`) || e.field.startsWith(`${name}[`),
@@ -43,14 +48,23 @@ export function toSignIn(): void {
   window.location.assign(`/signin?returnTo=${encodeURIComponent(here)}`);
 }
 
-/** The body of a successful answer; a problem becomes an ApiError (401: back to sign-in). */
+/** A sensitive change asks for a recent sign-in (REAUTH_MINUTES): the session is still good. */
+export const REAUTHENTICATION_REQUIRED = 'reauthentication-required';
+/** The session may only enrol a second factor (MFA_REQUIRED, a workspace's mfaRequired). */
+export const MFA_ENROLMENT_REQUIRED = 'mfa-enrolment-required';
+
+/**
+ * The body of a successful answer; a problem becomes an ApiError (401: back to sign-in, except a
+ * 401 asking to prove the password again, which the reauthentication dialog handles).
+ */
 export async function call<D>(
   pending: Promise<{ data?: D; error?: unknown; response: Response }>,
 ): Promise<D> {
   const { data, error, response } = await pending;
   if (!response.ok) {
-    if (response.status === 401) toSignIn();
-    throw toApiError(error, response);
+    const problem = toApiError(error, response);
+    if (response.status === 401 && !problem.is(REAUTHENTICATION_REQUIRED)) toSignIn();
+    throw problem;
   }
   return data as D;
 }
