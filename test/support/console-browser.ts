@@ -79,13 +79,20 @@ export class ConsoleBrowser {
   workspace!: { domain: string; title: string };
   project!: { id: string; name: string };
 
-  async start(env: Record<string, string> = {}): Promise<void> {
+  /**
+   * `host: 'localhost'` serves on http://localhost:<port> (resolved to 127.0.0.1): WebAuthn needs a
+   * domain as relying party id, not an IP address.
+   */
+  async start(
+    env: Record<string, string> = {},
+    opts: { host?: '127.0.0.1' | 'localhost' } = {},
+  ): Promise<void> {
     if (!existsSync(CHROMIUM))
       throw new Error(
         `${CHROMIUM} is missing: install it (apt-get install -y chromium), or set TEST_SKIP_BROWSER=1 to skip this test`,
       );
     const port = await freePort();
-    this.base = `http://127.0.0.1:${port}`;
+    this.base = `http://${opts.host ?? '127.0.0.1'}:${port}`;
     this.t = await createTestApp({ PUBLIC_URL: this.base, ...env });
     const t = this.t;
     await t.app.listen(port, '127.0.0.1');
@@ -102,7 +109,13 @@ export class ConsoleBrowser {
     this.browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+        '--host-resolver-rules=MAP localhost 127.0.0.1',
+      ],
     });
   }
 

@@ -30,6 +30,9 @@ type Enrolment = Schema<'TotpEnrolment'>;
 
 const MFA_KEY = ['mfa'];
 
+/** Amber title and text dark enough on the light yellow (WCAG AA contrast). */
+const WARNING_STYLES = { title: { color: '#78350f' }, message: { color: '#78350f' } };
+
 const TYPE_LABEL: Record<Factor['type'], string> = {
   totp: 'Authenticator app',
   webauthn: 'Passkey',
@@ -390,13 +393,23 @@ export function MfaSection({ enrolmentRequired }: { enrolmentRequired: boolean }
     >
       <Stack gap="md">
         {enrolmentRequired && (
-          <Alert color="yellow" variant="light" title="Set up a second factor to continue">
+          <Alert
+            color="yellow"
+            variant="light"
+            styles={WARNING_STYLES}
+            title="Set up a second factor to continue"
+          >
             Your account needs a second sign-in step before you can use anything else. Add an
             authenticator app or a passkey.
           </Alert>
         )}
         {!enrolmentRequired && list?.required && !hasFactor && (
-          <Alert color="yellow" variant="light" title="A second factor is required">
+          <Alert
+            color="yellow"
+            variant="light"
+            styles={WARNING_STYLES}
+            title="A second factor is required"
+          >
             Add one now: without it, your next sign-in asks you to before anything else.
           </Alert>
         )}

@@ -55,15 +55,18 @@ export const MFA_ENROLMENT_REQUIRED = 'mfa-enrolment-required';
 
 /**
  * The body of a successful answer; a problem becomes an ApiError (401: back to sign-in, except a
- * 401 asking to prove the password again, which the reauthentication dialog handles).
+ * 401 asking to prove the password again, which the reauthentication dialog handles, and the
+ * wrong password in that dialog: `stayOn401`).
  */
 export async function call<D>(
   pending: Promise<{ data?: D; error?: unknown; response: Response }>,
+  options: { stayOn401?: boolean } = {},
 ): Promise<D> {
   const { data, error, response } = await pending;
   if (!response.ok) {
     const problem = toApiError(error, response);
-    if (response.status === 401 && !problem.is(REAUTHENTICATION_REQUIRED)) toSignIn();
+    if (response.status === 401 && !options.stayOn401 && !problem.is(REAUTHENTICATION_REQUIRED))
+      toSignIn();
     throw problem;
   }
   return data as D;

@@ -40,7 +40,8 @@ function ReauthForm({ onDone, onCancel }: { onDone: () => void; onCancel: () => 
         : /^\d{6}$/.test(c)
           ? { code: c }
           : { recoveryCode: code.trim() };
-      return call(api.POST('/api/v1/auth/reauthenticate', { body }));
+      // A wrong password is the sign-in 401: it stays here (the session itself is still good).
+      return call(api.POST('/api/v1/auth/reauthenticate', { body }), { stayOn401: true });
     },
     onSuccess: onDone,
   });
@@ -141,7 +142,13 @@ export function ReauthProvider({ children }: { children: ReactNode }): ReactNode
   return (
     <ReauthContext.Provider value={value}>
       {children}
-      <Modal opened={waiting !== null} onClose={() => close(false)} title="Confirm it's you">
+      {/* Above the dialog whose request asked for it (Mantine modals sit at z-index 200). */}
+      <Modal
+        opened={waiting !== null}
+        onClose={() => close(false)}
+        title="Confirm it's you"
+        zIndex={400}
+      >
         {waiting && <ReauthForm onDone={() => close(true)} onCancel={() => close(false)} />}
       </Modal>
     </ReauthContext.Provider>
