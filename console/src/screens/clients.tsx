@@ -498,7 +498,11 @@ function ClientDetail({ access, clientId }: { access: Access; clientId: string }
               </Text>
               <Text fz="sm">
                 Its client_credentials tokens act as{' '}
-                <Link to={`/console/users/${c.serviceUserId}`} data-testid="service-user-link">
+                <Link
+                  to={`/console/users/${c.serviceUserId}`}
+                  fz="sm"
+                  data-testid="service-user-link"
+                >
                   this service user
                 </Link>
                 : give it roles and memberships as to a person.
