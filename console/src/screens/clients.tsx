@@ -501,6 +501,7 @@ function ClientDetail({ access, clientId }: { access: Access; clientId: string }
                 <Link
                   to={`/console/users/${c.serviceUserId}`}
                   fz="sm"
+                  underline="always"
                   data-testid="service-user-link"
                 >
                   this service user
