@@ -113,13 +113,11 @@ describe('migration 1764000900000-GroupIdentifiers', () => {
       long,
     );
     await assert.rejects(
-      t.db
-        .getRepository(GroupMember)
-        .insert({
-          groupId: `no-such-group-${'y'.repeat(40)}`,
-          userId: user.id,
-          createdAt: new Date(),
-        }),
+      t.db.getRepository(GroupMember).insert({
+        groupId: `no-such-group-${'y'.repeat(40)}`,
+        userId: user.id,
+        createdAt: new Date(),
+      }),
     );
     await t.db.getRepository(Group).delete({ id: group.id });
     assert.deepEqual(await rows(), [0, 0, 0, 0], 'deleting the group cascades to every reference');
