@@ -1372,7 +1372,7 @@ export interface paths {
         /** Members with their workspace role */
         get: operations["listWorkspaceUsers"];
         put?: never;
-        /** Add users by email (unknown emails become invited users) */
+        /** Add people by email: unknown emails become invited pending users; existing people are added by server admins, else sent an invitation */
         post: operations["addWorkspaceUsers"];
         delete?: never;
         options?: never;
@@ -1708,10 +1708,23 @@ export interface components {
         AddedWorkspaceUserDto: {
             /** @description Whether this request made the membership */
             added: boolean;
-            /** @description The email was unknown: a pending user was invited */
+            /**
+             * Format: uuid
+             * @description With `status: invited`
+             */
+            invitationId?: string;
+            /** @description A mail went out: an unknown email became a pending user with an activation link, or an existing person got an invitation */
             invited: boolean;
-            /** @enum {string} */
+            /**
+             * @description The role held (added, member) or offered (invited)
+             * @enum {string}
+             */
             role: "admin" | "user" | "reader";
+            /**
+             * @description `added`: a member now; `invited`: an existing person was sent an invitation and joins only by accepting it (a workspace admin who is not a server admin cannot add people without their consent); `member`: already a member, role unchanged
+             * @enum {string}
+             */
+            status: "added" | "invited" | "member";
             /** Format: uuid */
             userId: string;
             /** @description The workspace's domain */
@@ -2011,6 +2024,8 @@ export interface components {
             type: "user" | "service";
         };
         CreateGroupDto: {
+            /** @description The group's id, chosen by the caller (the seeds' identifier): 1 to 64 of A-Z a-z 0-9 . _ -, unique (409); else a generated UUID */
+            id?: string;
             members?: components["schemas"]["MemberRefDto"][];
             name: string;
             /** @description Scope the group to this project (names unique there) */
@@ -2208,11 +2223,14 @@ export interface components {
         GroupResponseDto: {
             /** Format: date-time */
             createdAt: string;
-            /** Format: uuid */
+            /** @description A UUID, or the id its creator chose */
             id: string;
             members: components["schemas"]["GroupMemberDto"][];
             name: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The creator; a member too unless they left (see docs/permissions.md)
+             */
             ownerId: string | null;
             /** Format: uuid */
             projectId: string | null;
@@ -2402,10 +2420,7 @@ export interface components {
             sources: components["schemas"]["PermissionSourceDto"][];
         };
         PermissionSourceDto: {
-            /**
-             * Format: uuid
-             * @description kind group
-             */
+            /** @description kind group */
             groupId?: string;
             /** @description kind group */
             groupName?: string;
@@ -2457,10 +2472,7 @@ export interface components {
             email?: string;
             /** @description Users only */
             fullName?: string | null;
-            /**
-             * Format: uuid
-             * @description A user id or a group id
-             */
+            /** @description A user id (UUID) or a group id */
             memberId: string;
             /** @enum {string} */
             memberType: "user" | "group";
@@ -4776,6 +4788,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description A group id */
                 id: string;
             };
             cookie?: never;
@@ -4833,6 +4846,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A group id */
                 id: string;
             };
             cookie?: never;
@@ -4889,6 +4903,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A group id */
                 id: string;
             };
             cookie?: never;
@@ -4968,6 +4983,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A group id */
                 id: string;
             };
             cookie?: never;
@@ -5047,6 +5063,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A group id */
                 id: string;
                 userId: string;
             };
@@ -5793,6 +5810,7 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
+                /** @description A user id or a group id */
                 memberId: string;
             };
             cookie?: never;
@@ -5859,6 +5877,7 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
+                /** @description A user id or a group id */
                 memberId: string;
             };
             cookie?: never;

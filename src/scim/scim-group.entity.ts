@@ -6,7 +6,7 @@ import { Group } from '#src/tenancy/entities/group.entity.js';
 @Entity('scim_groups')
 @Index('IDX_scim_group_external', ['workspaceId', 'externalId'])
 export class ScimGroup {
-  @PrimaryColumn({ type: 'varchar', length: 36, name: 'group_id' })
+  @PrimaryColumn({ type: 'varchar', length: 64, name: 'group_id' })
   groupId!: string;
 
   @ManyToOne(() => Group, { onDelete: 'CASCADE' })

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '#src/audit/audit.service.js';
 import { AppConfig } from '#src/config/config.js';
 import { Database, type Tx } from '#src/database/database.service.js';
-import { isUuid } from '#src/database/ids.js';
 import type { Group } from '#src/tenancy/entities/group.entity.js';
+import { isGroupId } from '#src/tenancy/groups/group-id.js';
 import { WorkspaceProvisioningService } from '#src/tenancy/workspaces/workspace-provisioning.service.js';
 import { ScimException } from '#src/scim/scim-errors.js';
 import { ScimGroup } from '#src/scim/scim-group.entity.js';
@@ -68,7 +68,7 @@ export class ScimGroupsService {
   }
 
   async get(ctx: ScimContext, id: string): Promise<ScimResource> {
-    const [r] = isUuid(id) ? await this.load(ctx, [id]) : [];
+    const [r] = isGroupId(id) ? await this.load(ctx, [id]) : [];
     if (!r) throw ScimException.notFound('Group');
     return r;
   }
@@ -138,7 +138,9 @@ export class ScimGroupsService {
     memberIds: string[];
     externalId: string | null;
   }> {
-    const group = isUuid(id) ? await this.tenancy.findGroup(tx, ctx.workspaceId, id, true) : null;
+    const group = isGroupId(id)
+      ? await this.tenancy.findGroup(tx, ctx.workspaceId, id, true)
+      : null;
     if (!group) throw ScimException.notFound('Group');
     const [resource] = await this.load(ctx, [id], tx);
     if (!resource) throw ScimException.notFound('Group');

@@ -45,6 +45,14 @@ describe('anti-escalation and isolation', () => {
 
   it('a group owner cannot hand out, through the group, a project role they do not hold', async () => {
     const g = await createGroup(t, owner.auth, w.domain, []);
+    // The owner is a member from creation, so a project role of the group would be theirs too (and
+    // then theirs to share). They leave the member list first (owners may; they stay owner), so
+    // they hold nothing in the project.
+    await ok(
+      t.http.patch(`/api/v1/groups/${g.id}`).set(owner.auth).send({ members: [] }),
+      200,
+      'owner leaves',
+    );
     // The workspace admin makes the group a project admin (they hold admin there).
     await addProjectMember(t, admin.auth, projectId, { role: 'admin', groupId: g.id });
     const res = await t.http

@@ -27,10 +27,11 @@ describe('credentials shrink with their owner', () => {
       .send({ title: 'Shrink Test' });
     assert.equal(ws.status, 201, JSON.stringify(ws.body));
     const domain = ws.body.domain as string;
+    // PUT adds an existing user directly (POST by email would only invite them).
     await t.http
-      .post(`/api/v1/workspaces/${domain}/users`)
+      .put(`/api/v1/workspaces/${domain}/users/${dev.user.id}`)
       .set(lead.auth)
-      .send({ emails: [dev.email], role: 'user' })
+      .send({ role: 'user' })
       .expect(200);
     const project = await t.http
       .post('/api/v1/projects')

@@ -85,7 +85,7 @@ describe("the seeds' scenario: workspace, invitations, group as project reader, 
     assert.equal(m.role, 'admin');
   });
 
-  it('adds users by email; an unknown email becomes an invited user who activates from the mail', async () => {
+  it('adds users by email: an existing person accepts an invitation, an unknown email becomes an invited user who activates from the mail', async () => {
     const res = await t.http
       .post(`/api/v1/workspaces/${domain}/users`)
       .set(owner.auth)
@@ -97,6 +97,18 @@ describe("the seeds' scenario: workspace, invitations, group as project reader, 
       [domain, domain],
     );
     assert.equal(res.body[0].userId, alice.user.id);
+    // The owner is a workspace admin, not a server admin: alice (who exists) is invited, not added.
+    assert.equal(res.body[0].status, 'invited');
+    assert.equal(res.body[1].status, 'added');
+    const invitation = await smtp.waitFor(alice.email, /Invitation to the Gatehouse workspace/);
+    await ok(
+      t.http
+        .post('/api/v1/invitations/accept')
+        .set(alice.auth)
+        .send({ token: linkParam(invitation, '/invite', 'token') }),
+      200,
+      'alice accepts',
+    );
     bobId = res.body[1].userId;
     const bob = await t.db.getRepository(User).findOneByOrFail({ id: bobId });
     assert.equal(bob.status, 'pending');
@@ -142,7 +154,11 @@ describe("the seeds' scenario: workspace, invitations, group as project reader, 
     );
     groupId = group.id;
     assert.deepEqual(group.settings, { engine: { workers: 2 }, parameters: [{ name: 'x' }] });
-    assert.equal(group.members.length, 2);
+    // The owner is one of the members (the seeds: the creator is always in the member list).
+    assert.deepEqual(
+      group.members.map((m) => m.id).sort(),
+      [owner.user.id, alice.user.id, bobId].sort(),
+    );
     const project = await ok<{ id: string }>(
       t.http
         .post('/api/v1/projects')

@@ -46,10 +46,11 @@ describe('users routes', () => {
         .set(wsAdmin.auth)
         .send({ title: `Team ${wsAdmin.user.id}` });
       assert.equal(ws.status, 201);
+      // PUT adds an existing user directly (POST by email would only invite them).
       const added = await t.http
-        .post(`${API}/workspaces/${ws.body.domain}/users`)
+        .put(`${API}/workspaces/${ws.body.domain}/users/${member.user.id}`)
         .set(wsAdmin.auth)
-        .send({ emails: [member.email], role: 'user' });
+        .send({ role: 'user' });
       assert.equal(added.status, 200);
       const seen = await t.http.get(`${API}/users?limit=500`).set(wsAdmin.auth);
       assert.equal(seen.status, 200);

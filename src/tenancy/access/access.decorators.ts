@@ -16,6 +16,7 @@ import {
 } from '#src/kernel/auth.decorators.js';
 import type { AuthenticatedRequest } from '#src/kernel/principal.js';
 import { AccessService } from '#src/tenancy/access/access.service.js';
+import { requireGroupId } from '#src/tenancy/groups/group-id.js';
 
 type Need<K extends ResourceRule['kind']> = Extract<
   ResourceRule,
@@ -50,7 +51,7 @@ export class ResourceAccessGuard implements CanActivate {
         await this.access.workspace(p, { domain: value }, rule.need);
         return true;
       case 'group':
-        await this.access.group(p, requireId(value, rule.name), rule.need);
+        await this.access.group(p, requireGroupId(value, rule.name), rule.need);
         return true;
       case 'project':
         await this.access.project(p, requireId(value, rule.name), rule.need);

@@ -120,7 +120,9 @@ export class AccessRepository {
 
   async group(id: string, tx?: Tx, lock = false): Promise<Group | null> {
     const qb = this.m(tx).getRepository(Group).createQueryBuilder('g').where('g.id = :id', { id });
-    return lock && tx ? forUpdate(tx, qb).getOne() : qb.getOne();
+    const g = await (lock && tx ? forUpdate(tx, qb).getOne() : qb.getOne());
+    // MySQL compares ids without case (its collation), SQLite exactly: exactly on both.
+    return g && g.id === id ? g : null;
   }
 
   async project(id: string, tx?: Tx, lock = false): Promise<Project | null> {

@@ -20,7 +20,8 @@ import { Workspace } from '#src/tenancy/entities/workspace.entity.js';
 @Index('IDX_group_project', ['projectId'])
 @Index('IDX_group_owner', ['ownerId'])
 export class Group {
-  @PrimaryColumn({ type: 'varchar', length: 36 })
+  // A UUID, or an id the creator chose (up to 64 characters: see groups/group-id.ts).
+  @PrimaryColumn({ type: 'varchar', length: 64 })
   id!: string;
 
   @Column({ type: 'varchar', length: 36, name: 'workspace_id' })
@@ -70,7 +71,7 @@ export class Group {
 @Entity('group_members')
 @Index('IDX_group_member_user', ['userId', 'groupId'])
 export class GroupMember {
-  @PrimaryColumn({ type: 'varchar', length: 36, name: 'group_id' })
+  @PrimaryColumn({ type: 'varchar', length: 64, name: 'group_id' })
   groupId!: string;
 
   @PrimaryColumn({ type: 'varchar', length: 36, name: 'user_id' })

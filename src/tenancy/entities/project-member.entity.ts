@@ -15,7 +15,8 @@ export class ProjectMember {
   @PrimaryColumn({ type: 'varchar', length: 36, name: 'project_id' })
   projectId!: string;
 
-  @PrimaryColumn({ type: 'varchar', length: 36, name: 'member_id' })
+  // 64: a group id may be one its creator chose.
+  @PrimaryColumn({ type: 'varchar', length: 64, name: 'member_id' })
   memberId!: string;
 
   @ManyToOne(() => Project, { onDelete: 'CASCADE' })
@@ -32,7 +33,7 @@ export class ProjectMember {
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'FK_project_member_user' })
   user?: User;
 
-  @Column({ type: 'varchar', length: 36, name: 'group_id', nullable: true })
+  @Column({ type: 'varchar', length: 64, name: 'group_id', nullable: true })
   groupId!: string | null;
 
   @ManyToOne(() => Group, { onDelete: 'CASCADE' })

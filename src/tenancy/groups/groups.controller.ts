@@ -18,6 +18,7 @@ import {
   UpdateGroupDto,
 } from '#src/tenancy/groups/dto/group.dto.js';
 import { GroupPage, GroupResponseDto } from '#src/tenancy/groups/dto/group.responses.js';
+import { GroupIdParam } from '#src/tenancy/groups/group-id.js';
 import { GroupsService } from '#src/tenancy/groups/groups.service.js';
 import { GroupAccess, WorkspaceAccess } from '#src/tenancy/access/access.decorators.js';
 
@@ -55,7 +56,7 @@ export class GroupsController {
   @ApiProblems(400, 401, 403, 404)
   get(
     @CurrentPrincipal() p: Principal,
-    @IdParam('id') id: string,
+    @GroupIdParam('id') id: string,
     @Query() q: GetGroupQuery,
   ): Promise<GroupResponseDto> {
     return this.groups.get(p, id, q.includeProjects ?? false);
@@ -68,7 +69,7 @@ export class GroupsController {
   @ApiProblems(400, 401, 403, 404, 409, 422)
   update(
     @CurrentPrincipal() p: Principal,
-    @IdParam('id') id: string,
+    @GroupIdParam('id') id: string,
     @Body() body: UpdateGroupDto,
   ): Promise<GroupResponseDto> {
     return this.groups.update(p, id, body);
@@ -80,7 +81,7 @@ export class GroupsController {
   @ApiOperation({ operationId: 'deleteGroup', summary: 'Delete a group and its memberships' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiProblems(400, 401, 403, 404)
-  async remove(@CurrentPrincipal() p: Principal, @IdParam('id') id: string): Promise<void> {
+  async remove(@CurrentPrincipal() p: Principal, @GroupIdParam('id') id: string): Promise<void> {
     await this.groups.remove(p, id);
   }
 
@@ -91,7 +92,7 @@ export class GroupsController {
   @ApiProblems(400, 401, 403, 404, 409, 422)
   addMember(
     @CurrentPrincipal() p: Principal,
-    @IdParam('id') id: string,
+    @GroupIdParam('id') id: string,
     @Body() body: AddGroupMemberDto,
   ): Promise<GroupResponseDto> {
     return this.groups.addMember(p, id, body.userId);
@@ -105,7 +106,7 @@ export class GroupsController {
   @ApiProblems(400, 401, 403, 404, 422)
   async removeMember(
     @CurrentPrincipal() p: Principal,
-    @IdParam('id') id: string,
+    @GroupIdParam('id') id: string,
     @IdParam('userId') userId: string,
   ): Promise<void> {
     await this.groups.removeMember(p, id, userId);

@@ -28,8 +28,20 @@ export class GroupsRepository {
     return tx ?? this.dataSource.manager;
   }
 
-  findById(id: string, tx?: Tx): Promise<Group | null> {
-    return this.m(tx).getRepository(Group).findOne({ where: { id } });
+  /** The group with exactly this id (MySQL's collation would also match another case). */
+  async findById(id: string, tx?: Tx): Promise<Group | null> {
+    const g = await this.m(tx).getRepository(Group).findOne({ where: { id } });
+    return g && g.id === id ? g : null;
+  }
+
+  /** Whether a group id equal to this one but for case exists (ids are unique case-insensitively). */
+  async idTaken(tx: Tx, id: string): Promise<boolean> {
+    const n = await tx
+      .getRepository(Group)
+      .createQueryBuilder('g')
+      .where('LOWER(g.id) = :id', { id: id.toLowerCase() })
+      .getCount();
+    return n > 0;
   }
 
   isMember(groupId: string, userId: string, tx?: Tx): Promise<boolean> {

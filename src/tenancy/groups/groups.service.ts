@@ -38,11 +38,17 @@ function auditableSettings(from: unknown, to: unknown): unknown {
 }
 
 export interface NewGroup {
+  /** A caller-chosen id (the seeds' `identifier`); else a generated UUID. */
+  id?: string;
   name: string;
   workspace: string;
   members?: { id: string }[];
   projectId?: string;
   settings?: JsonObject;
+}
+
+function idConflict(): AppException {
+  return AppException.conflict('A group with this id already exists.', 'id');
 }
 
 export interface GroupChanges {
@@ -71,11 +77,15 @@ export class GroupsService {
     const ws = await this.access.workspace(p, { domain: input.workspace }, 'contributor');
     if (input.projectId !== undefined)
       await this.projects.requireScopeProject(p, input.projectId, ws.workspace.id);
-    const memberIds = [...new Set((input.members ?? []).map((m) => m.id))];
+    // The owner is one of the members (flowserv: the creator is always in the initial member
+    // list), unless they are a server admin outside the workspace: members come from it only.
+    const creator = ws.role !== null ? [p.userId] : [];
+    const memberIds = [...new Set([...creator, ...(input.members ?? []).map((m) => m.id)])];
     const group = await this.db.transaction(async (tx) => {
       await this.assertWorkspaceMembers(tx, ws.workspace.id, memberIds);
+      if (input.id !== undefined && (await this.repo.idTaken(tx, input.id))) throw idConflict();
       const g = new Group();
-      g.id = newId();
+      g.id = input.id ?? newId();
       g.workspaceId = ws.workspace.id;
       g.projectId = input.projectId ?? null;
       g.scopeKey = g.projectId ?? g.workspaceId;
@@ -86,7 +96,10 @@ export class GroupsService {
       g.createdAt = new Date();
       g.updatedAt = g.createdAt;
       g.version = 1;
-      await this.insertOrConflict(() => this.repo.insert(tx, g));
+      await this.insertOrConflict(
+        () => this.repo.insert(tx, g),
+        input.id === undefined ? undefined : () => this.repo.idTaken(tx, g.id),
+      );
       await this.repo.addMembers(tx, g.id, memberIds);
       await this.audit.record(tx, {
         actorId: p.userId,
@@ -94,6 +107,7 @@ export class GroupsService {
         targetType: 'group',
         targetId: g.id,
         changes: {
+          ...(input.id !== undefined ? { chosenId: true } : {}),
           name: g.name,
           workspaceId: g.workspaceId,
           projectId: g.projectId,
@@ -283,13 +297,17 @@ export class GroupsService {
     }
   }
 
-  private async insertOrConflict(write: () => Promise<void>): Promise<void> {
+  /** Runs the write; a unique violation is a 409 naming `id` (when `idClash` says so) or `name`. */
+  private async insertOrConflict(
+    write: () => Promise<void>,
+    idClash?: () => Promise<boolean>,
+  ): Promise<void> {
     try {
       await write();
     } catch (err) {
-      if (isUniqueViolation(err))
-        throw AppException.conflict('A group with this name already exists in its scope.', 'name');
-      throw err;
+      if (!isUniqueViolation(err)) throw err;
+      if (idClash && (await idClash())) throw idConflict();
+      throw AppException.conflict('A group with this name already exists in its scope.', 'name');
     }
   }
 

@@ -122,38 +122,9 @@ export class InvitationsService {
           out.push({ email, status: 409 });
           continue;
         }
-        // A new invitation replaces a pending one to the same email (the old link stops working).
-        const replaced = await this.revokePendingFor(tx, a.workspace.id, email);
-        const token = generateToken(TOKEN_PREFIX);
-        const inv = new Invitation();
-        inv.id = newId();
-        inv.workspaceId = a.workspace.id;
-        inv.email = email;
-        inv.emailNormalized = email.toLowerCase();
-        inv.role = role;
-        inv.tokenHash = sha256Hex(token);
-        inv.invitedBy = p.userId;
-        inv.status = 'pending';
-        inv.createdAt = now;
-        inv.expiresAt = new Date(now.getTime() + this.config.invitationDays * 86_400_000);
-        inv.decidedAt = null;
-        inv.decidedBy = null;
-        await this.repo.insert(tx, inv);
-        await this.audit.record(tx, {
-          actorId: p.userId,
-          action: 'invitation.create',
-          targetType: 'workspace',
-          targetId: a.workspace.id,
-          changes: {
-            invitationId: inv.id,
-            email,
-            role,
-            expiresAt: inv.expiresAt.toISOString(),
-            replaced,
-          },
-        });
-        mails.push({ email, token });
-        out.push({ email, status: 201, id: inv.id });
+        const made = await this.createPending(tx, p, a.workspace.id, email, role, now);
+        mails.push({ email, token: made.token });
+        out.push({ email, status: 201, id: made.id });
       }
       return out;
     });
@@ -161,13 +132,66 @@ export class InvitationsService {
     return results;
   }
 
-  private async revokePendingFor(tx: Tx, workspaceId: string, email: string): Promise<string[]> {
+  /**
+   * Makes (and audits) one pending invitation in the caller's transaction; the caller checked the
+   * inviter may, and mails the token after commit with `sendInvitation`. A new invitation replaces
+   * a pending one to the same email (the old link stops working). `via` tells the audit entry which
+   * route asked, when not the invitations route.
+   */
+  async createPending(
+    tx: Tx,
+    p: Principal,
+    workspaceId: string,
+    email: string,
+    role: WorkspaceRole,
+    now = new Date(),
+    via?: string,
+  ): Promise<{ id: string; token: string }> {
+    const replaced = await this.revokePendingFor(tx, workspaceId, email);
+    const token = generateToken(TOKEN_PREFIX);
+    const inv = new Invitation();
+    inv.id = newId();
+    inv.workspaceId = workspaceId;
+    inv.email = email;
+    inv.emailNormalized = email.toLowerCase();
+    inv.role = role;
+    inv.tokenHash = sha256Hex(token);
+    inv.invitedBy = p.userId;
+    inv.status = 'pending';
+    inv.createdAt = now;
+    inv.expiresAt = new Date(now.getTime() + this.config.invitationDays * 86_400_000);
+    inv.decidedAt = null;
+    inv.decidedBy = null;
+    await this.repo.insert(tx, inv);
+    await this.audit.record(tx, {
+      actorId: p.userId,
+      action: 'invitation.create',
+      targetType: 'workspace',
+      targetId: workspaceId,
+      changes: {
+        invitationId: inv.id,
+        email,
+        role,
+        expiresAt: inv.expiresAt.toISOString(),
+        replaced,
+        ...(via !== undefined ? { via } : {}),
+      },
+    });
+    return { id: inv.id, token };
+  }
+
+  /**
+   * Closes (as revoked) the pending invitations of this email to the workspace: it was added
+   * directly, so their links must not join it again. Returns their ids for the caller's audit entry.
+   */
+  async revokePendingFor(tx: Tx, workspaceId: string, email: string): Promise<string[]> {
     const rows = await this.repo.pendingFor(tx, workspaceId, email.toLowerCase());
     for (const r of rows) await this.repo.decide(tx, r.id, 'revoked', null);
     return rows.map((r) => r.id);
   }
 
-  private sendInvitation(inviter: string, title: string, to: string, token: string): void {
+  /** Mails the `/invite` link (after the transaction that made the invitation committed). */
+  sendInvitation(inviter: string, title: string, to: string, token: string): void {
     const link = this.mail.link(`/invite?token=${encodeURIComponent(token)}`);
     this.mail.sendInBackground({
       to,

@@ -151,7 +151,8 @@ export class ProjectMembersService {
     memberId: string,
   ): Promise<ProjectMember> {
     const existing = await this.repo.lockMember(tx, projectId, memberId);
-    if (!existing) throw AppException.notFound('Project member');
+    // Exactly this id: MySQL's collation would also match a group id in another case.
+    if (!existing || existing.memberId !== memberId) throw AppException.notFound('Project member');
     const held = (await this.access.projectPermissions(p, [projectId], tx)).get(projectId) ?? [];
     if (!holdsRole(held, existing.role))
       throw AppException.forbidden(`You cannot change a member holding ${existing.role}.`);

@@ -10,6 +10,7 @@ import { CurrentPrincipal } from '#src/kernel/auth.decorators.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { ApiProblems } from '#src/common/http/api-problems.js';
 import { IdParam } from '#src/common/http/id-param.js';
+import { GroupIdParam } from '#src/tenancy/groups/group-id.js';
 import { PageQuery } from '#src/common/http/pagination.js';
 import {
   AddProjectMemberDto,
@@ -126,7 +127,7 @@ export class ProjectsController {
   changeMember(
     @CurrentPrincipal() p: Principal,
     @IdParam('id') id: string,
-    @IdParam('memberId') memberId: string,
+    @GroupIdParam('memberId', 'A user id or a group id') memberId: string,
     @Body() body: UpdateProjectMemberDto,
   ): Promise<ProjectMemberDto> {
     return this.members.changeRole(p, id, memberId, body.role);
@@ -141,7 +142,7 @@ export class ProjectsController {
   async removeMember(
     @CurrentPrincipal() p: Principal,
     @IdParam('id') id: string,
-    @IdParam('memberId') memberId: string,
+    @GroupIdParam('memberId', 'A user id or a group id') memberId: string,
   ): Promise<void> {
     await this.members.remove(p, id, memberId);
   }

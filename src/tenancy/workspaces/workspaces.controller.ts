@@ -121,7 +121,8 @@ export class WorkspacesController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'addWorkspaceUsers',
-    summary: 'Add users by email (unknown emails become invited users)',
+    summary:
+      'Add people by email: unknown emails become invited pending users; existing people are added by server admins, else sent an invitation',
   })
   @ApiOkResponse({ type: [AddedWorkspaceUserDto] })
   @ApiProblems(400, 401, 403, 404, 409)

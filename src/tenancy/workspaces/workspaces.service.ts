@@ -6,6 +6,7 @@ import { Database, isUniqueViolation, type Tx } from '#src/database/database.ser
 import { newId } from '#src/database/ids.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { AuthService } from '#src/auth/auth.service.js';
+import { permits } from '#src/kernel/permissions.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { MailService } from '#src/mail/mail.service.js';
 import type { User } from '#src/users/user.entity.js';
@@ -17,6 +18,7 @@ import {
   type WorkspaceAccess,
 } from '#src/tenancy/access/access.service.js';
 import { GroupsRepository } from '#src/tenancy/groups/groups.repository.js';
+import { InvitationsService } from '#src/tenancy/invitations/invitations.service.js';
 import { ProjectsRepository } from '#src/tenancy/projects/projects.repository.js';
 import { OnUserEvent, type UserEvents } from '#src/kernel/events.js';
 import {
@@ -35,12 +37,21 @@ import {
 } from '#src/tenancy/workspaces/workspaces.repository.js';
 import { nextFreeSlug, slugify } from '#src/tenancy/workspaces/slug.js';
 
+/**
+ * What adding one person did: `added` (a member now), `invited` (an existing person who was sent
+ * an invitation and joins only by accepting it), `member` (already a member; POST left the role).
+ */
+export type AddStatus = 'added' | 'invited' | 'member';
+export const ADD_STATUSES: readonly AddStatus[] = ['added', 'invited', 'member'];
+
 export interface AddedWorkspaceUser {
   userId: string;
   workspace: string;
   role: WorkspaceRole;
+  status: AddStatus;
   invited: boolean;
   added: boolean;
+  invitationId?: string;
 }
 
 const DOMAIN_ATTEMPTS = 5;
@@ -58,6 +69,7 @@ export class WorkspacesService {
     private readonly auth: AuthService,
     private readonly mail: MailService,
     private readonly config: AppConfig,
+    private readonly invitations: InvitationsService,
   ) {}
 
   // SIGNUP=workspace: a self-service signup gets a workspace of its own, in the signup transaction.
@@ -231,7 +243,12 @@ export class WorkspacesService {
     );
   }
 
-  /** Adds users by email; unknown emails become invited (pending) users who get a mailed link. */
+  /**
+   * Adds people by email. Unknown emails become invited pending users (a member at once, with a
+   * mailed link to set their password). An existing person is added directly only by a server
+   * admin (`users.manage`: they administer every account); a workspace admin who is not one sends
+   * them an invitation instead, so nobody joins a workspace without consenting.
+   */
   async addUsers(
     p: Principal,
     domain: string,
@@ -239,34 +256,74 @@ export class WorkspacesService {
     role: WorkspaceRole,
   ): Promise<AddedWorkspaceUser[]> {
     const unique = [...new Map(emails.map((e) => [e.trim().toLowerCase(), e.trim()])).values()];
+    const direct = permits(p.permissions, 'users.manage');
+    const activations: { email: string; token: string; title: string }[] = [];
     const invitations: { email: string; token: string; title: string }[] = [];
     const result = await this.db.transaction(async (tx) => {
       // Emptied on each attempt: a deadlocked transaction runs again from the start.
+      activations.length = 0;
       invitations.length = 0;
       const a = await this.requireAdmin(tx, p, domain);
       const out: AddedWorkspaceUser[] = [];
       for (const email of unique) {
         let user = await this.users.findByEmail(email, tx);
-        let invited = false;
+        let created = false;
         if (!user) {
           user = await this.users.createUser(
             tx,
             { email, password: null, status: 'pending', emailVerified: false, role: 'user' },
             p.userId,
           );
-          invited = true;
+          created = true;
         }
+        const item = { userId: user.id, workspace: a.workspace.domain };
         const existing = await this.repo.lockMember(tx, a.workspace.id, user.id);
-        if (!existing) {
-          await this.repo.insertMember(tx, member(a.workspace.id, user.id, role));
-          await this.audit.record(tx, {
-            actorId: p.userId,
-            action: 'workspace.member_add',
-            targetType: 'workspace',
-            targetId: a.workspace.id,
-            changes: { userId: user.id, role: { from: null, to: role }, invited },
+        if (existing) {
+          out.push({
+            ...item,
+            role: existing.role,
+            status: 'member',
+            invited: false,
+            added: false,
           });
+          continue;
         }
+        if (!created && !direct) {
+          const inv = await this.invitations.createPending(
+            tx,
+            p,
+            a.workspace.id,
+            user.email,
+            role,
+            new Date(),
+            'workspace.users',
+          );
+          invitations.push({ email: user.email, token: inv.token, title: a.workspace.title });
+          out.push({
+            ...item,
+            role,
+            status: 'invited',
+            invited: true,
+            added: false,
+            invitationId: inv.id,
+          });
+          continue;
+        }
+        await this.repo.insertMember(tx, member(a.workspace.id, user.id, role));
+        // Added directly: a pending invitation of theirs to this workspace has nothing left to do.
+        const revoked = await this.invitations.revokePendingFor(tx, a.workspace.id, user.email);
+        await this.audit.record(tx, {
+          actorId: p.userId,
+          action: 'workspace.member_add',
+          targetType: 'workspace',
+          targetId: a.workspace.id,
+          changes: {
+            userId: user.id,
+            role: { from: null, to: role },
+            invited: created,
+            ...(revoked.length ? { invitationsRevoked: revoked } : {}),
+          },
+        });
         if (user.status === 'pending') {
           const token = await this.auth.issueToken(
             tx,
@@ -274,19 +331,15 @@ export class WorkspacesService {
             'invitation',
             this.config.activationHours * 60,
           );
-          invitations.push({ email: user.email, token, title: a.workspace.title });
+          activations.push({ email: user.email, token, title: a.workspace.title });
         }
-        out.push({
-          userId: user.id,
-          workspace: a.workspace.domain,
-          role: existing?.role ?? role,
-          invited,
-          added: !existing,
-        });
+        out.push({ ...item, role, status: 'added', invited: created, added: true });
       }
       return out;
     });
-    for (const inv of invitations) this.sendInvitation(p, inv);
+    for (const m of activations) this.sendInvitation(p, m);
+    for (const m of invitations)
+      this.invitations.sendInvitation(p.email, m.title, m.email, m.token);
     return result;
   }
 
@@ -326,6 +379,7 @@ export class WorkspacesService {
         userId: target.id,
         workspace: a.workspace.domain,
         role,
+        status: existing ? 'member' : 'added',
         invited: false,
         added: !existing,
       };

@@ -8,6 +8,7 @@ import {
   StringField,
 } from '#src/common/validation.js';
 import type { JsonObject } from '#src/database/columns.js';
+import { GroupIdField } from '#src/tenancy/groups/group-id.js';
 
 const ID = /^[0-9a-zA-Z-]{1,36}$/;
 
@@ -17,6 +18,13 @@ export class MemberRefDto {
 }
 
 export class CreateGroupDto {
+  @GroupIdField({
+    optional: true,
+    description:
+      "The group's id, chosen by the caller (the seeds' identifier): 1 to 64 of A-Z a-z 0-9 . _ -, unique (409); else a generated UUID",
+  })
+  id?: string;
+
   @StringField({ max: 200 })
   name!: string;
 

@@ -19,12 +19,18 @@ export class GroupProjectDto {
 }
 
 export class GroupResponseDto implements GroupResponse {
-  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ description: 'A UUID, or the id its creator chose' }) id!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ description: "The workspace's domain" }) workspace!: string;
   @ApiProperty({ format: 'uuid' }) workspaceId!: string;
   @ApiProperty({ type: String, nullable: true, format: 'uuid' }) projectId!: string | null;
-  @ApiProperty({ type: String, nullable: true, format: 'uuid' }) ownerId!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    description: 'The creator; a member too unless they left (see docs/permissions.md)',
+  })
+  ownerId!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Free JSON' })
   settings!: Record<string, unknown>;
   @ApiProperty({ type: [GroupMemberDto] }) members!: GroupMemberDto[];

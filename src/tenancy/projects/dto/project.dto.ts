@@ -1,6 +1,7 @@
 import { PageQuery } from '#src/common/http/pagination.js';
 import { EnumField, IdField, QueryBooleanField, StringField } from '#src/common/validation.js';
 import { PROJECT_ROLES, type ProjectRole } from '#src/tenancy/access/project-roles.js';
+import { GroupIdField } from '#src/tenancy/groups/group-id.js';
 
 export class CreateProjectDto {
   @StringField({ max: 200 })
@@ -27,7 +28,7 @@ export class AddProjectMemberDto {
   @IdField({ optional: true, description: 'Exactly one of userId and groupId' })
   userId?: string;
 
-  @IdField({ optional: true, description: 'Exactly one of userId and groupId' })
+  @GroupIdField({ optional: true, description: 'Exactly one of userId and groupId' })
   groupId?: string;
 }
 

@@ -25,7 +25,7 @@ export class ProjectPage extends PageOf(ProjectResponseDto) {}
 
 export class ProjectMemberDto implements ProjectMemberResponse {
   @ApiProperty({ format: 'uuid' }) projectId!: string;
-  @ApiProperty({ format: 'uuid', description: 'A user id or a group id' }) memberId!: string;
+  @ApiProperty({ description: 'A user id (UUID) or a group id' }) memberId!: string;
   @ApiProperty({ enum: ['user', 'group'] }) memberType!: 'user' | 'group';
   @ApiProperty({ enum: PROJECT_ROLES }) projectRole!: string;
   @ApiPropertyOptional({ enum: SERVER_ROLES, description: 'Users only' }) serverRole?: string;
@@ -46,7 +46,7 @@ export class PermissionSourceDto {
   @ApiProperty({ enum: ['direct', 'group', 'workspace', 'server'] })
   kind!: PermissionSource['kind'];
   @ApiProperty({ enum: PROJECT_ROLES }) role!: string;
-  @ApiPropertyOptional({ format: 'uuid', description: 'kind group' }) groupId?: string;
+  @ApiPropertyOptional({ description: 'kind group' }) groupId?: string;
   @ApiPropertyOptional({ description: 'kind group' }) groupName?: string;
 }
 

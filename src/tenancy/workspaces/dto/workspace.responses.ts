@@ -6,7 +6,11 @@ import type {
   WorkspaceResponse,
 } from '#src/tenancy/workspaces/workspace.mapper.js';
 import type { WorkspaceUserRow } from '#src/tenancy/workspaces/workspaces.repository.js';
-import type { AddedWorkspaceUser } from '#src/tenancy/workspaces/workspaces.service.js';
+import {
+  ADD_STATUSES,
+  type AddedWorkspaceUser,
+  type AddStatus,
+} from '#src/tenancy/workspaces/workspaces.service.js';
 
 export class ProjectSummaryDto implements ProjectSummary {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -46,8 +50,23 @@ export class WorkspaceUserPage extends PageOf(WorkspaceUserDto) {}
 export class AddedWorkspaceUserDto implements AddedWorkspaceUser {
   @ApiProperty({ format: 'uuid' }) userId!: string;
   @ApiProperty({ description: "The workspace's domain" }) workspace!: string;
-  @ApiProperty({ enum: WORKSPACE_ROLES }) role!: WorkspaceRole;
-  @ApiProperty({ description: 'The email was unknown: a pending user was invited' })
+  @ApiProperty({
+    enum: WORKSPACE_ROLES,
+    description: 'The role held (added, member) or offered (invited)',
+  })
+  role!: WorkspaceRole;
+  @ApiProperty({
+    enum: ADD_STATUSES,
+    description:
+      '`added`: a member now; `invited`: an existing person was sent an invitation and joins only by accepting it (a workspace admin who is not a server admin cannot add people without their consent); `member`: already a member, role unchanged',
+  })
+  status!: AddStatus;
+  @ApiProperty({
+    description:
+      'A mail went out: an unknown email became a pending user with an activation link, or an existing person got an invitation',
+  })
   invited!: boolean;
   @ApiProperty({ description: 'Whether this request made the membership' }) added!: boolean;
+  @ApiPropertyOptional({ format: 'uuid', description: 'With `status: invited`' })
+  invitationId?: string;
 }
