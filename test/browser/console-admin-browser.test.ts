@@ -186,10 +186,10 @@ describe('console for an admin in Chromium', { skip }, () => {
       // The filtered page replaces the unfiltered one: exactly the new user's entries.
       const target8 = `:${created.id.slice(0, 8)}`;
       // Polled from here: the console's CSP has no 'unsafe-eval', which a string predicate needs.
-      const rows = page.locator('table tbody tr');
+      const auditRows = page.locator('table tbody tr');
       const deadline = Date.now() + 15_000;
       for (;;) {
-        const texts = await rows.allTextContents();
+        const texts = await auditRows.allTextContents();
         if (texts.length === actions.length && texts.every((text) => text.includes(target8))) break;
         assert.ok(Date.now() < deadline, `the filtered audit table: ${texts.join(' | ')}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
