@@ -11,7 +11,10 @@ import { GatehouseProcess, type Answer } from '../support/gatehouse-process.js';
  * each on a different database node first, with every node in its DATABASE_URL for failover)
  * sharing Redis; a bounded mixed load through all Gatehouse nodes while one database node is
  * killed (SIGKILL) and rejoins, and one Gatehouse node is stopped (SIGTERM) and restarted.
- * Not part of `npm test` (scripts/run-tests.mjs skips test/cluster).
+ * Not part of `npm test` (scripts/run-tests.mjs skips test/cluster). The script runs this file
+ * with plain `node`, not through `node --test`: the runner ends a file's process without letting
+ * it run its exit handlers, and these kill the servers the test started (test/support/cleanup.ts)
+ * when a CI `timeout` or a Ctrl-C stops the run. The suite's own timeout bounds a run that hangs.
  */
 const DATABASE = 'gatehouse_cluster';
 const REDIS_URL = process.env.TEST_CLUSTER_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
@@ -45,7 +48,7 @@ interface Outcome {
 let counter = 0;
 const email = (tag: string): string => `${tag}-${process.pid}-${++counter}@cluster.test`;
 
-describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () => {
+describe('Gatehouse on a three-node Galera cluster', { timeout: 600_000 }, () => {
   let cluster: GaleraCluster;
   const nodes: GatehouseProcess[] = [];
   let adminToken = '';

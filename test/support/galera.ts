@@ -311,7 +311,8 @@ export class GaleraCluster {
     this.forget();
     for (const n of this.nodes) n.killSync();
     if (existsSync(this.dir) && !process.env.GALERA_KEEP) {
-      rmSync(this.dir, { recursive: true, force: true });
+      // Killed a moment ago: a node may still be closing files; rmSync retries ENOTEMPTY/EBUSY.
+      rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   }
 }
