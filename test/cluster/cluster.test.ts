@@ -11,16 +11,28 @@ import { GatehouseProcess, type Answer } from '../support/gatehouse-process.js';
  * each on a different database node first, with every node in its DATABASE_URL for failover)
  * sharing Redis; a bounded mixed load through all Gatehouse nodes while one database node is
  * killed (SIGKILL) and rejoins, and one Gatehouse node is stopped (SIGTERM) and restarted.
- * Not part of `npm test` (scripts/run-tests.mjs skips test/cluster).
+ * Not part of `npm test` (scripts/run-tests.mjs skips test/cluster). The script runs this file
+ * with plain `node`, not through `node --test`: the runner ends a file's process without letting
+ * it run its exit handlers, and these kill the servers the test started (test/support/cleanup.ts)
+ * when a CI `timeout` or a Ctrl-C stops the run. The suite's own timeout bounds a run that hangs.
  */
 const DATABASE = 'gatehouse_cluster';
 const REDIS_URL = process.env.TEST_CLUSTER_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
 const PROBLEM = 'application/problem+json';
-const ANSWER_WITHIN_MS = 5000;
+/**
+ * A hang is a request that never gets an answer: the load's clients give up after 30 s (a usual
+ * client or proxy timeout). Gatehouse's own bounds are far shorter (a pool wait of 1.5 s, a
+ * statement of 2.5 s, a connection attempt of 2 s per host, then 503), so an answer later than
+ * that means time spent queued on a busy machine, not waiting on a lost database node; how fast
+ * the answers come is the benchmark's business (bench/cluster.ts), not this test's.
+ */
+const CLIENT_TIMEOUT_MS = 30_000;
+/** At most this share of the load's requests may fail (503 problem+json) during the failures. */
+const MAX_ERROR_RATIO = 0.1;
 const PASSWORD = 'cluster-test-Password-1';
 const API = '/api/v1';
 
-type Op = 'signin' | 'create-user' | 'grant' | 'membership' | 'revoke';
+type Op = 'signin' | 'whoami' | 'create-user' | 'grant' | 'membership' | 'revoke';
 
 interface Outcome {
   /** Seconds since the load started, when the request was sent. */
@@ -36,7 +48,7 @@ interface Outcome {
 let counter = 0;
 const email = (tag: string): string => `${tag}-${process.pid}-${++counter}@cluster.test`;
 
-describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () => {
+describe('Gatehouse on a three-node Galera cluster', { timeout: 600_000 }, () => {
   let cluster: GaleraCluster;
   const nodes: GatehouseProcess[] = [];
   let adminToken = '';
@@ -124,7 +136,8 @@ describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () =>
     const events: string[] = [];
     const mark = (what: string) => events.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
     const run = async (op: Op, n: GatehouseProcess, send: () => Promise<Answer>) => {
-      const at = Math.round((Date.now() - t0) / 100) / 10;
+      const sent = Date.now();
+      const at = Math.round((sent - t0) / 100) / 10;
       try {
         const r = await send();
         outcomes.push({ at, op, node: n.name, status: r.status, type: r.type, ms: r.ms });
@@ -136,7 +149,7 @@ describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () =>
           node: n.name,
           status: 'no answer',
           type: '',
-          ms: ANSWER_WITHIN_MS,
+          ms: Date.now() - sent,
           error: (err as Error).message,
         });
         return null;
@@ -147,7 +160,7 @@ describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () =>
         const n = pick(w + round);
         const user = pool[(w + round) % pool.length] as { id: string; email: string };
         const call = (method: string, path: string, body?: unknown, token = adminToken) =>
-          n.call(method, path, { body, token, timeoutMs: ANSWER_WITHIN_MS });
+          n.call(method, path, { body, token, timeoutMs: CLIENT_TIMEOUT_MS });
         switch (round % 5) {
           case 0: {
             const e = email('load');
@@ -163,17 +176,19 @@ describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () =>
             );
             if (r?.status !== 200) break;
             const token = String(r.body.token);
-            // Revoke that session through another node.
-            const other = pick(w + round + 1);
-            const who = await other
-              .call('GET', `${API}/auth/whoami`, { token, timeoutMs: ANSWER_WITHIN_MS })
-              .catch(() => null);
+            // Revoke that session through another node (picked per request: the rotation may
+            // have changed since the sign-in).
+            let other = pick(w + round + 1);
+            const who = await run('whoami', other, () =>
+              other.call('GET', `${API}/auth/whoami`, { token, timeoutMs: CLIENT_TIMEOUT_MS }),
+            );
             const sid = (who?.body.credential as { id?: string } | undefined)?.id;
             if (!sid) break;
+            other = pick(w + round + 1);
             const d = await run('revoke', other, () =>
               other.call('DELETE', `${API}/users/${user.id}/sessions/${sid}`, {
                 token: adminToken,
-                timeoutMs: ANSWER_WITHIN_MS,
+                timeoutMs: CLIENT_TIMEOUT_MS,
               }),
             );
             if (d?.status === 204) acked.revokedSessions.push(sid);
@@ -209,10 +224,11 @@ describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () =>
       // A database node crashes: the one Gatehouse B prefers.
       await lost.kill();
       mark('database node 2 killed');
-      // Readiness on A names it once the cluster has noticed.
-      const deadline = Date.now() + 30_000;
+      // Readiness on A names it once the cluster has noticed (seconds; the wait is generous
+      // for a busy machine, the check is that it happens).
+      const deadline = Date.now() + 90_000;
       for (;;) {
-        const r = await node(0).call('GET', '/health/ready', { timeoutMs: ANSWER_WITHIN_MS });
+        const r = await node(0).call('GET', '/health/ready', { timeoutMs: CLIENT_TIMEOUT_MS });
         const c = (r.body.details as Record<string, { lostHosts?: string[]; size?: number }>)
           ?.cluster;
         if (r.status === 200 && c?.lostHosts?.includes(lost.address)) {
@@ -227,7 +243,7 @@ describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () =>
         await sleep(250);
       }
       // B is ready again on its next host.
-      const bDeadline = Date.now() + 30_000;
+      const bDeadline = Date.now() + 90_000;
       while ((await node(1).call('GET', '/health/ready')).status !== 200) {
         assert.ok(Date.now() < bDeadline, 'B never became ready on another database node');
         await sleep(250);
@@ -236,7 +252,7 @@ describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () =>
       await sleep(2000);
       // A Gatehouse node is stopped (taken out of rotation first) and started again.
       inRotation.delete(node(2));
-      await sleep(500);
+      await node(2).drain();
       await node(2).stop();
       mark('Gatehouse C stopped');
       await sleep(2000);
@@ -259,7 +275,6 @@ describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () =>
         (o.status !== 503 && o.status >= 300) ||
         (o.status === 503 && !o.type.startsWith(PROBLEM)),
     );
-    const slow = outcomes.filter((o) => o.ms >= ANSWER_WITHIN_MS);
     const summary = `${outcomes.length} requests in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${failures.length} failed (${failures
       .map(
         (f) =>
@@ -272,10 +287,12 @@ describe('Gatehouse on a three-node Galera cluster', { timeout: 900_000 }, () =>
       .map((o) => `${o.at}s ${o.op}@${o.node} ${o.ms}ms`)
       .join(', ')}`;
     console.log(`# ${summary}`);
+    // No hangs, no 500s: every request got an answer before the client gave up, and every
+    // answer that was not a success was a 503 problem+json (the database node or the Gatehouse
+    // node it needed was away; the client may retry).
     assert.deepEqual(unexpected, [], `answers other than 2xx or 503 problem+json: ${summary}`);
-    assert.deepEqual(slow, [], 'every request answered within 5 s');
     assert.ok(outcomes.length >= 50, summary);
-    assert.ok(failures.length <= outcomes.length * 0.1, `too many 503s: ${summary}`);
+    assert.ok(failures.length <= outcomes.length * MAX_ERROR_RATIO, `too many 503s: ${summary}`);
     assert.ok(
       acked.users.length > 0 && acked.grants.length > 0 && acked.revokedSessions.length > 0,
     );

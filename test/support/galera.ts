@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
+import { atExit, signalGroup } from './cleanup.js';
 import { freePort } from './listen.js';
 import { MARIADBD, MARIADB_INSTALL_DB } from './mariadb.js';
 
@@ -129,7 +130,11 @@ export class GaleraNode {
     if (opts.bootstrap) extra.push('--wsrep-new-cluster');
     if (opts.position) extra.push(`--wsrep-start-position=${opts.position}`);
     const log = openSync(join(this.dir, 'mariadbd.log'), 'a');
-    const child = spawn(MARIADBD, this.args(extra), { stdio: ['ignore', log, log] });
+    // A process group of its own: stopping it stops the state-transfer scripts it runs too.
+    const child = spawn(MARIADBD, this.args(extra), {
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
     closeSync(log);
     this.child = child;
   }
@@ -186,9 +191,9 @@ export class GaleraNode {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGCONT');
-    child.kill(sig);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    signalGroup(child, 'SIGCONT');
+    signalGroup(child, sig);
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 60_000);
     await exited;
     clearTimeout(timer);
     this.child = null;
@@ -201,15 +206,8 @@ export class GaleraNode {
   }
 
   killSync(): void {
-    const pid = this.child?.pid;
-    if (pid && this.child?.exitCode === null) {
-      try {
-        process.kill(pid, 'SIGCONT');
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    signalGroup(this.child, 'SIGCONT');
+    signalGroup(this.child, 'SIGKILL');
     this.child = null;
   }
 }
@@ -224,7 +222,7 @@ export class GaleraNode {
  */
 export class GaleraCluster {
   readonly nodes: GaleraNode[] = [];
-  private readonly onExit = (): void => this.destroySync();
+  private forget: () => void = () => undefined;
 
   private constructor(
     readonly dir: string,
@@ -234,7 +232,7 @@ export class GaleraCluster {
   static async start(size: number, databases: string[] = []): Promise<GaleraCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-galera-'));
     const cluster = new GaleraCluster(dir, `gatehouse-test-${process.pid}`);
-    process.once('exit', cluster.onExit);
+    cluster.forget = atExit(() => cluster.destroySync());
     try {
       for (let i = 0; i < size; i++) {
         const ports = { sql: await freePort(), gcomm: await freePort(), ist: await freePort() };
@@ -310,10 +308,11 @@ export class GaleraCluster {
   }
 
   private destroySync(): void {
-    process.removeListener('exit', this.onExit);
+    this.forget();
     for (const n of this.nodes) n.killSync();
     if (existsSync(this.dir) && !process.env.GALERA_KEEP) {
-      rmSync(this.dir, { recursive: true, force: true });
+      // Killed a moment ago: a node may still be closing files; rmSync retries ENOTEMPTY/EBUSY.
+      rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   }
 }

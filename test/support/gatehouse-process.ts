@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { atExit, signalGroup } from './cleanup.js';
 import { freePort } from './listen.js';
 
 const MAIN = join(process.cwd(), 'dist', 'src', 'main.js');
@@ -20,6 +21,9 @@ export interface Answer {
 export class GatehouseProcess {
   child: ChildProcess | null = null;
   readonly output: string[] = [];
+  /** Requests sent and not yet answered (a load balancer drains a node before stopping it). */
+  inFlight = 0;
+  private forget: () => void = () => undefined;
 
   private constructor(
     readonly name: string,
@@ -57,8 +61,12 @@ export class GatehouseProcess {
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own, killed whole by kill() and by the exit hook.
+      detached: true,
     });
     this.child = child;
+    this.forget();
+    this.forget = atExit(() => signalGroup(child, 'SIGKILL'));
     const collect = (chunk: Buffer): void => {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (line && this.output.length < 5000) this.output.push(line);
@@ -86,15 +94,23 @@ export class GatehouseProcess {
     if (!child || !this.running) return;
     const gone = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 30_000);
     await gone;
     clearTimeout(timer);
     this.child = null;
+    this.forget();
   }
 
   kill(): void {
-    if (this.child && this.running) this.child.kill('SIGKILL');
+    signalGroup(this.child, 'SIGKILL');
     this.child = null;
+    this.forget();
+  }
+
+  /** Waits until every request sent to this node has its answer (or gave up). */
+  async drain(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await sleep(50);
   }
 
   /** One request on a connection of its own (no keep-alive), abandoned after `timeoutMs`. */
@@ -105,6 +121,7 @@ export class GatehouseProcess {
   ): Promise<Answer> {
     const start = Date.now();
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    this.inFlight++;
     return new Promise<Answer>((resolve, reject) => {
       const req = request(
         {
@@ -118,7 +135,7 @@ export class GatehouseProcess {
             ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
             connection: 'close',
           },
-          // Set-up calls wait long on a busy machine; the load phase passes its 5 s.
+          // Set-up calls wait long on a busy machine; the load phase passes its client timeout.
           timeout: opts.timeoutMs ?? 60_000,
         },
         (res) => {
@@ -145,6 +162,6 @@ export class GatehouseProcess {
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in time`)));
       req.on('error', reject);
       req.end(payload);
-    });
+    }).finally(() => this.inFlight--);
   }
 }
