@@ -188,6 +188,12 @@ export class AccessTokensService implements CredentialResolver {
     return principal;
   }
 
+  /** The principal of one of our JWT access tokens, checked as the API checks it (token exchange). */
+  async principalOf(token: string): Promise<Principal | null> {
+    if (!this.accepts(token)) return null;
+    return (await this.resolveUncached(token, 'header'))?.principal ?? null;
+  }
+
   private async resolveUncached(
     token: string,
     via: 'header' | 'cookie',

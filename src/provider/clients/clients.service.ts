@@ -1,3 +1,4 @@
+import { TOKEN_EXCHANGE_GRANT } from '#src/credentials/token-exchange/token-exchange.service.js';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AppException } from '#src/common/errors/app.exception.js';
@@ -140,6 +141,11 @@ export class ClientsService {
       throw AppException.invalid(
         'grantTypes',
         'client_credentials needs a confidential client (tokenEndpointAuthMethod other than none)',
+      );
+    if (c.tokenEndpointAuthMethod === 'none' && grants.has(TOKEN_EXCHANGE_GRANT))
+      throw AppException.invalid(
+        'grantTypes',
+        'token exchange needs a confidential client (tokenEndpointAuthMethod other than none)',
       );
     if (grants.has('refresh_token') && !grants.has('authorization_code'))
       throw AppException.invalid('grantTypes', 'refresh_token needs authorization_code');
