@@ -19,6 +19,7 @@ import type { Principal } from '#src/kernel/principal.js';
 import { Html, html, sendPage } from '#src/auth/pages/html.js';
 import { clearSessionCookie } from '#src/auth/session-cookie.js';
 import { UsersService } from '#src/users/users.service.js';
+import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
 import { REFRESH_TOKEN_PREFIX } from '#src/credentials/grants/grants.service.js';
 import { AccessTokensService } from '#src/credentials/tokens/access-tokens.service.js';
 import {
@@ -127,7 +128,19 @@ export class OidcProviderService {
     private readonly clients: ClientsService,
     private readonly registry: CredentialRegistry,
     private readonly exchange: TokenExchangeService,
+    private readonly catalogue: PermissionCatalogue,
   ) {}
+
+  /**
+   * Server permissions as OAuth scopes: a token for the API that lists some is narrowed to them
+   * (a client may ask only for those registered in its `scopes`).
+   */
+  private permissionScopes(): string[] {
+    return this.catalogue
+      .list()
+      .filter((p) => p.scope === 'server')
+      .map((p) => p.name);
+  }
 
   /** The provider for the current key set. */
   async provider(): Promise<Provider> {
@@ -205,7 +218,7 @@ export class OidcProviderService {
   /** The Gatehouse API as a resource server (RFC 8707): JWT access tokens for PUBLIC_URL. */
   private apiResourceServer() {
     return {
-      scope: PROJECTS_SCOPE,
+      scope: [PROJECTS_SCOPE, ...this.permissionScopes()].join(' '),
       audience: this.config.publicUrl,
       accessTokenTTL: this.config.accessTokenMinutes * 60,
       accessTokenFormat: 'jwt' as const,
@@ -276,7 +289,8 @@ export class OidcProviderService {
     });
     const rs = this.apiResourceServer();
     at.resourceServer = new provider.ResourceServer(this.config.publicUrl, rs);
-    at.scope = requested.filter((s) => s === rs.scope).join(' ') || undefined;
+    const forApi = new Set(rs.scope.split(' '));
+    at.scope = requested.filter((s) => forApi.has(s)).join(' ') || undefined;
     ctx.oidc.entity('AccessToken', at);
     const value = await at.save();
     await this.exchange.recordExchange(subject, at.jti, client.clientId);
@@ -315,7 +329,14 @@ export class OidcProviderService {
         email: ['email', 'email_verified'],
         profile: ['name', 'updated_at'],
       },
-      scopes: ['openid', 'offline_access', 'email', 'profile', PROJECTS_SCOPE],
+      scopes: [
+        'openid',
+        'offline_access',
+        'email',
+        'profile',
+        PROJECTS_SCOPE,
+        ...this.permissionScopes(),
+      ],
       responseTypes: ['code'],
       pkce: {
         required: (_ctx: unknown, client: { tokenEndpointAuthMethod: string }) =>

@@ -63,7 +63,7 @@ export class WorkspacesService {
   // SIGNUP=workspace: a self-service signup gets a workspace of its own, in the signup transaction.
   @OnUserEvent('user.signed-up')
   async onSignedUp(tx: Tx, e: UserEvents['user.signed-up']): Promise<void> {
-    const title = e.user.fullName?.trim() || e.user.email.split('@')[0] || 'Workspace';
+    const title = e.user.fullName?.trim() || e.user.email?.split('@')[0] || 'Workspace';
     await this.insertWorkspace(tx, title, e.user.id);
   }
 
@@ -267,7 +267,7 @@ export class WorkspacesService {
             changes: { userId: user.id, role: { from: null, to: role }, invited },
           });
         }
-        if (user.status === 'pending') {
+        if (user.status === 'pending' && user.email) {
           const token = await this.auth.issueToken(
             tx,
             user.id,
