@@ -48,6 +48,8 @@ declare module 'oidc-provider' {
     session?: { accountId?: string; uid?: string };
     grantId?: string;
     lastSubmission?: Record<string, unknown>;
+    /** When the interaction began (seconds). */
+    iat: number;
   }
 
   /** The library's Koa context, as far as Gatehouse's hooks read it. */
@@ -98,6 +100,13 @@ declare module 'oidc-provider' {
       constructor(
         reason: string,
         description: string,
+        check: (ctx: KoaContextWithOIDC) => boolean | Promise<boolean>,
+      );
+      /** With the error answered to prompt=none (default interaction_required). */
+      constructor(
+        reason: string,
+        description: string,
+        error: string,
         check: (ctx: KoaContextWithOIDC) => boolean | Promise<boolean>,
       );
     }

@@ -99,6 +99,8 @@ function clientMetadata(c: OAuthClient): AdapterPayload {
     ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
     allowed_origins: c.allowedOrigins,
     first_party: c.firstParty,
+    // auth_time in every ID token (the time of the Gatehouse sign-in the session stands on).
+    require_auth_time: true,
   };
 }
 
@@ -469,6 +471,8 @@ export class OidcProviderService {
       new interactionPolicy.Check(
         'gatehouse_session',
         'the Gatehouse session ended or belongs to someone else',
+        // prompt=none: the client learns that a sign-in is needed (OpenID Connect Core 3.1.2.6).
+        'login_required',
         async (ctx) => {
           const accountId = ctx.oidc.session?.accountId;
           if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
