@@ -1863,7 +1863,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             firstParty: boolean;
-            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials")[];
+            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
             jwksUri?: string | null;
             name: string;
             postLogoutRedirectUris: string[];
@@ -1899,7 +1899,7 @@ export interface components {
             allowedOrigins?: string[];
             /** @description First-party clients skip the consent page */
             firstParty?: boolean;
-            /** @description Any of authorization_code, refresh_token, client_credentials */
+            /** @description Any of authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange */
             grantTypes: string[];
             /** @description A JWK Set (private_key_jwt) */
             jwks?: {
@@ -1943,7 +1943,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             firstParty: boolean;
-            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials")[];
+            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
             jwksUri?: string | null;
             name: string;
             postLogoutRedirectUris: string[];
@@ -2853,8 +2853,11 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
-            /** Format: email */
-            email: string;
+            /**
+             * Format: email
+             * @description Null for a service account (an OAuth client’s), which has no address
+             */
+            email: string | null;
             emailVerified: boolean;
             fullName: string | null;
             /** Format: uuid */
@@ -2881,8 +2884,11 @@ export interface components {
             data?: {
                 [key: string]: unknown;
             };
-            /** Format: email */
-            email: string;
+            /**
+             * Format: email
+             * @description Null for a service account (an OAuth client’s), which has no address
+             */
+            email: string | null;
             emailVerified: boolean;
             fullName: string | null;
             /** Format: uuid */
@@ -2918,8 +2924,11 @@ export interface components {
         UserResponseDto: {
             /** Format: date-time */
             createdAt: string;
-            /** Format: email */
-            email: string;
+            /**
+             * Format: email
+             * @description Null for a service account (an OAuth client’s), which has no address
+             */
+            email: string | null;
             emailVerified: boolean;
             fullName: string | null;
             /** Format: uuid */
@@ -2946,8 +2955,11 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
-            /** Format: email */
-            email: string;
+            /**
+             * Format: email
+             * @description Null for a service account (an OAuth client’s), which has no address
+             */
+            email: string | null;
             emailVerified: boolean;
             fullName: string | null;
             /** Format: uuid */
@@ -3012,8 +3024,11 @@ export interface components {
             createdAt: string;
             /** @description The credential that made the request */
             credential: components["schemas"]["CredentialRefDto"];
-            /** Format: email */
-            email: string;
+            /**
+             * Format: email
+             * @description Null for a service account (an OAuth client’s), which has no address
+             */
+            email: string | null;
             emailVerified: boolean;
             fullName: string | null;
             /** Format: uuid */

@@ -271,7 +271,13 @@ function toAppException(err: unknown): unknown {
       return AppException.invalid('provider', err.message);
     case 'unavailable':
       return new AppException('unavailable', err.message);
-    default:
+    case 'unknown_issuer':
+    case 'unsupported_token_type':
+    case 'token_expired':
+    case 'audience_invalid':
+    case 'token_invalid':
+    case 'not_linked':
+    case 'user_inactive':
       return AppException.unauthenticated(err.message);
   }
 }
