@@ -92,6 +92,13 @@ describe('service accounts of OAuth clients', () => {
     assert.equal(seen.length, total);
     assert.equal(new Set(seen).size, total);
     assert.ok(seen.includes(c.serviceUserId) && seen.includes(d.serviceUserId));
+    // Searched by its name (it has no email to match).
+    const found = await t.http.get(`${API}/users`).query({ query: 'export' }).set(admin.auth);
+    assert.equal(found.status, 200);
+    assert.deepEqual(
+      found.body.items.map((u: { id: string }) => u.id),
+      [c.serviceUserId],
+    );
 
     // Even with a password set by an admin, neither the API nor the sign-in page signs it in.
     await t.http
