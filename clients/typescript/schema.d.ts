@@ -1876,7 +1876,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             firstParty: boolean;
-            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials")[];
+            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
             jwksUri?: string | null;
             name: string;
             postLogoutRedirectUris: string[];
@@ -1912,7 +1912,7 @@ export interface components {
             allowedOrigins?: string[];
             /** @description First-party clients skip the consent page */
             firstParty?: boolean;
-            /** @description Any of authorization_code, refresh_token, client_credentials */
+            /** @description Any of authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:token-exchange */
             grantTypes: string[];
             /** @description A JWK Set (private_key_jwt) */
             jwks?: {
@@ -1956,7 +1956,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             firstParty: boolean;
-            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials")[];
+            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
             jwksUri?: string | null;
             name: string;
             postLogoutRedirectUris: string[];
@@ -2865,8 +2865,11 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
-            /** Format: email */
-            email: string;
+            /**
+             * Format: email
+             * @description Null for a service account (an OAuth client’s), which has no address
+             */
+            email: string | null;
             emailVerified: boolean;
             fullName: string | null;
             /** Format: uuid */
@@ -2893,8 +2896,11 @@ export interface components {
             data?: {
                 [key: string]: unknown;
             };
-            /** Format: email */
-            email: string;
+            /**
+             * Format: email
+             * @description Null for a service account (an OAuth client’s), which has no address
+             */
+            email: string | null;
             emailVerified: boolean;
             fullName: string | null;
             /** Format: uuid */
@@ -2930,8 +2936,11 @@ export interface components {
         UserResponseDto: {
             /** Format: date-time */
             createdAt: string;
-            /** Format: email */
-            email: string;
+            /**
+             * Format: email
+             * @description Null for a service account (an OAuth client’s), which has no address
+             */
+            email: string | null;
             emailVerified: boolean;
             fullName: string | null;
             /** Format: uuid */
@@ -2958,8 +2967,11 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
-            /** Format: email */
-            email: string;
+            /**
+             * Format: email
+             * @description Null for a service account (an OAuth client’s), which has no address
+             */
+            email: string | null;
             emailVerified: boolean;
             fullName: string | null;
             /** Format: uuid */
@@ -3024,8 +3036,11 @@ export interface components {
             createdAt: string;
             /** @description The credential that made the request */
             credential: components["schemas"]["CredentialRefDto"];
-            /** Format: email */
-            email: string;
+            /**
+             * Format: email
+             * @description Null for a service account (an OAuth client’s), which has no address
+             */
+            email: string | null;
             emailVerified: boolean;
             fullName: string | null;
             /** Format: uuid */

@@ -48,6 +48,8 @@ declare module 'oidc-provider' {
     session?: { accountId?: string; uid?: string };
     grantId?: string;
     lastSubmission?: Record<string, unknown>;
+    /** When the interaction began (seconds). */
+    iat: number;
   }
 
   /** The library's Koa context, as far as Gatehouse's hooks read it. */
@@ -57,6 +59,8 @@ declare module 'oidc-provider' {
       client?: { clientId: string };
       route?: string;
       session?: { accountId?: string };
+      provider: Provider;
+      entity(kind: string, value: unknown): void;
     };
     req: IncomingMessage;
     res: ServerResponse;
@@ -98,6 +102,13 @@ declare module 'oidc-provider' {
         description: string,
         check: (ctx: KoaContextWithOIDC) => boolean | Promise<boolean>,
       );
+      /** With the error answered to prompt=none (default interaction_required). */
+      constructor(
+        reason: string,
+        description: string,
+        error: string,
+        check: (ctx: KoaContextWithOIDC) => boolean | Promise<boolean>,
+      );
     }
     interface Prompt {
       name: string;
@@ -109,11 +120,38 @@ declare module 'oidc-provider' {
     function base(): Policy;
   }
 
+  /** The library's errors: an OAuth `error` code with its HTTP status. */
+  export interface OIDCProviderError extends Error {
+    status: number;
+    statusCode: number;
+    error: string;
+    error_description?: string;
+  }
+  type OIDCProviderErrorClass = new (description?: string, detail?: string) => OIDCProviderError;
   export const errors: {
-    InvalidTarget: new (description?: string) => Error;
-    InvalidClient: new (description?: string) => Error;
-    AccessDenied: new (description?: string) => Error;
+    InvalidTarget: OIDCProviderErrorClass;
+    InvalidClient: OIDCProviderErrorClass;
+    AccessDenied: OIDCProviderErrorClass;
+    InvalidRequest: OIDCProviderErrorClass;
+    InvalidGrant: OIDCProviderErrorClass;
+    InvalidScope: OIDCProviderErrorClass;
+    UnauthorizedClient: OIDCProviderErrorClass;
+    TemporarilyUnavailable: OIDCProviderErrorClass;
   };
+
+  /** A resource server (RFC 8707) as the library describes one. */
+  export interface ResourceServerInfo {
+    scope: string;
+    audience?: string;
+    accessTokenTTL?: number;
+    accessTokenFormat?: 'opaque' | 'jwt';
+    jwt?: { sign?: { alg?: string } };
+  }
+
+  export interface AccessTokenInstance extends TokenInstance {
+    resourceServer?: unknown;
+    readonly expiration: number;
+  }
 
   export interface GrantModel {
     new (init: { clientId: string; accountId: string }): GrantInstance;
@@ -139,7 +177,14 @@ declare module 'oidc-provider' {
       prototype: { compareClientSecret(actual: string): boolean | Promise<boolean> };
       find(id: string): Promise<(Record<string, unknown> & { clientId: string }) | undefined>;
     };
-    readonly AccessToken: TokenModel;
+    readonly AccessToken: TokenModel &
+      (new (init: { accountId: string; client: unknown; gty?: string }) => AccessTokenInstance);
+    readonly ResourceServer: new (identifier: string, info: ResourceServerInfo) => unknown;
+    registerGrantType(
+      name: string,
+      handler: (ctx: KoaContextWithOIDC) => Promise<void>,
+      params?: string | string[],
+    ): void;
     readonly ClientCredentials: TokenModel;
     readonly issuer: string;
     proxy: boolean;

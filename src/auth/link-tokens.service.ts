@@ -45,7 +45,8 @@ export class LinkTokensService {
     return {
       state: 'usable',
       userId: user.id,
-      email: user.email,
+      // Link tokens are issued to people only (a service account has no address).
+      email: user.email ?? '',
       hasPassword: typeof user.passwordHash === 'string' && user.passwordHash.length > 0,
     };
   }

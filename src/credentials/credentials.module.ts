@@ -47,6 +47,6 @@ import { SigningKeysService } from '#src/credentials/tokens/signing-keys.service
     ExternalCredentialsRepository,
     AuthenticationsService,
   ],
-  exports: [AccessTokensService, SigningKeysService],
+  exports: [AccessTokensService, SigningKeysService, TokenExchangeService],
 })
 export class CredentialsModule {}

@@ -12,7 +12,8 @@ export type UserStatus = 'pending' | 'active' | 'disabled';
  */
 export interface PrincipalUser {
   readonly id: string;
-  readonly email: string;
+  /** Null for a service account. */
+  readonly email: string | null;
   readonly username: string | null;
   readonly fullName: string | null;
   readonly role: ServerRole;
@@ -29,7 +30,8 @@ export type CredentialKind = 'session' | 'api_key' | 'access_token';
 /** Who is calling, resolved once per request by the global guard. */
 export interface Principal {
   userId: string;
-  email: string;
+  /** Null for a service account (a client's, acting with its client_credentials token). */
+  email: string | null;
   role: ServerRole;
   roles: string[];
   /** Effective server-level permissions (server role plus named roles). */

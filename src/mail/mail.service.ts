@@ -3,7 +3,8 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { AppConfig } from '#src/config/config.js';
 
 export interface Mail {
-  to: string;
+  /** Null for a user without an address (a service account): nothing is sent. */
+  to: string | null;
   subject: string;
   text: string;
   html?: string;
@@ -23,6 +24,13 @@ export class MailService implements OnModuleDestroy {
   }
 
   async send(mail: Mail): Promise<void> {
+    if (mail.to === null) {
+      this.logger.log({
+        msg: 'mail not sent: the user has no email address',
+        subject: mail.subject,
+      });
+      return;
+    }
     if (!this.transport) {
       if (this.config.isProduction) {
         // Links in these mails are credentials (activation, reset): never written to a log.

@@ -7,6 +7,8 @@ import { AppConfig } from '#src/config/config.js';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { html, sendPage } from '#src/auth/pages/html.js';
 import { SignInPageFilter } from '#src/auth/pages/render-error.js';
+import { SessionsService } from '#src/auth/sessions/sessions.service.js';
+import type { Principal } from '#src/kernel/principal.js';
 import { ClientsService } from '#src/provider/clients/clients.service.js';
 import { INTERACTION_PATH, OidcProviderService } from '#src/provider/oidc-provider.service.js';
 
@@ -44,6 +46,7 @@ export class InteractionsController {
   constructor(
     private readonly oidc: OidcProviderService,
     private readonly clients: ClientsService,
+    private readonly sessions: SessionsService,
     config: AppConfig,
   ) {
     this.origin = new URL(config.publicUrl).origin;
@@ -75,15 +78,18 @@ export class InteractionsController {
     const provider = await this.oidc.provider();
     const principal = await this.oidc.sessionOf(req);
     if (details.prompt.name === 'login') {
-      if (!principal) {
+      const authTime = principal ? await this.authTimeOf(principal) : null;
+      if (!principal || authTime === null || !freshEnough(details, authTime)) {
+        // No session, or (prompt=login, max_age) one that is not recent enough: sign in again.
         const returnTo = `${INTERACTION_PATH}/${uid}`;
         res.set('Cache-Control', 'no-store');
         return res.redirect(303, `/signin?returnTo=${encodeURIComponent(returnTo)}`);
       }
+      // auth_time is when the person signed in to Gatehouse (or re-authenticated), not now.
       return provider.interactionFinished(
         req,
         res,
-        { login: { accountId: principal.userId } },
+        { login: { accountId: principal.userId, ts: authTime } },
         { mergeWithLastSubmission: false },
       );
     }
@@ -167,6 +173,13 @@ export class InteractionsController {
     return this.grant(req, res, details);
   }
 
+  /** When the session's person last proved who they are (seconds), or null for no live session. */
+  private async authTimeOf(p: Principal): Promise<number | null> {
+    if (p.credential.kind !== 'session') return null;
+    const state = await this.sessions.authState(p.userId, p.credential.id);
+    return state ? Math.floor(state.authTime.getTime() / 1000) : null;
+  }
+
   /** Grants what the interaction asks for and returns to the provider. */
   private async grant(req: Request, res: Response, details: InteractionDetails): Promise<void> {
     const provider = await this.oidc.provider();
@@ -193,6 +206,19 @@ export class InteractionsController {
       { mergeWithLastSubmission: true },
     );
   }
+}
+
+/**
+ * prompt=login asks for a sign-in during this authorization request; max_age for one at most that
+ * many seconds old. A sign-in after the interaction began satisfies both.
+ */
+function freshEnough(details: InteractionDetails, authTime: number): boolean {
+  if (authTime >= details.iat) return true;
+  if (details.prompt.reasons.includes('login_prompt')) return false;
+  const maxAge = Number(details.params['max_age']);
+  if (details.params['max_age'] !== undefined && Number.isFinite(maxAge))
+    return Math.floor(Date.now() / 1000) - authTime <= maxAge;
+  return true;
 }
 
 function refererOrigin(referer: string | undefined): string | undefined {

@@ -19,8 +19,16 @@ import type { Principal } from '#src/kernel/principal.js';
 import { Html, html, sendPage } from '#src/auth/pages/html.js';
 import { clearSessionCookie } from '#src/auth/session-cookie.js';
 import { UsersService } from '#src/users/users.service.js';
+import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
 import { REFRESH_TOKEN_PREFIX } from '#src/credentials/grants/grants.service.js';
 import { AccessTokensService } from '#src/credentials/tokens/access-tokens.service.js';
+import {
+  TOKEN_EXCHANGE_GRANT,
+  TOKEN_TYPE_ACCESS_TOKEN,
+  TokenExchangeError,
+  TokenExchangeService,
+  type ExchangeSubject,
+} from '#src/credentials/token-exchange/token-exchange.service.js';
 import { SigningKeysService, SIGNING_ALG } from '#src/credentials/tokens/signing-keys.service.js';
 import { ClientsService, hashClientSecret } from '#src/provider/clients/clients.service.js';
 import type { OAuthClient } from '#src/provider/entities/oauth-client.entity.js';
@@ -35,7 +43,23 @@ const REVOCATION_PATH = '/oidc/token/revocation';
 const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const END_SESSION_CONFIRM_PATH = '/oidc/session/end/confirm';
 /** Grants the provider answers at the shared token endpoint (Gatehouse's own refresh tokens stay). */
-const PROVIDER_GRANTS = new Set(['authorization_code', 'client_credentials', 'refresh_token']);
+const PROVIDER_GRANTS = new Set([
+  'authorization_code',
+  'client_credentials',
+  'refresh_token',
+  TOKEN_EXCHANGE_GRANT,
+]);
+/** RFC 8693 request parameters (besides grant_type and client authentication). */
+const TOKEN_EXCHANGE_PARAMS = [
+  'subject_token',
+  'subject_token_type',
+  'requested_token_type',
+  'actor_token',
+  'actor_token_type',
+  'audience',
+  'resource',
+  'scope',
+];
 const LOOPBACK_HTTP = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\//;
 
 function parseBasic(header: string | undefined): string | undefined {
@@ -61,7 +85,9 @@ function clientMetadata(c: OAuthClient): AdapterPayload {
     application_type: native ? 'native' : 'web',
     redirect_uris: c.redirectUris,
     post_logout_redirect_uris: c.postLogoutRedirectUris,
-    grant_types: c.grantTypes,
+    // Every client may call the exchange grant as far as the library is concerned; the grant itself
+    // answers unauthorized_client (RFC 6749 5.2) for a client whose registration does not list it.
+    grant_types: [...new Set([...c.grantTypes, TOKEN_EXCHANGE_GRANT])],
     response_types: c.grantTypes.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: c.tokenEndpointAuthMethod,
     ...(c.tokenEndpointAuthMethod === 'private_key_jwt'
@@ -73,6 +99,8 @@ function clientMetadata(c: OAuthClient): AdapterPayload {
     ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
     allowed_origins: c.allowedOrigins,
     first_party: c.firstParty,
+    // auth_time in every ID token (the time of the Gatehouse sign-in the session stands on).
+    require_auth_time: true,
   };
 }
 
@@ -101,7 +129,20 @@ export class OidcProviderService {
     private readonly users: UsersService,
     private readonly clients: ClientsService,
     private readonly registry: CredentialRegistry,
+    private readonly exchange: TokenExchangeService,
+    private readonly catalogue: PermissionCatalogue,
   ) {}
+
+  /**
+   * Server permissions as OAuth scopes: a token for the API that lists some is narrowed to them
+   * (a client may ask only for those registered in its `scopes`).
+   */
+  private permissionScopes(): string[] {
+    return this.catalogue
+      .list()
+      .filter((p) => p.scope === 'server')
+      .map((p) => p.name);
+  }
 
   /** The provider for the current key set. */
   async provider(): Promise<Provider> {
@@ -134,6 +175,11 @@ export class OidcProviderService {
       return expected.length === got.length && timingSafeEqual(expected, got);
     };
     this.storeJwtAccessTokens(provider);
+    provider.registerGrantType(
+      TOKEN_EXCHANGE_GRANT,
+      (ctx: KoaContextWithOIDC) => this.tokenExchangeGrant(ctx),
+      TOKEN_EXCHANGE_PARAMS,
+    );
     provider.on('server_error', (_ctx: unknown, err: unknown) => {
       this.logger.error({ msg: 'provider error', error: (err as Error)?.message });
     });
@@ -171,6 +217,94 @@ export class OidcProviderService {
     }
   }
 
+  /** The Gatehouse API as a resource server (RFC 8707): JWT access tokens for PUBLIC_URL. */
+  private apiResourceServer() {
+    return {
+      scope: [PROJECTS_SCOPE, ...this.permissionScopes()].join(' '),
+      audience: this.config.publicUrl,
+      accessTokenTTL: this.config.accessTokenMinutes * 60,
+      accessTokenFormat: 'jwt' as const,
+      jwt: { sign: { alg: SIGNING_ALG } },
+    };
+  }
+
+  /**
+   * RFC 8693 token exchange at the token endpoint (the library has authenticated the client): a
+   * trusted provider's ID token, or one of ours, becomes an RFC 9068 access token for the API, for
+   * the Gatehouse user it stands for. The subject token is checked by TokenExchangeService (shared
+   * with `POST /auth/token-exchange`).
+   */
+  private async tokenExchangeGrant(ctx: KoaContextWithOIDC): Promise<void> {
+    const { provider } = ctx.oidc;
+    const client = ctx.oidc.client!;
+    const params = ctx.oidc.params as Record<string, string | undefined>;
+    const registered = await this.clients.find(client.clientId);
+    if (!registered?.grantTypes.includes(TOKEN_EXCHANGE_GRANT))
+      throw new errors.UnauthorizedClient('this client is not allowed to exchange tokens');
+    for (const name of ['subject_token', 'subject_token_type'])
+      if (!params[name]) throw new errors.InvalidRequest(`missing required parameter '${name}'`);
+    if (params['actor_token'] !== undefined || params['actor_token_type'] !== undefined)
+      throw new errors.InvalidRequest("'actor_token' is not supported (no delegation)");
+    if (
+      params['requested_token_type'] !== undefined &&
+      params['requested_token_type'] !== TOKEN_TYPE_ACCESS_TOKEN
+    )
+      throw new errors.InvalidRequest(
+        `'requested_token_type' must be ${TOKEN_TYPE_ACCESS_TOKEN} (the only type issued)`,
+      );
+    for (const name of ['audience', 'resource'])
+      if (params[name] !== undefined && params[name] !== this.config.publicUrl)
+        throw new errors.InvalidTarget(`'${name}' must be ${this.config.publicUrl}`);
+    const requested = params['scope'] ? params['scope'].split(' ').filter(Boolean) : [];
+    const allowed = new Set(registered.scopes);
+    for (const s of requested)
+      if (!allowed.has(s)) throw new errors.InvalidScope('requested scope is not allowed', s);
+
+    let subject: ExchangeSubject;
+    try {
+      subject = await this.exchange.resolveSubject(
+        params['subject_token']!,
+        params['subject_token_type']!,
+        client.clientId,
+      );
+    } catch (err) {
+      if (!(err instanceof TokenExchangeError)) throw err;
+      if (err.reason === 'unsupported_token_type')
+        throw new errors.InvalidRequest(`'subject_token_type' is not supported`);
+      if (err.reason === 'unavailable') {
+        const e = new errors.TemporarilyUnavailable(err.message);
+        e.status = 503;
+        e.statusCode = 503;
+        throw e;
+      }
+      // The library keeps an invalid_grant's detail out of the body; the reason is the client's to
+      // know here (the older JSON route says the same).
+      const e = new errors.InvalidGrant(err.message);
+      e.error_description = err.message;
+      throw e;
+    }
+
+    const at = new provider.AccessToken({
+      accountId: subject.user.id,
+      client,
+      gty: 'token_exchange',
+    });
+    const rs = this.apiResourceServer();
+    at.resourceServer = new provider.ResourceServer(this.config.publicUrl, rs);
+    const forApi = new Set(rs.scope.split(' '));
+    at.scope = requested.filter((s) => forApi.has(s)).join(' ') || undefined;
+    ctx.oidc.entity('AccessToken', at);
+    const value = await at.save();
+    await this.exchange.recordExchange(subject, at.jti, client.clientId);
+    ctx.body = {
+      access_token: value,
+      issued_token_type: TOKEN_TYPE_ACCESS_TOKEN,
+      token_type: 'Bearer',
+      expires_in: at.expiration,
+      ...(at.scope ? { scope: at.scope } : {}),
+    };
+  }
+
   private configuration(jwks: unknown[]): Configuration {
     const cfg = this.config;
     const publicUrl = cfg.publicUrl;
@@ -197,7 +331,14 @@ export class OidcProviderService {
         email: ['email', 'email_verified'],
         profile: ['name', 'updated_at'],
       },
-      scopes: ['openid', 'offline_access', 'email', 'profile', PROJECTS_SCOPE],
+      scopes: [
+        'openid',
+        'offline_access',
+        'email',
+        'profile',
+        PROJECTS_SCOPE,
+        ...this.permissionScopes(),
+      ],
       responseTypes: ['code'],
       pkce: {
         required: (_ctx: unknown, client: { tokenEndpointAuthMethod: string }) =>
@@ -285,13 +426,7 @@ export class OidcProviderService {
           useGrantedResource: () => false,
           getResourceServerInfo: (_ctx: unknown, indicator: string) => {
             if (indicator !== publicUrl) throw new errors.InvalidTarget();
-            return {
-              scope: PROJECTS_SCOPE,
-              audience: publicUrl,
-              accessTokenTTL: accessTtl,
-              accessTokenFormat: 'jwt',
-              jwt: { sign: { alg: SIGNING_ALG } },
-            };
+            return this.apiResourceServer();
           },
         },
       },
@@ -336,6 +471,8 @@ export class OidcProviderService {
       new interactionPolicy.Check(
         'gatehouse_session',
         'the Gatehouse session ended or belongs to someone else',
+        // prompt=none: the client learns that a sign-in is needed (OpenID Connect Core 3.1.2.6).
+        'login_required',
         async (ctx) => {
           const accountId = ctx.oidc.session?.accountId;
           if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '#src/auth/auth.module.js';
 import { CredentialsModule } from '#src/credentials/credentials.module.js';
 import { UsersModule } from '#src/users/users.module.js';
 import { ClientsController } from '#src/provider/clients/clients.controller.js';
@@ -9,7 +10,7 @@ import { OidcPayloadsRepository } from '#src/provider/oidc-payloads.repository.j
 
 /** Gatehouse as an OpenID Provider: oidc-provider, its client registry and interaction pages. */
 @Module({
-  imports: [UsersModule, CredentialsModule],
+  imports: [UsersModule, AuthModule, CredentialsModule],
   controllers: [ClientsController, InteractionsController],
   providers: [OidcPayloadsRepository, ClientsService, OidcProviderService],
   exports: [OidcProviderService, ClientsService],

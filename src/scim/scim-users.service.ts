@@ -299,11 +299,12 @@ export class ScimUsersService {
       schemas: Object.keys(enterprise).length ? [USER_SCHEMA, ENTERPRISE_SCHEMA] : [USER_SCHEMA],
       id: user.id,
       ...compact({ externalId: scim?.externalId }),
-      userName: user.email,
+      // A service account (an OAuth client's) has no address: its id stands in (userName is required).
+      userName: user.email ?? user.username ?? user.id,
       ...(Object.keys(name).length ? { name } : {}),
       ...compact({ displayName: scim?.displayName ?? user.fullName, title: scim?.title }),
       active: !member.suspended,
-      emails: [{ value: user.email, type: 'work', primary: true }],
+      ...(user.email ? { emails: [{ value: user.email, type: 'work', primary: true }] } : {}),
       ...(Object.keys(enterprise).length ? { [ENTERPRISE_SCHEMA]: enterprise } : {}),
     };
     const lastModified = scim?.updatedAt ?? member.createdAt;

@@ -204,13 +204,20 @@ export class ScimRepository {
     tx?: Tx,
   ): Promise<{ groupId: string; userId: string; display: string }[]> {
     if (groupIds.length === 0) return [];
-    return this.m(tx)
-      .createQueryBuilder()
-      .from('group_members', 'gm')
-      .innerJoin(User, 'u', 'u.id = gm.user_id')
-      .select(['gm.group_id AS groupId', 'gm.user_id AS userId', 'u.email AS display'])
-      .where('gm.group_id IN (:...groupIds)', { groupIds })
-      .orderBy('gm.user_id', 'ASC')
-      .getRawMany();
+    return (
+      this.m(tx)
+        .createQueryBuilder()
+        .from('group_members', 'gm')
+        .innerJoin(User, 'u', 'u.id = gm.user_id')
+        // A service account has no email: its id is its display.
+        .select([
+          'gm.group_id AS groupId',
+          'gm.user_id AS userId',
+          'COALESCE(u.email, u.id) AS display',
+        ])
+        .where('gm.group_id IN (:...groupIds)', { groupIds })
+        .orderBy('gm.user_id', 'ASC')
+        .getRawMany()
+    );
   }
 }

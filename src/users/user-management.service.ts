@@ -67,7 +67,7 @@ export class UserManagementService {
     return toPage(
       rows,
       limit,
-      (u) => [u.emailNormalized, u.id],
+      (u) => [u.emailNormalized ?? '', u.id],
       (u) => map(u, roles.get(u.id) ?? []),
     );
   }

@@ -23,12 +23,13 @@ export class User {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
 
-  @Column({ type: 'varchar', length: 254 })
-  email!: string;
+  /** A person's address; null for a service account (kind `service`), which has none. */
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email!: string | null;
 
-  /** Lower-cased email: the unique key, so case variants are one account. */
-  @Column({ type: 'varchar', length: 254, name: 'email_normalized' })
-  emailNormalized!: string;
+  /** Lower-cased email: the unique key, so case variants are one account (NULLs do not collide). */
+  @Column({ type: 'varchar', length: 254, name: 'email_normalized', nullable: true })
+  emailNormalized!: string | null;
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   username!: string | null;

@@ -2,7 +2,7 @@ import type { PrincipalUser } from '#src/kernel/principal.js';
 
 export interface UserResponse {
   id: string;
-  email: string;
+  email: string | null;
   username: string | null;
   fullName: string | null;
   role: string;

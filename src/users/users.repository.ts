@@ -122,27 +122,49 @@ export class UsersRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Prefix search on email, username or full name; keyset-paginated by (email, id). */
-  search(s: UserSearch): Promise<User[]> {
-    const qb = this.repo().createQueryBuilder('u');
-    if (s.query) {
-      // An explicit ESCAPE: SQLite's LIKE has none by default (MySQL's is a backslash), so a
-      // backslash-escaped `_` or `%` was not literal on SQLite.
-      const q = `${s.query.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
-      qb.andWhere(
-        new Brackets((w) => {
-          w.where("u.emailNormalized LIKE :q ESCAPE '!'", { q })
-            .orWhere("u.usernameNormalized LIKE :q ESCAPE '!'", { q })
-            .orWhere("u.fullNameNormalized LIKE :q ESCAPE '!'", { q });
-        }),
-      );
+  /**
+   * Prefix search on email, username or full name; keyset-paginated by (email, id). Service
+   * accounts have no email: they come first, by id (their cursor's email is ''), then everyone
+   * else by email.
+   */
+  async search(s: UserSearch): Promise<User[]> {
+    const filtered = () => {
+      const qb = this.repo().createQueryBuilder('u');
+      if (s.query) {
+        // An explicit ESCAPE: SQLite's LIKE has none by default (MySQL's is a backslash), so a
+        // backslash-escaped `_` or `%` was not literal on SQLite.
+        const q = `${s.query.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
+        qb.andWhere(
+          new Brackets((w) => {
+            w.where("u.emailNormalized LIKE :q ESCAPE '!'", { q })
+              .orWhere("u.usernameNormalized LIKE :q ESCAPE '!'", { q })
+              .orWhere("u.fullNameNormalized LIKE :q ESCAPE '!'", { q });
+          }),
+        );
+      }
+      if (s.ids) qb.andWhere(s.ids.length ? 'u.id IN (:...ids)' : '1 = 0', { ids: s.ids });
+      return qb;
+    };
+    const out: User[] = [];
+    const afterEmail = s.after?.[0];
+    if (!s.after || afterEmail === '') {
+      const qb = filtered().andWhere('u.emailNormalized IS NULL');
+      if (s.after) qb.andWhere('u.id > :id', { id: s.after[1] });
+      out.push(...(await qb.orderBy('u.id', 'ASC').limit(s.limit).getMany()));
+      if (out.length >= s.limit) return out;
     }
-    if (s.ids) qb.andWhere(s.ids.length ? 'u.id IN (:...ids)' : '1 = 0', { ids: s.ids });
     // email_normalized is unique, so it alone orders the keyset (the cursor's id is not needed to
     // break ties). Ordering by (email, id) made MySQL sort every row after the cursor (filesort:
     // ~50 ms a page at 100k users) instead of reading the next rows of UQ_user_email in order.
-    if (s.after) qb.andWhere('u.emailNormalized > :e', { e: s.after[0] });
-    return qb.orderBy('u.emailNormalized', 'ASC').limit(s.limit).getMany();
+    const qb = filtered().andWhere('u.emailNormalized IS NOT NULL');
+    if (afterEmail) qb.andWhere('u.emailNormalized > :e', { e: afterEmail });
+    out.push(
+      ...(await qb
+        .orderBy('u.emailNormalized', 'ASC')
+        .limit(s.limit - out.length)
+        .getMany()),
+    );
+    return out;
   }
 
   // Named roles

@@ -12,7 +12,8 @@ import { toUserResponse, type UserResponse } from '#src/users/user.mapper.js';
 import { UsersRepository } from '#src/users/users.repository.js';
 
 export interface NewUser {
-  email: string;
+  /** Null only for a service account (kind `service`). */
+  email: string | null;
   password?: string | null;
   fullName?: string | null;
   username?: string | null;
@@ -91,8 +92,8 @@ export class UsersService {
     const user = new User();
     user.id = input.id ?? newId();
     user.kind = input.kind ?? 'person';
-    user.email = input.email.trim();
-    user.emailNormalized = user.email.toLowerCase();
+    user.email = input.email?.trim() ?? null;
+    user.emailNormalized = user.email?.toLowerCase() ?? null;
     user.username = input.username ?? null;
     user.usernameNormalized = normaliseName(input.username);
     user.fullName = input.fullName ?? null;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
+import { exportJWK, generateKeyPair } from 'jose';
 import { AuditEntry } from '#src/audit/audit-entry.entity.js';
 import { OAuthClient } from '#src/provider/entities/oauth-client.entity.js';
 import { OidcPayload } from '#src/provider/entities/oidc-payload.entity.js';
@@ -310,6 +311,66 @@ describe('Gatehouse as an OpenID Provider', () => {
     assert.equal(refused.status, 401);
     assert.match(String(refused.headers['www-authenticate']), /^Bearer /);
     assert.equal(refused.headers['content-type'], 'application/problem+json; charset=utf-8');
+  });
+
+  it('refuses a replayed authorization code and revokes what the first use issued', async () => {
+    const c = await register({
+      name: 'Replayed',
+      redirectUris: [REDIRECT],
+      grantTypes: ['authorization_code'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      scopes: ['openid', 'email'],
+      firstParty: true,
+    });
+    const user = await makeUser(t);
+    const config = await discover(c, client.ClientSecretBasic(c.clientSecret));
+    const { url, state, nonce, verifier } = await authorize(config, user, {
+      scope: 'openid email',
+    });
+    const opts = { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce };
+    const first = await client.authorizationCodeGrant(config, url, opts);
+    const info = await client.fetchUserInfo(config, first.access_token, user.user.id);
+    assert.equal(info.email, user.email);
+    await assert.rejects(
+      client.authorizationCodeGrant(config, url, opts),
+      (e: unknown) => e instanceof client.ResponseBodyError && e.error === 'invalid_grant',
+    );
+    await assert.rejects(
+      client.fetchUserInfo(config, first.access_token, user.user.id),
+      (e: unknown) =>
+        e instanceof client.WWWAuthenticateChallengeError &&
+        e.cause[0]?.parameters.error === 'invalid_token',
+    );
+    const left = await t.db
+      .getRepository(OidcPayload)
+      .countBy({ model: 'AccessToken', clientId: c.clientId });
+    assert.equal(left, 0);
+  });
+
+  it('authenticates a private_key_jwt client with its registered key and refuses another key', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    const c = await register({
+      name: 'Key holder',
+      grantTypes: ['client_credentials'],
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [jwk] },
+    });
+    assert.equal(c.clientSecret, undefined);
+    const config = await discover(c, client.PrivateKeyJwt({ key: privateKey, kid: 'k1' }));
+    const tokens = await client.clientCredentialsGrant(config);
+    const me = await t.http
+      .get(`${API}/users/me`)
+      .set({ Authorization: `Bearer ${tokens.access_token}` });
+    assert.equal(me.status, 200);
+    assert.equal(me.body.id, c.clientId);
+
+    const other = await generateKeyPair('ES256', { extractable: true });
+    const wrong = await discover(c, client.PrivateKeyJwt({ key: other.privateKey, kid: 'k1' }));
+    await assert.rejects(
+      client.clientCredentialsGrant(wrong),
+      (e: unknown) => e instanceof client.ResponseBodyError && e.error === 'invalid_client',
+    );
   });
 
   it('answers introspection by a public client with 401 invalid_client', async () => {

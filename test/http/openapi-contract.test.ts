@@ -64,8 +64,9 @@ export async function calls(): Promise<string[]> {
   });
   if (signedIn.data && 'token' in signedIn.data) {
     const token: string = signedIn.data.token;
-    const email: string = signedIn.data.user.email;
-    out.push(token, email);
+    // Null for a service account (which never signs in, but the type is the user's).
+    const email: string | null = signedIn.data.user.email;
+    out.push(token, email ?? '');
   } else if (signedIn.data) {
     // A second factor is in force: the answer is a challenge for POST /auth/login/mfa.
     const mfaToken: string = signedIn.data.mfaToken;
@@ -78,7 +79,7 @@ export async function calls(): Promise<string[]> {
 
   const users = await client.GET('/api/v1/users', { params: { query: { limit: 10 } } });
   if (users.data) {
-    out.push(...users.data.items.map((u) => u.email));
+    out.push(...users.data.items.map((u) => u.email ?? u.id));
     const next: string | null = users.data.nextCursor;
     out.push(next ?? '');
   }

@@ -1,3 +1,4 @@
+import * as client from 'openid-client';
 import {
   defaultAccount,
   startLocalOidcProvider,
@@ -95,6 +96,37 @@ export class TestOidcProvider {
       );
     }
     throw new Error('too many redirects at the provider');
+  }
+
+  /**
+   * A real ID token of this provider for `login`, issued to its client (`gatehouse-test`): the code
+   * flow with PKCE through its login form to `redirectUri` (one registered at start), then its
+   * token endpoint (openid-client).
+   */
+  async idToken(login: string, redirectUri: string): Promise<string> {
+    const config = await client.discovery(
+      new URL(this.issuer),
+      this.clientId,
+      undefined,
+      client.ClientSecretBasic(this.clientSecret),
+      { execute: [client.allowInsecureRequests] },
+    );
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: 'openid email profile',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const back = await this.authorize(url.href, login, redirectUri);
+    const tokens = await client.authorizationCodeGrant(config, back, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    if (!tokens.id_token) throw new Error('the provider returned no ID token');
+    return tokens.id_token;
   }
 
   async stop(): Promise<void> {

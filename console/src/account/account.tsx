@@ -32,7 +32,13 @@ function ProfileSection({ access }: { access: Access }): ReactNode {
       <form onSubmit={submit} noValidate>
         <Stack gap="md" maw={480}>
           <ProblemAlert error={save.error} shownFields={['fullName']} />
-          <TextInput label="Email" value={access.me.email} readOnly disabled autoComplete="email" />
+          <TextInput
+            label="Email"
+            value={access.me.email ?? ''}
+            readOnly
+            disabled
+            autoComplete="email"
+          />
           <TextInput
             label="Full name"
             name="fullName"

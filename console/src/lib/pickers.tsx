@@ -32,7 +32,8 @@ export function UserPicker({
   const [picked, setPicked] = useState<{ value: string; label: string } | null>(null);
   const data = (q.data?.items ?? []).map((u) => ({
     value: u.id,
-    label: u.fullName ? `${u.email} (${u.fullName})` : u.email,
+    // A service account (an OAuth client's) has no email: its name, then its id.
+    label: u.email ? (u.fullName ? `${u.email} (${u.fullName})` : u.email) : (u.fullName ?? u.id),
   }));
   if (picked && !data.some((d) => d.value === picked.value)) data.unshift(picked);
   return (

@@ -58,7 +58,7 @@ function ProfileForm({ user, access }: { user: User; access: Access }): ReactNod
           </Text>
         )}
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
-          <TextInput label="Email" value={user.email} readOnly disabled />
+          <TextInput label="Email" value={user.email ?? ''} readOnly disabled />
           <TextInput
             label="Full name"
             name="fullName"
@@ -182,7 +182,7 @@ export default function UserDetailScreen({
         <Link to="/console/users">← Users</Link>
       </Text>
       <PageHeader
-        title={user.fullName ?? user.email}
+        title={user.fullName ?? user.email ?? user.id}
         description={
           <Group gap={8} component="span">
             <span>{user.email}</span>

@@ -190,7 +190,7 @@ export class MfaService {
       secret,
       otpauthUri: generateURI({
         issuer: ISSUER,
-        label: user.email,
+        label: user.email ?? user.username ?? user.id,
         secret,
         period: TOTP_PERIOD_S,
         digits: 6,

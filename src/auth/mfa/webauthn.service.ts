@@ -93,8 +93,8 @@ export class WebAuthnService {
     const options = await generateRegistrationOptions({
       rpName: 'Gatehouse',
       rpID: this.rpID,
-      userName: user.email,
-      userDisplayName: user.fullName ?? user.email,
+      userName: user.email ?? user.username ?? user.id,
+      userDisplayName: user.fullName ?? user.email ?? user.id,
       userID: new TextEncoder().encode(user.id),
       attestationType: 'none',
       excludeCredentials: existing

@@ -41,7 +41,7 @@ export interface PendingLinkView {
 interface Decision {
   outcome: SignInOutcome;
   /** Mailed after the commit: "a new sign-in method was linked". */
-  notify: { to: string; providerName: string } | null;
+  notify: { to: string | null; providerName: string } | null;
 }
 
 function usableEmail(email: string | null): string | null {
@@ -296,7 +296,7 @@ export class OidcLinkingService {
     );
   }
 
-  private notifyLinked(to: string, providerName: string): void {
+  private notifyLinked(to: string | null, providerName: string): void {
     this.mail.sendInBackground({
       to,
       subject: 'A new sign-in method was linked to your Gatehouse account',
@@ -319,7 +319,7 @@ export class OidcLinkingService {
     return {
       providerName: this.providers.find(row.providerId)?.name ?? row.providerId,
       externalEmail: row.email,
-      accountEmail: user.email,
+      accountEmail: user.email ?? '',
     };
   }
 

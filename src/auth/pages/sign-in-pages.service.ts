@@ -119,7 +119,7 @@ export class SignInPagesService {
     const principal = await this.sessions.resolve(token, req, 'cookie');
     if (!principal) return null;
     const user = await this.users.findById(principal.userId);
-    return user ? { email: user.email, fullName: user.fullName } : null;
+    return user ? { email: user.email ?? user.id, fullName: user.fullName } : null;
   }
 
   async signOut(req: Request, token: string | undefined): Promise<void> {

@@ -69,7 +69,7 @@ export class ImpersonationService {
     const trimmed = reason.trim();
     if (!trimmed) throw AppException.invalid('reason', 'must not be empty');
     const span = minutes ?? IMPERSONATION_DEFAULT_MINUTES;
-    const by = { id: p.userId, email: p.email };
+    const by = { id: p.userId, email: p.email ?? '' };
     return this.db.transaction(async (tx) => {
       const target = await this.users.requireUser(userId, tx);
       if (target.id === p.userId)

@@ -76,6 +76,8 @@ export class WellKnownController {
   @Public()
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=300')
+  // Public keys: any web origin may fetch them (as the provider's discovery document).
+  @Header('Access-Control-Allow-Origin', '*')
   jwks(): Promise<JwksResponse> {
     return this.oauth.jwks();
   }

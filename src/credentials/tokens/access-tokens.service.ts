@@ -10,6 +10,7 @@ import { sha256Hex } from '#src/crypto/tokens.js';
 import type { Tx } from '#src/database/database.service.js';
 import { newId } from '#src/database/ids.js';
 import { UsersService } from '#src/users/users.service.js';
+import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
 import { AccessTokenRevocation } from '#src/credentials/entities/access-token-revocation.entity.js';
 import { FailureAudit } from '#src/credentials/failure-audit.js';
 import type { Grant } from '#src/credentials/entities/grant.entity.js';
@@ -82,6 +83,7 @@ export class AccessTokensService implements CredentialResolver {
     private readonly audit: AuditService,
     private readonly failures: FailureAudit,
     private readonly changes: PrincipalChanges,
+    private readonly catalogue: PermissionCatalogue,
   ) {
     this.issuer = config.publicUrl;
   }
@@ -188,6 +190,28 @@ export class AccessTokensService implements CredentialResolver {
     return principal;
   }
 
+  /**
+   * An OpenID Provider token (it names its client) whose `scope` lists server permissions is
+   * narrowed to them, as an API key's scopes narrow it; without any, it carries the owner's.
+   */
+  private permissionScopes(claims: AccessTokenClaims): string[] | null {
+    if (claims['client_id'] === undefined || typeof claims['scope'] !== 'string') return null;
+    const server = new Set(
+      this.catalogue
+        .list()
+        .filter((p) => p.scope === 'server')
+        .map((p) => p.name),
+    );
+    const scopes = claims['scope'].split(' ').filter((s) => server.has(s));
+    return scopes.length ? scopes : null;
+  }
+
+  /** The principal of one of our JWT access tokens, checked as the API checks it (token exchange). */
+  async principalOf(token: string): Promise<Principal | null> {
+    if (!this.accepts(token)) return null;
+    return (await this.resolveUncached(token, 'header'))?.principal ?? null;
+  }
+
   private async resolveUncached(
     token: string,
     via: 'header' | 'cookie',
@@ -225,7 +249,7 @@ export class AccessTokensService implements CredentialResolver {
     const principal = await this.users.principalFor(
       user,
       { kind: 'access_token', id: grant?.id ?? claims.jti, via },
-      { projectPermissions },
+      { projectPermissions, scopes: this.permissionScopes(claims) },
     );
     return { principal, exp: claims.exp ?? 0 };
   }

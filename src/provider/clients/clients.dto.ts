@@ -26,8 +26,9 @@ export class CreateClientDto {
   postLogoutRedirectUris?: string[];
 
   @StringArrayField({
-    maxItems: 3,
-    itemPattern: /^(authorization_code|refresh_token|client_credentials)$/,
+    maxItems: 4,
+    itemPattern:
+      /^(authorization_code|refresh_token|client_credentials|urn:ietf:params:oauth:grant-type:token-exchange)$/,
     description: `Any of ${CLIENT_GRANT_TYPES.join(', ')}`,
   })
   grantTypes!: ClientGrantType[];

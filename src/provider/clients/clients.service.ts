@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { AuditService } from '#src/audit/audit.service.js';
+import { TOKEN_EXCHANGE_GRANT } from '#src/credentials/token-exchange/token-exchange.service.js';
 import { Database, type Tx } from '#src/database/database.service.js';
 import { newId } from '#src/database/ids.js';
 import { sha256Hex } from '#src/crypto/tokens.js';
@@ -141,6 +142,11 @@ export class ClientsService {
         'grantTypes',
         'client_credentials needs a confidential client (tokenEndpointAuthMethod other than none)',
       );
+    if (c.tokenEndpointAuthMethod === 'none' && grants.has(TOKEN_EXCHANGE_GRANT))
+      throw AppException.invalid(
+        'grantTypes',
+        'token exchange needs a confidential client (tokenEndpointAuthMethod other than none)',
+      );
     if (grants.has('refresh_token') && !grants.has('authorization_code'))
       throw AppException.invalid('grantTypes', 'refresh_token needs authorization_code');
     if (grants.has('authorization_code') && c.redirectUris.length === 0)
@@ -210,8 +216,8 @@ export class ClientsService {
 
   /**
    * The client's service account: a user of kind `service` with the client's id, no password and
-   * an address under the reserved `.invalid` domain (RFC 2606: never delivered, never claimed by a
-   * real provider), so it cannot sign in by password, by mail or through an upstream provider.
+   * no email, so it cannot sign in by password, by mail or through an upstream provider (and no
+   * mail is ever sent to it).
    */
   private async createServiceUser(tx: Tx, p: Principal, c: OAuthClient): Promise<void> {
     await this.users.createUser(
@@ -219,7 +225,7 @@ export class ClientsService {
       {
         id: c.clientId,
         kind: 'service',
-        email: `${c.clientId}@clients.invalid`,
+        email: null,
         fullName: c.name,
         status: 'active',
         emailVerified: false,

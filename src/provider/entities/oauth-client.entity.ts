@@ -14,11 +14,17 @@ export const TOKEN_ENDPOINT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
   'private_key_jwt',
   'none',
 ];
-export type ClientGrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
+export type ClientGrantType =
+  | 'authorization_code'
+  | 'refresh_token'
+  | 'client_credentials'
+  | 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const CLIENT_GRANT_TYPES: readonly ClientGrantType[] = [
   'authorization_code',
   'refresh_token',
   'client_credentials',
+  // RFC 8693: the client may exchange a trusted provider's ID token, or one of ours, at the token endpoint.
+  'urn:ietf:params:oauth:grant-type:token-exchange',
 ];
 
 /** A registered OAuth client of Gatehouse's OpenID Provider. */

@@ -128,7 +128,7 @@ export class InvitationsService {
       }
       return out;
     });
-    for (const m of mails) this.sendInvitation(p.email, title, m.email, m.token);
+    for (const m of mails) this.sendInvitation(p.email ?? 'Gatehouse', title, m.email, m.token);
     return results;
   }
 

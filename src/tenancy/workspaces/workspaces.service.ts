@@ -75,7 +75,7 @@ export class WorkspacesService {
   // SIGNUP=workspace: a self-service signup gets a workspace of its own, in the signup transaction.
   @OnUserEvent('user.signed-up')
   async onSignedUp(tx: Tx, e: UserEvents['user.signed-up']): Promise<void> {
-    const title = e.user.fullName?.trim() || e.user.email.split('@')[0] || 'Workspace';
+    const title = e.user.fullName?.trim() || e.user.email?.split('@')[0] || 'Workspace';
     await this.insertWorkspace(tx, title, e.user.id);
   }
 
@@ -276,6 +276,8 @@ export class WorkspacesService {
           );
           created = true;
         }
+        // Found or made by this email: the address to write to.
+        const address = user.email ?? email;
         const item = { userId: user.id, workspace: a.workspace.domain };
         const existing = await this.repo.lockMember(tx, a.workspace.id, user.id);
         if (existing) {
@@ -293,12 +295,12 @@ export class WorkspacesService {
             tx,
             p,
             a.workspace.id,
-            user.email,
+            address,
             role,
             new Date(),
             'workspace.users',
           );
-          invitations.push({ email: user.email, token: inv.token, title: a.workspace.title });
+          invitations.push({ email: address, token: inv.token, title: a.workspace.title });
           out.push({
             ...item,
             role,
@@ -311,7 +313,7 @@ export class WorkspacesService {
         }
         await this.repo.insertMember(tx, member(a.workspace.id, user.id, role));
         // Added directly: a pending invitation of theirs to this workspace has nothing left to do.
-        const revoked = await this.invitations.revokePendingFor(tx, a.workspace.id, user.email);
+        const revoked = await this.invitations.revokePendingFor(tx, a.workspace.id, address);
         await this.audit.record(tx, {
           actorId: p.userId,
           action: 'workspace.member_add',
@@ -331,7 +333,7 @@ export class WorkspacesService {
             'invitation',
             this.config.activationHours * 60,
           );
-          activations.push({ email: user.email, token, title: a.workspace.title });
+          activations.push({ email: address, token, title: a.workspace.title });
         }
         out.push({ ...item, role, status: 'added', invited: created, added: true });
       }
@@ -339,7 +341,7 @@ export class WorkspacesService {
     });
     for (const m of activations) this.sendInvitation(p, m);
     for (const m of invitations)
-      this.invitations.sendInvitation(p.email, m.title, m.email, m.token);
+      this.invitations.sendInvitation(p.email ?? 'Gatehouse', m.title, m.email, m.token);
     return result;
   }
 
@@ -348,7 +350,7 @@ export class WorkspacesService {
     this.mail.sendInBackground({
       to: inv.email,
       subject: `You are invited to the Gatehouse workspace ${inv.title}`,
-      text: `${p.email} invited you to the workspace "${inv.title}".\n\nSet your password and sign in: ${link}\n\nOr sign in through your organisation's identity provider with this email address.\nThe link works once and expires in ${this.config.activationHours} hours.`,
+      text: `${p.email ?? 'Gatehouse'} invited you to the workspace "${inv.title}".\n\nSet your password and sign in: ${link}\n\nOr sign in through your organisation's identity provider with this email address.\nThe link works once and expires in ${this.config.activationHours} hours.`,
     });
   }
 

@@ -10,7 +10,13 @@ const USER_STATUSES: readonly UserStatus[] = ['pending', 'active', 'disabled'];
 
 export class UserResponseDto implements UserResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'email' }) email!: string;
+  @ApiProperty({
+    type: String,
+    format: 'email',
+    nullable: true,
+    description: 'Null for a service account (an OAuth client’s), which has no address',
+  })
+  email!: string | null;
   @ApiProperty({ type: String, nullable: true }) username!: string | null;
   @ApiProperty({ type: String, nullable: true }) fullName!: string | null;
   @ApiProperty({ enum: SERVER_ROLES, description: 'Server role' }) role!: string;
