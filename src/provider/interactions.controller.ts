@@ -75,6 +75,12 @@ export class InteractionsController {
     const provider = await this.oidc.provider();
     const principal = await this.oidc.sessionOf(req);
     if (details.prompt.name === 'login') {
+      if (!principal && (await this.oidc.sessionOf(req, true))?.mfaEnrolmentRequired)
+        return errorPage(
+          res,
+          403,
+          'Your account needs a second sign-in factor first: set one up in your account (/account), then sign in to the application again.',
+        );
       if (!principal) {
         const returnTo = `${INTERACTION_PATH}/${uid}`;
         res.set('Cache-Control', 'no-store');

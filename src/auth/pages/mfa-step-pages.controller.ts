@@ -10,6 +10,8 @@ import { setSessionCookie } from '#src/auth/session-cookie.js';
 import { sessionContext } from '#src/auth/sessions/sessions.service.js';
 import { AuthService } from '#src/auth/auth.service.js';
 import { cookieOf } from '#src/auth/oidc/sign-in-cookies.js';
+import { OidcLinkingService } from '#src/auth/oidc/oidc-linking.service.js';
+import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
 import { sendPage } from '#src/auth/pages/html.js';
 import { renderSignInError, SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { SignInPagesService } from '#src/auth/pages/sign-in-pages.service.js';
@@ -25,6 +27,7 @@ export class MfaStepPagesController {
     private readonly pages: SignInPagesService,
     private readonly auth: AuthService,
     private readonly config: AppConfig,
+    private readonly linking: OidcLinkingService,
   ) {}
 
   @Public()
@@ -69,6 +72,7 @@ export class MfaStepPagesController {
       const input = /^\d{6}$/.test(raw.replace(/\s/g, '')) ? { code: raw } : { recoveryCode: raw };
       try {
         const out = await this.auth.loginMfa(token, input, sessionContext(req, 'password'));
+        await this.linking.retirePreviousSession(req, cookieOf(req.cookies, SESSION_COOKIE));
         clearMfaCookie(res, this.config);
         setSessionCookie(res, this.config, out.token, out.expiresAt);
         res.set('Cache-Control', 'no-store').redirect(303, returnTo);

@@ -134,7 +134,7 @@ export class SignInPagesController {
   @SignInRateLimit()
   @Post('link')
   @ApiOperation({ operationId: 'submitLinkPage', summary: 'Confirm the link with the password' })
-  @ApiRedirect(303, 'Linked and signed in: to returnTo')
+  @ApiRedirect(303, 'Linked and signed in: to returnTo; or to /signin/mfa for the second factor')
   @ApiHtml(400, 'A page saying the link request is missing or expired')
   @ApiHtml(401, 'The page again, saying the password is not correct')
   @ApiProblems(429)
@@ -152,6 +152,12 @@ export class SignInPagesController {
         clearLinkCookie(res, this.config);
         setSessionCookie(res, this.config, out.token, out.expiresAt);
         res.set('Cache-Control', 'no-store').redirect(303, out.returnTo);
+        return;
+      }
+      if (out?.kind === 'mfa') {
+        clearLinkCookie(res, this.config);
+        setMfaCookie(res, this.config, out.mfaToken);
+        res.set('Cache-Control', 'no-store').redirect(303, mfaStepUrl(out.returnTo));
         return;
       }
       const view = await this.linking.describePendingLink(linkToken);
