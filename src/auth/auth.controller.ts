@@ -179,7 +179,8 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     operationId: 'loginMfa',
-    summary: 'Complete a sign-in with a TOTP code, a recovery code or a passkey; sets the session cookie',
+    summary:
+      'Complete a sign-in with a TOTP code, a recovery code or a passkey; sets the session cookie',
   })
   @ApiOkResponse({ type: SignedInResponse })
   @ApiProblems(400, 401, 429)

@@ -308,6 +308,14 @@ export class AuthService implements BeforeApplicationShutdown {
     };
   }
 
+  /** Whether the user of a live mfaToken has a passkey (the code step page offers it then). */
+  async secondStepHasPasskey(mfaToken: string | undefined): Promise<boolean> {
+    if (!mfaToken) return false;
+    const login = await this.mfa.liveLoginChallenge(mfaToken);
+    if (!login?.userId) return false;
+    return (await this.mfa.factorsInForce(login.userId)).some((f) => f.type === 'webauthn');
+  }
+
   /**
    * The options for a passkey as the second step, bound to the mfaToken (taking no attempt). An
    * unknown, expired, spent or exhausted token is the sign-in 401.

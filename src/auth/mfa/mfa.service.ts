@@ -425,7 +425,8 @@ export class MfaService {
     if (!mfaToken.startsWith(MFA_TOKEN_PREFIX) || mfaToken.length > 200) return null;
     const row = await this.repo.challengeByHash(sha256Hex(mfaToken));
     if (!row || row.purpose !== 'login' || !row.userId) return null;
-    if (row.usedAt || row.expiresAt <= new Date() || row.attempts >= MFA_TOKEN_ATTEMPTS) return null;
+    if (row.usedAt || row.expiresAt <= new Date() || row.attempts >= MFA_TOKEN_ATTEMPTS)
+      return null;
     return row;
   }
 
