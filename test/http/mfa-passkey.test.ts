@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { generate } from 'otplib';
 import { MfaChallenge } from '#src/auth/mfa/entities/mfa-challenge.entity.js';
 import { MfaFactor } from '#src/auth/mfa/entities/mfa-factor.entity.js';
 import { Session } from '#src/auth/entities/session.entity.js';
@@ -95,6 +96,18 @@ describe('MFA: a passkey as the second step, and passwordless passkeys (software
     const otherSoft = await registerPasskey(t, other);
 
     assert.equal((await secondStepOptions(t, 'gthm_not-a-token')).status, 401);
+    // A user with no passkey gets no options (an empty allow list would accept any passkey).
+    const totpOnly = await makeUser(t);
+    const start = await t.http.post(`${API}/users/me/mfa/totp`).set(totpOnly.auth).send({});
+    await t.http
+      .post(`${API}/users/me/mfa/totp/confirm`)
+      .set(totpOnly.auth)
+      .send({
+        factorId: start.body.factorId,
+        code: await generate({ secret: start.body.secret as string }),
+      })
+      .expect(200);
+    assert.equal((await secondStepOptions(t, await firstStep(t, totpOnly))).status, 401);
 
     const mfaToken = await firstStep(t, u);
     const first = (await secondStepOptions(t, mfaToken)).body as RequestOptions;

@@ -186,7 +186,8 @@ export class WebAuthnService {
 
   /**
    * The options of a passkey as the second step of a sign-in: the user's passkeys as the allow
-   * list, the challenge bound to the mfaToken's login challenge (null: the token is not live).
+   * list, the challenge bound to the mfaToken's login challenge (null: the token is not live, or
+   * the user has no passkey).
    */
   async secondStepOptions(mfaToken: string): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
     const login = await this.mfa.liveLoginChallenge(mfaToken);
@@ -194,6 +195,8 @@ export class WebAuthnService {
     const passkeys = (await this.repo.confirmedFactors(login.userId)).filter(
       (f) => f.type === 'webauthn' && f.credentialId,
     );
+    // No passkey to ask for: an empty allow list would let the browser offer any passkey.
+    if (passkeys.length === 0) return null;
     const options = await generateAuthenticationOptions({
       rpID: this.rpID,
       userVerification: 'preferred',
