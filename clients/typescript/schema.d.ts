@@ -182,8 +182,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Complete a sign-in with a TOTP or recovery code; sets the session cookie */
+        /** Complete a sign-in with a TOTP code, a recovery code or a passkey; sets the session cookie */
         post: operations["loginMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login/mfa/webauthn/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A passkey as the second step: the options for navigator.credentials.get, bound to the mfaToken */
+        post: operations["passkeySecondStepOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1288,7 +1305,7 @@ export interface paths {
         delete: operations["deleteWorkspace"];
         options?: never;
         head?: never;
-        /** Change the title */
+        /** Change the title, or require a second factor of the members (mfaRequired) */
         patch: operations["updateWorkspace"];
         trace?: never;
     };
@@ -1652,8 +1669,42 @@ export interface paths {
         /** The code step of a page sign-in */
         get: operations["showMfaStepPage"];
         put?: never;
-        /** Complete a page sign-in with a code */
+        /** Complete a page sign-in with a code or a passkey assertion (`webauthn`, JSON text) */
         post: operations["submitMfaStepPage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signin/mfa/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The page's passkey step: options for navigator.credentials.get bound to the mfaToken cookie (JSON) */
+        post: operations["mfaStepPasskeyOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signin/passkey.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sign-in pages' passkey script (progressive enhancement, served from our origin) */
+        get: operations["signInPasskeyScript"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2155,7 +2206,7 @@ export interface components {
             /** @description Factors in force */
             items: components["schemas"]["FactorDto"][];
             recoveryCodesLeft: number;
-            /** @description Whether MFA_REQUIRED asks this user for a factor */
+            /** @description Whether MFA_REQUIRED or a workspace's mfaRequired asks this user for a factor */
             required: boolean;
         };
         FactorSummaryDto: {
@@ -2356,6 +2407,10 @@ export interface components {
             mfaToken: string;
             /** @description One of the recovery codes (each works once) */
             recoveryCode?: string;
+            /** @description A passkey's assertion (navigator.credentials.get) answering the options of POST /auth/login/mfa/webauthn/options */
+            webauthn?: {
+                [key: string]: unknown;
+            };
         };
         MemberRefDto: {
             /** @description User id */
@@ -2366,6 +2421,10 @@ export interface components {
             /** @description Always true: a second step is needed */
             mfaRequired: boolean;
             /** @description For POST /auth/login/mfa; 5 minutes, 3 attempts */
+            mfaToken: string;
+        };
+        MfaWebAuthnOptionsDto: {
+            /** @description From the first step of POST /auth/login */
             mfaToken: string;
         };
         OAuthErrorBody: {
@@ -2856,7 +2915,9 @@ export interface components {
             url?: string;
         };
         UpdateWorkspaceDto: {
-            title: string;
+            /** @description Members without a second factor get an enrolment-only session at their next sign-in */
+            mfaRequired?: boolean;
+            title?: string;
         };
         UserDetailResponseDto: {
             /** Format: date-time */
@@ -3081,6 +3142,8 @@ export interface components {
             domain: string;
             /** Format: uuid */
             id: string;
+            /** @description Members without a second factor must enrol one at their next sign-in */
+            mfaRequired: boolean;
             /** @description With `includeProjects=true` */
             projects?: components["schemas"]["ProjectSummaryDto"][];
             /**
@@ -3662,6 +3725,60 @@ export interface operations {
             };
         };
     };
+    passkeySecondStepOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaWebAuthnOptionsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid input: every field at fault is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     loginPasskey: {
         parameters: {
             query?: never;
@@ -3785,7 +3902,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed in: to returnTo; or to /signin/link to confirm linking */
+            /** @description Signed in: to returnTo; or to /signin/link to confirm linking; or to /signin/mfa when a second factor is in force */
             303: {
                 headers: {
                     /** @description Where to go next */
@@ -10327,7 +10444,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Linked and signed in: to returnTo */
+            /** @description Linked and signed in: to returnTo; or to /signin/mfa for the second factor */
             303: {
                 headers: {
                     /** @description Where to go next */
@@ -10442,6 +10559,74 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
+            };
+        };
+    };
+    mfaStepPasskeyOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    signInPasskeyScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The script */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -12,6 +12,7 @@ import {
 import {
   LoginMfaDto,
   MfaChallengeDto,
+  MfaWebAuthnOptionsDto,
   PasskeyLoginDto,
   ReauthenticateDto,
   WEBAUTHN_OPTIONS_SCHEMA,
@@ -178,7 +179,8 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     operationId: 'loginMfa',
-    summary: 'Complete a sign-in with a TOTP or recovery code; sets the session cookie',
+    summary:
+      'Complete a sign-in with a TOTP code, a recovery code or a passkey; sets the session cookie',
   })
   @ApiOkResponse({ type: SignedInResponse })
   @ApiProblems(400, 401, 429)
@@ -189,11 +191,27 @@ export class AuthController {
   ): Promise<SignedInResponse> {
     const out = await this.auth.loginMfa(
       body.mfaToken,
-      { code: body.code, recoveryCode: body.recoveryCode },
+      { code: body.code, recoveryCode: body.recoveryCode, webauthn: body.webauthn },
       sessionContext(req, 'password'),
     );
     setSessionCookie(res, this.config, out.token, out.expiresAt);
     return out;
+  }
+
+  @Public()
+  @SignInRateLimit()
+  @Post('login/mfa/webauthn/options')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    operationId: 'passkeySecondStepOptions',
+    summary:
+      'A passkey as the second step: the options for navigator.credentials.get, bound to the mfaToken',
+  })
+  @ApiOkResponse({ schema: WEBAUTHN_OPTIONS_SCHEMA })
+  @ApiProblems(400, 401, 429)
+  passkeySecondStepOptions(@Body() body: MfaWebAuthnOptionsDto): Promise<object> {
+    return this.auth.passkeySecondStepOptions(body.mfaToken);
   }
 
   @Authenticated({ credentials: ['session'], duringMfaEnrolment: true })

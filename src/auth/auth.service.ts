@@ -273,19 +273,14 @@ export class AuthService implements BeforeApplicationShutdown {
       this.metrics.outcome(user.status === 'pending' ? 'pending' : 'disabled');
       throw SIGN_IN_FAILED;
     }
-    const factors = await this.mfa.factorsInForce(user.id);
-    if (factors.length > 0) {
-      const challenge = await this.db.transaction((tx) =>
-        this.mfa.startLoginChallenge(tx, user.id, factors, 'pwd'),
-      );
+    const next = await this.db.transaction((tx) =>
+      this.mfa.afterFirstStep(tx, user, 'pwd', ctx.method),
+    );
+    if (next.kind === 'challenge') {
       this.metrics.outcome('mfa_required');
-      return challenge;
+      return next.challenge;
     }
-    return this.completeSignIn(user, {
-      ...ctx,
-      amr: 'pwd',
-      mfaEnrolment: this.mfa.mustHaveFactor(user),
-    });
+    return this.completeSignIn(user, { ...ctx, amr: 'pwd', mfaEnrolment: next.mfaEnrolment });
   }
 
   /** Resets the failure count and starts the session of a sign-in that passed every step. */
@@ -313,17 +308,43 @@ export class AuthService implements BeforeApplicationShutdown {
     };
   }
 
+  /** Whether the user of a live mfaToken has a passkey (the code step page offers it then). */
+  async secondStepHasPasskey(mfaToken: string | undefined): Promise<boolean> {
+    if (!mfaToken) return false;
+    const login = await this.mfa.liveLoginChallenge(mfaToken);
+    if (!login?.userId) return false;
+    return (await this.mfa.factorsInForce(login.userId)).some((f) => f.type === 'webauthn');
+  }
+
+  /**
+   * The options for a passkey as the second step, bound to the mfaToken (taking no attempt). An
+   * unknown, expired, spent or exhausted token is the sign-in 401.
+   */
+  async passkeySecondStepOptions(mfaToken: string): Promise<object> {
+    const options = await this.webauthn.secondStepOptions(mfaToken);
+    if (!options) {
+      this.metrics.outcome('bad_second_factor');
+      throw SIGN_IN_FAILED;
+    }
+    return options;
+  }
+
   /**
    * The second step: an mfaToken (5 minutes, 3 attempts, spent by the one that succeeds) and a
-   * TOTP or recovery code. Every failure is the sign-in 401 and counts toward the lock-out.
+   * TOTP code, a recovery code or a passkey assertion (answering the challenge of
+   * `passkeySecondStepOptions`). Every failure is the sign-in 401 and counts toward the lock-out.
    */
+
   async loginMfa(
     mfaToken: string,
-    input: SecondFactorInput,
+    input: SecondFactorInput & { webauthn?: Record<string, unknown> },
     ctx: SessionContext,
   ): Promise<SignedIn> {
-    const given = [input.code, input.recoveryCode].filter((v) => v !== undefined).length;
-    if (given !== 1) throw AppException.invalid('code', 'give exactly one of code or recoveryCode');
+    const given = [input.code, input.recoveryCode, input.webauthn].filter(
+      (v) => v !== undefined,
+    ).length;
+    if (given !== 1)
+      throw AppException.invalid('code', 'give exactly one of code, recoveryCode or webauthn');
     const challenge = await this.mfa.takeLoginAttempt(mfaToken);
     if (!challenge?.userId) {
       this.metrics.outcome('bad_second_factor');
@@ -341,14 +362,22 @@ export class AuthService implements BeforeApplicationShutdown {
       throw SIGN_IN_FAILED;
     }
     const refused = new Error('second factor refused');
+    // The session is of the first step's kind (a password, or `oidc:<provider>`).
+    if (challenge.method) ctx.method = challenge.method;
+    const passkeyOk =
+      input.webauthn !== undefined &&
+      (await this.webauthn.verifySecondStep(user.id, challenge.challenge, input.webauthn));
     try {
-      let amr = 'otp';
       return await this.completeSignIn(user, ctx, async (tx) => {
-        const proof = await this.mfa.verifySecondFactor(tx, user.id, input);
+        const proof =
+          input.webauthn !== undefined
+            ? passkeyOk
+              ? { amr: 'hwk' }
+              : null
+            : await this.mfa.verifySecondFactor(tx, user.id, input);
         // Thrown, not returned: nothing of a refused attempt is kept but the attempt itself.
         if (!proof || !(await this.mfa.spendChallenge(tx, challenge.id))) throw refused;
-        amr = proof.amr;
-        ctx.amr = `${challenge.amr ?? 'pwd'} ${amr} mfa`;
+        ctx.amr = `${challenge.amr ?? 'pwd'} ${proof.amr} mfa`;
       });
     } catch (err) {
       if (err !== refused) throw err;

@@ -78,6 +78,12 @@ export class InteractionsController {
     const provider = await this.oidc.provider();
     const principal = await this.oidc.sessionOf(req);
     if (details.prompt.name === 'login') {
+      if (!principal && (await this.oidc.sessionOf(req, true))?.mfaEnrolmentRequired)
+        return errorPage(
+          res,
+          403,
+          'Your account needs a second sign-in factor first: set one up in your account (/account), then sign in to the application again.',
+        );
       const authTime = principal ? await this.authTimeOf(principal) : null;
       if (!principal || authTime === null || !freshEnough(details, authTime)) {
         // No session, or (prompt=login, max_age) one that is not recent enough: sign in again.

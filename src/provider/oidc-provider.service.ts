@@ -564,13 +564,18 @@ export class OidcProviderService {
     );
   }
 
-  /** The Gatehouse session of a request (the `gh_session` cookie), or null. */
-  async sessionOf(req: Request): Promise<Principal | null> {
+  /**
+   * The Gatehouse session of a request (the `gh_session` cookie), or null. An enrolment-only
+   * session (a second factor is required and not enrolled yet) signs in to no application: null,
+   * unless `enrolment` asks for it (to say so on a page).
+   */
+  async sessionOf(req: Request, enrolment = false): Promise<Principal | null> {
     const token = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
     if (!token) return null;
     const resolver = this.registry.ofKind('session');
     if (!resolver?.accepts(token)) return null;
-    return resolver.resolve(token, req, 'cookie');
+    const principal = await resolver.resolve(token, req, 'cookie');
+    return principal?.mfaEnrolmentRequired && !enrolment ? null : principal;
   }
 
   /**

@@ -23,6 +23,7 @@ import { UserWithProjectsDto } from '#src/user-admin/dto/user-admin.responses.js
 import { UserAdminService } from '#src/user-admin/user-admin.service.js';
 import { UserManagementService } from '#src/users/user-management.service.js';
 import { AuthService } from '#src/auth/auth.service.js';
+import { MfaService } from '#src/auth/mfa/mfa.service.js';
 
 // Literal `me` routes are declared before `:id` ones; the service also reads `:id` = `me` as the
 // caller. POST /users/me/password lives in the auth module and no route here has its shape.
@@ -33,7 +34,13 @@ export class UsersController {
     private readonly users: UserManagementService,
     private readonly admin: UserAdminService,
     private readonly auth: AuthService,
+    private readonly mfa: MfaService,
   ) {}
+
+  /** Setting one's own password here, or deleting one's own account: a recent sign-in first. */
+  private async recentIfSelf(p: Principal, id: string, sensitive: boolean): Promise<void> {
+    if (sensitive && (id === 'me' || id === p.userId)) await this.mfa.requireRecentSignIn(p);
+  }
 
   // users.read, or a workspace admin (limited to their workspaces' members): decided in the service.
   @Authenticated()
@@ -76,10 +83,11 @@ export class UsersController {
   @ApiOperation({ operationId: 'updateMe', summary: "Update the caller's profile and data" })
   @ApiOkResponse({ type: UserDetailResponseDto })
   @ApiProblems(400, 401, 403, 409, 422)
-  updateMe(
+  async updateMe(
     @CurrentPrincipal() p: Principal,
     @Body() body: UpdateUserDto,
   ): Promise<UserDetailResponseDto> {
+    await this.recentIfSelf(p, 'me', body.password !== undefined);
     return this.users.update(p, 'me', body);
   }
 
@@ -101,11 +109,12 @@ export class UsersController {
   @ApiOperation({ operationId: 'updateUser', summary: 'Update a user' })
   @ApiOkResponse({ type: UserDetailResponseDto })
   @ApiProblems(400, 401, 403, 404, 409, 422)
-  update(
+  async update(
     @CurrentPrincipal() p: Principal,
     @IdParam('id', { allowMe: true }) id: string,
     @Body() body: UpdateUserDto,
   ): Promise<UserDetailResponseDto> {
+    await this.recentIfSelf(p, id, body.password !== undefined);
     return this.users.update(p, id, body);
   }
 
@@ -120,6 +129,7 @@ export class UsersController {
     @IdParam('id', { allowMe: true }) id: string,
     @Query() q: DeleteUserQuery,
   ): Promise<void> {
+    await this.recentIfSelf(p, id, true);
     await this.users.delete(p, id, q.missingOk);
   }
 

@@ -171,7 +171,7 @@ describe('invitation page in Chromium, with axe-core', { skip }, () => {
     await page.waitForURL(`${base}/signin`);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL(`${base}/account`);
     assert.equal((await sessionsOf(t, user.id)).length, 1);
 

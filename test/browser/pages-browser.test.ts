@@ -159,7 +159,7 @@ describe('pages for people in Chromium, with axe-core', { skip }, () => {
 
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     // No returnTo: to `/`, which sends someone who administers nothing on to /account.
     await page.waitForURL(`${base}/account`);
     assert.equal((await sessionsOf(t, user.id)).length, 1);

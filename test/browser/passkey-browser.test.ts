@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { MfaFactor } from '#src/auth/mfa/entities/mfa-factor.entity.js';
 import { Session } from '#src/auth/entities/session.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -81,6 +81,8 @@ describe('passkeys in Chromium with a virtual authenticator', { skip }, () => {
   let context: BrowserContext;
   let page: Page;
   let userDataDir = '';
+  let cdp: CDPSession;
+  let authenticatorId = '';
 
   before(async () => {
     if (!existsSync(CHROMIUM))
@@ -103,9 +105,9 @@ describe('passkeys in Chromium with a virtual authenticator', { skip }, () => {
       ],
     });
     page = context.pages()[0] ?? (await context.newPage());
-    const cdp = await context.newCDPSession(page);
+    cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
       options: {
         protocol: 'ctap2',
         transport: 'internal',
@@ -114,7 +116,7 @@ describe('passkeys in Chromium with a virtual authenticator', { skip }, () => {
         isUserVerified: true,
         automaticPresenceSimulation: true,
       },
-    });
+    }));
   });
   after(async () => {
     await context?.close();
@@ -170,5 +172,58 @@ describe('passkeys in Chromium with a virtual authenticator', { skip }, () => {
       (pwd.body.factors as { type: string }[]).map((f) => f.type),
       ['webauthn'],
     );
+  });
+
+  it('the sign-in pages: "Sign in with a passkey" on /signin, "Use a passkey" as the second step', async () => {
+    await cdp.send('WebAuthn.clearCredentials', { authenticatorId });
+    await context.clearCookies();
+    const u = await makeUser(t, { signIn: false });
+    await page.goto(`${base}/signin`);
+    // Without a session the page offers the button (the script shows it: WebAuthn is there).
+    assert.equal(await page.isVisible('#passkey-signin'), true);
+    const signedIn = await page.evaluate(
+      async ([username, password]) =>
+        (
+          await fetch('/api/v1/auth/login', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ username, password }),
+          })
+        ).status,
+      [u.email, u.password] as const,
+    );
+    assert.equal(signedIn, 200);
+    assert.equal((await registerPasskey(page)).status, 201);
+
+    // Passwordless from the page.
+    await context.clearCookies();
+    await page.goto(`${base}/signin?returnTo=%2Fsignin%2Fdone`);
+    await page.click('#passkey-signin');
+    await page.waitForURL((url) => url.pathname === '/signin/done');
+    assert.ok((await page.textContent('main'))?.includes(u.email));
+    assert.equal(
+      await t.db.getRepository(Session).countBy({ userId: u.user.id, amr: 'hwk user' }),
+      1,
+    );
+
+    // Password, then the passkey as the second step.
+    await context.clearCookies();
+    await page.goto(`${base}/signin?returnTo=%2Fsignin%2Fdone`);
+    await page.fill('#username', u.email);
+    await page.fill('#password', u.password);
+    await page.click('form[action="/signin"] button[type=submit]');
+    await page.waitForURL((url) => url.pathname === '/signin/mfa');
+    assert.equal(
+      await t.db.getRepository(Session).countBy({ userId: u.user.id, amr: 'pwd hwk mfa' }),
+      0,
+    );
+    assert.equal(await page.isVisible('#passkey-mfa'), true);
+    await page.click('#passkey-mfa');
+    await page.waitForURL((url) => url.pathname === '/signin/done');
+    assert.ok((await page.textContent('main'))?.includes(u.email));
+    const session = await t.db
+      .getRepository(Session)
+      .findOneByOrFail({ userId: u.user.id, amr: 'pwd hwk mfa' });
+    assert.equal(session.method, 'password');
   });
 });

@@ -60,6 +60,7 @@ export async function insertWorkspace(
   w.domain = unique('ws');
   w.title = w.domain;
   w.createdBy = null;
+  w.mfaRequired = false;
   w.createdAt = new Date();
   w.updatedAt = w.createdAt;
   w.version = 1;

@@ -7,6 +7,7 @@ import { AuditEntry } from '#src/audit/audit-entry.entity.js';
 import { OAuthClient } from '#src/provider/entities/oauth-client.entity.js';
 import { OidcPayload } from '#src/provider/entities/oidc-payload.entity.js';
 import { User } from '#src/users/user.entity.js';
+import { Session } from '#src/auth/entities/session.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { freePort } from '../support/listen.js';
 import { CookieAgent } from '../support/oidc-agent.js';
@@ -216,6 +217,29 @@ describe('Gatehouse as an OpenID Provider', () => {
     });
     assert.equal(tokens.claims()!.sub, user.user.id);
     assert.equal(tokens.refresh_token, undefined, 'no refresh_token grant for this client');
+  });
+
+  it('an enrolment-only session (a second factor required, none enrolled) signs in to no application', async () => {
+    const c = await register({
+      name: 'Enrolment check',
+      redirectUris: [REDIRECT],
+      grantTypes: ['authorization_code'],
+      tokenEndpointAuthMethod: 'none',
+      firstParty: true,
+    });
+    const user = await makeUser(t);
+    await t.db.getRepository(Session).update({ userId: user.user.id }, { mfaEnrolment: true });
+    const config = await discover(c, client.None());
+    const out = await authorize(config, user, { scope: 'openid' });
+    assert.equal(out.res.status, 403);
+    assert.ok(!out.url.href.startsWith(REDIRECT), out.url.href);
+    assert.match(await out.res.text(), /needs a second sign-in factor first/);
+    assert.equal(
+      await t.db
+        .getRepository(OidcPayload)
+        .countBy({ model: 'AuthorizationCode', clientId: c.clientId }),
+      0,
+    );
   });
 
   it('refuses a wrong PKCE verifier, an unregistered redirect URI and a wrong client secret (RFC 6749)', async () => {

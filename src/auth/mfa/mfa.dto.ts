@@ -38,6 +38,17 @@ export class LoginMfaDto {
     description: 'One of the recovery codes (each works once)',
   })
   recoveryCode?: string;
+  @ObjectField({
+    optional: true,
+    description:
+      "A passkey's assertion (navigator.credentials.get) answering the options of POST /auth/login/mfa/webauthn/options",
+  })
+  webauthn?: Record<string, unknown>;
+}
+
+export class MfaWebAuthnOptionsDto {
+  @StringField({ max: 200, description: 'From the first step of POST /auth/login' })
+  mfaToken!: string;
 }
 
 export class ReauthenticateDto {
@@ -67,7 +78,9 @@ export class FactorDto extends FactorSummaryDto implements FactorResponse {
 export class FactorList {
   @ApiProperty({ type: [FactorDto], description: 'Factors in force' }) items!: FactorDto[];
   @ApiProperty({ type: 'integer' }) recoveryCodesLeft!: number;
-  @ApiProperty({ description: 'Whether MFA_REQUIRED asks this user for a factor' })
+  @ApiProperty({
+    description: "Whether MFA_REQUIRED or a workspace's mfaRequired asks this user for a factor",
+  })
   required!: boolean;
 }
 

@@ -121,6 +121,10 @@ export class MfaRepository {
     return (res.affected ?? 0) === 1;
   }
 
+  async setChallenge(tx: Tx, id: string, challenge: string): Promise<void> {
+    await tx.getRepository(MfaChallenge).update({ id, usedAt: IsNull() }, { challenge });
+  }
+
   async spendChallenge(tx: Tx, id: string, at: Date): Promise<boolean> {
     const res = await tx
       .getRepository(MfaChallenge)

@@ -19,7 +19,8 @@ import {
   MfaChallenge,
   type MfaChallengePurpose,
 } from '#src/auth/mfa/entities/mfa-challenge.entity.js';
-import { MfaRepository } from '#src/auth/mfa/mfa.repository.js';
+import { MFA_TOKEN_ATTEMPTS, MfaRepository } from '#src/auth/mfa/mfa.repository.js';
+import { MfaRequirements } from '#src/kernel/mfa-requirements.js';
 
 export const MFA_TOKEN_PREFIX = 'gthm_';
 export const MFA_TOKEN_MINUTES = 5;
@@ -46,6 +47,15 @@ export interface MfaChallengeResponse {
   mfaToken: string;
   factors: FactorSummary[];
 }
+
+/**
+ * What a sign-in whose first step is proved (password, provider, confirm-link) does next: a
+ * challenge for the second step when a factor is in force, else a session (an enrolment-only one
+ * when a factor is required of this user and they have none).
+ */
+export type AfterFirstStep =
+  | { kind: 'challenge'; challenge: MfaChallengeResponse }
+  | { kind: 'session'; mfaEnrolment: boolean };
 
 /** A second-factor answer: a TOTP code or a recovery code. */
 export interface SecondFactorInput {
@@ -104,6 +114,7 @@ export class MfaService {
     private readonly mail: MailService,
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
+    private readonly requirements: MfaRequirements,
   ) {}
 
   // ---- who must have a factor, and which are in force ----
@@ -112,10 +123,29 @@ export class MfaService {
     return this.repo.confirmedFactors(userId, tx);
   }
 
-  /** MFA_REQUIRED: does this user have to hold a second factor? */
-  mustHaveFactor(user: User): boolean {
+  /**
+   * Does this user have to hold a second factor? MFA_REQUIRED (`all`, or `admins` for an admin),
+   * or a workspace of theirs with `mfaRequired` (through MfaRequirements).
+   */
+  async mustHaveFactor(user: User, tx?: Tx): Promise<boolean> {
     if (this.config.mfaRequired === 'all') return true;
-    return this.config.mfaRequired === 'admins' && user.role === 'admin';
+    if (this.config.mfaRequired === 'admins' && user.role === 'admin') return true;
+    return this.requirements.requiredFor(user.id, tx);
+  }
+
+  /**
+   * The one rule every sign-in path follows once its first step is proved: with a factor in force
+   * a challenge (no session yet), else a session, enrolment-only when a factor is required.
+   * `amr` and `method` describe the first step and end up on the session.
+   */
+  async afterFirstStep(tx: Tx, user: User, amr: string, method: string): Promise<AfterFirstStep> {
+    const factors = await this.repo.confirmedFactors(user.id, tx);
+    if (factors.length > 0)
+      return {
+        kind: 'challenge',
+        challenge: await this.startLoginChallenge(tx, user.id, factors, amr, method),
+      };
+    return { kind: 'session', mfaEnrolment: await this.mustHaveFactor(user, tx) };
   }
 
   async list(
@@ -129,7 +159,7 @@ export class MfaService {
     return {
       items: factors.map(toFactorResponse),
       recoveryCodesLeft: left,
-      required: this.mustHaveFactor(user),
+      required: await this.mustHaveFactor(user),
     };
   }
 
@@ -341,9 +371,10 @@ export class MfaService {
     userId: string,
     factors: MfaFactor[],
     amr: string,
+    method: string,
   ): Promise<MfaChallengeResponse> {
     const token = generateToken(MFA_TOKEN_PREFIX);
-    await this.insertChallenge(tx, userId, 'login', sha256Hex(token), null, amr);
+    await this.insertChallenge(tx, userId, 'login', sha256Hex(token), null, amr, method);
     return { mfaRequired: true, mfaToken: token, factors: factors.map(toSummary) };
   }
 
@@ -354,6 +385,7 @@ export class MfaService {
     tokenHash: string,
     challenge: string | null,
     amr: string | null,
+    method: string | null = null,
   ): Promise<MfaChallenge> {
     const now = new Date();
     await this.repo.deleteExpiredChallenges(tx, new Date(now.getTime() - 3_600_000));
@@ -364,6 +396,7 @@ export class MfaService {
     row.tokenHash = tokenHash;
     row.challenge = challenge;
     row.amr = amr;
+    row.method = method;
     row.attempts = 0;
     row.expiresAt = new Date(now.getTime() + MFA_TOKEN_MINUTES * 60_000);
     row.usedAt = null;
@@ -382,6 +415,24 @@ export class MfaService {
     if (!row || row.purpose !== 'login' || !row.userId) return null;
     const ok = await this.db.transaction((tx) => this.repo.takeAttempt(tx, row.id, new Date()));
     return ok ? row : null;
+  }
+
+  /**
+   * The live login challenge of an mfaToken without taking an attempt (the passkey options step),
+   * or null when it is unknown, expired, spent or out of attempts.
+   */
+  async liveLoginChallenge(mfaToken: string): Promise<MfaChallenge | null> {
+    if (!mfaToken.startsWith(MFA_TOKEN_PREFIX) || mfaToken.length > 200) return null;
+    const row = await this.repo.challengeByHash(sha256Hex(mfaToken));
+    if (!row || row.purpose !== 'login' || !row.userId) return null;
+    if (row.usedAt || row.expiresAt <= new Date() || row.attempts >= MFA_TOKEN_ATTEMPTS)
+      return null;
+    return row;
+  }
+
+  /** Binds a WebAuthn challenge to a login challenge (the latest options call wins). */
+  async bindWebAuthnChallenge(id: string, challenge: string): Promise<void> {
+    await this.db.transaction((tx) => this.repo.setChallenge(tx, id, challenge));
   }
 
   spendChallenge(tx: Tx, id: string): Promise<boolean> {

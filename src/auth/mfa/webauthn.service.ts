@@ -157,10 +157,15 @@ export class WebAuthnService {
     return { factorId: factor.id, recoveryCodes: out.recoveryCodes };
   }
 
+  /**
+   * Passwordless sign-in options. User verification is required: a passkey that proved both
+   * possession (the key) and the person (the authenticator's PIN or biometric) is multi-factor on
+   * its own, which is why this sign-in asks for no further step.
+   */
   async authenticationOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const options = await generateAuthenticationOptions({
       rpID: this.rpID,
-      userVerification: 'preferred',
+      userVerification: 'required',
     });
     await this.saveChallenge(null, 'passkey_login', options.challenge);
     return options;
@@ -175,6 +180,58 @@ export class WebAuthnService {
     if (!challenge || typeof response['id'] !== 'string') return null;
     const factor = await this.repo.factorByCredentialId(response['id']);
     if (!factor || factor.type !== 'webauthn' || !factor.publicKey) return null;
+    if (!(await this.verifyAssertion(factor, response, challenge, true))) return null;
+    return this.users.findById(factor.userId);
+  }
+
+  /**
+   * The options of a passkey as the second step of a sign-in: the user's passkeys as the allow
+   * list, the challenge bound to the mfaToken's login challenge (null: the token is not live, or
+   * the user has no passkey).
+   */
+  async secondStepOptions(mfaToken: string): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
+    const login = await this.mfa.liveLoginChallenge(mfaToken);
+    if (!login?.userId) return null;
+    const passkeys = (await this.repo.confirmedFactors(login.userId)).filter(
+      (f) => f.type === 'webauthn' && f.credentialId,
+    );
+    // No passkey to ask for: an empty allow list would let the browser offer any passkey.
+    if (passkeys.length === 0) return null;
+    const options = await generateAuthenticationOptions({
+      rpID: this.rpID,
+      userVerification: 'preferred',
+      allowCredentials: passkeys.map((f) => ({
+        id: f.credentialId!,
+        ...(f.transports ? { transports: f.transports.split(',') } : {}),
+      })),
+    });
+    await this.mfa.bindWebAuthnChallenge(login.id, options.challenge);
+    return options;
+  }
+
+  /**
+   * Checks a passkey assertion as the second step: one of this user's passkeys answering the
+   * challenge bound to the login challenge. True when it holds (its counter is then updated).
+   */
+  async verifySecondStep(
+    userId: string,
+    expectedChallenge: string | null,
+    response: Record<string, unknown>,
+  ): Promise<boolean> {
+    if (!expectedChallenge || typeof response['id'] !== 'string') return false;
+    const factor = await this.repo.factorByCredentialId(response['id']);
+    if (!factor || factor.userId !== userId || factor.type !== 'webauthn' || !factor.publicKey)
+      return false;
+    return this.verifyAssertion(factor, response, expectedChallenge, false);
+  }
+
+  private async verifyAssertion(
+    factor: MfaFactor,
+    response: Record<string, unknown>,
+    challenge: string,
+    requireUserVerification: boolean,
+  ): Promise<boolean> {
+    if (!factor.confirmedAt || !factor.publicKey) return false;
     let result;
     try {
       result = await verifyAuthenticationResponse({
@@ -188,15 +245,15 @@ export class WebAuthnService {
           counter: Number(factor.signCount ?? 0),
           ...(factor.transports ? { transports: factor.transports.split(',') } : {}),
         },
-        requireUserVerification: false,
+        requireUserVerification,
       });
     } catch {
-      return null;
+      return false;
     }
-    if (!result.verified) return null;
+    if (!result.verified) return false;
     await this.db.transaction((tx) =>
       this.repo.touchFactor(tx, factor.id, new Date(), result.authenticationInfo.newCounter),
     );
-    return this.users.findById(factor.userId);
+    return true;
   }
 }

@@ -22,6 +22,7 @@ import { OidcSignInRepository } from '#src/auth/oidc/oidc-sign-in.repository.js'
 import { SignInError } from '#src/auth/oidc/sign-in-error.js';
 import { UserIdentitiesRepository } from '#src/auth/oidc/user-identities.repository.js';
 import { UserEventBus } from '#src/kernel/events.js';
+import { MfaService } from '#src/auth/mfa/mfa.service.js';
 
 export const PENDING_LINK_TTL_MS = 10 * 60_000;
 const PENDING_LINK_MAX_FAILURES = 5;
@@ -30,7 +31,9 @@ const LINK_TOKEN_PREFIX = 'gthl_';
 
 export type SignInOutcome =
   | { kind: 'signed_in'; userId: string; token: string; expiresAt: string; returnTo: string }
-  | { kind: 'confirm_link'; linkToken: string; returnTo: string };
+  | { kind: 'confirm_link'; linkToken: string; returnTo: string }
+  /** A factor is in force: no session until the second step (/signin/mfa) is done. */
+  | { kind: 'mfa'; userId: string; mfaToken: string; returnTo: string };
 
 export interface PendingLinkView {
   providerName: string;
@@ -79,6 +82,7 @@ export class OidcLinkingService {
     private readonly audit: AuditService,
     private readonly mail: MailService,
     private readonly events: UserEventBus,
+    private readonly mfa: MfaService,
   ) {}
 
   /**
@@ -267,13 +271,26 @@ export class OidcLinkingService {
     });
   }
 
+  /**
+   * The provider (or the confirm-link password) proved the first step only: with a factor in force
+   * the browser goes on to the second step and no session exists yet; without one, a session,
+   * enrolment-only when MFA_REQUIRED or a workspace requires a factor of this user.
+   */
   private async session(
     tx: Tx,
     user: User,
     ctx: SessionContext,
     returnTo: string,
   ): Promise<SignInOutcome> {
-    const { session, token } = await this.sessions.create(tx, user, ctx);
+    const amr = ctx.amr ?? 'ext';
+    const next = await this.mfa.afterFirstStep(tx, user, amr, ctx.method);
+    if (next.kind === 'challenge')
+      return { kind: 'mfa', userId: user.id, mfaToken: next.challenge.mfaToken, returnTo };
+    const { session, token } = await this.sessions.create(tx, user, {
+      ...ctx,
+      amr,
+      mfaEnrolment: next.mfaEnrolment,
+    });
     return {
       kind: 'signed_in',
       userId: user.id,
@@ -377,14 +394,24 @@ export class OidcLinkingService {
       } else {
         await this.identities.touch(linked.id, now, tx);
       }
-      if (user.failedLogins > 0 || user.lockCount > 0 || user.lockedUntil) {
+      const out = await this.session(
+        tx,
+        user,
+        { ...ctx, method: `oidc:${row.providerId}` },
+        row.returnTo,
+      );
+      // Only a completed sign-in resets the failure count (not one still waiting for its factor).
+      if (
+        out.kind === 'signed_in' &&
+        (user.failedLogins > 0 || user.lockCount > 0 || user.lockedUntil)
+      ) {
         await this.users.applyChanges(tx, user, {
           failedLogins: 0,
           lockCount: 0,
           lockedUntil: null,
         });
       }
-      return this.session(tx, user, { ...ctx, method: `oidc:${row.providerId}` }, row.returnTo);
+      return out;
     });
     this.notifyLinked(user.email, provider.name);
     return outcome;

@@ -9,6 +9,7 @@ import { SignInRateLimit } from '#src/common/http/throttle.js';
 import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
 import { renderSignInError, SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { setSessionCookie } from '#src/auth/session-cookie.js';
+import { mfaStepUrl, setMfaCookie } from '#src/auth/pages/mfa-step.js';
 import { sessionContext } from '#src/auth/sessions/sessions.service.js';
 import { OidcSignInService } from '#src/auth/oidc/oidc-sign-in.service.js';
 import {
@@ -79,7 +80,10 @@ export class OidcController {
       'Completes browser sign-in: links or creates the account, starts a session, redirects to returnTo.',
   })
   @ApiParam({ name: 'provider', description: "The provider's id from OIDC_PROVIDERS" })
-  @ApiRedirect(303, 'Signed in: to returnTo; or to /signin/link to confirm linking')
+  @ApiRedirect(
+    303,
+    'Signed in: to returnTo; or to /signin/link to confirm linking; or to /signin/mfa when a second factor is in force',
+  )
   @ApiHtml(400, 'A page saying what went wrong (state, code, token)')
   @ApiHtml(403, 'A page saying the sign-in was refused (disabled account, linking not allowed)')
   @ApiHtml(502, 'A page saying the provider could not be reached')
@@ -103,6 +107,11 @@ export class OidcController {
         clearLinkCookie(res, this.config);
         setSessionCookie(res, this.config, out.token, out.expiresAt);
         res.redirect(303, `${this.config.publicUrl}${out.returnTo}`);
+      } else if (out.kind === 'mfa') {
+        // A factor is in force: no session yet; the second step finishes the sign-in.
+        clearLinkCookie(res, this.config);
+        setMfaCookie(res, this.config, out.mfaToken);
+        res.redirect(303, `${this.config.publicUrl}${mfaStepUrl(out.returnTo)}`);
       } else {
         setLinkCookie(res, this.config, out.linkToken);
         res.redirect(303, `${this.config.publicUrl}/signin/link`);

@@ -62,12 +62,20 @@ export function signInPage(opts: {
       <a href="/forgot-password">Forgot password?</a>
       ${opts.registrationOpen ? html`<a href="/register">Create account</a>` : ''}
     </p>
+    <div id="passkey-area" hidden>
+      <div class="divider">or</div>
+      <button type="button" class="secondary" id="passkey-signin" data-return-to="${opts.returnTo}">
+        Sign in with a passkey
+      </button>
+      <p class="alert" role="alert" id="passkey-status" hidden></p>
+    </div>
     ${
       providers.length
         ? html`<div class="divider">or</div>
             ${providers}`
         : ''
-    }`;
+    }
+    <script src="/signin/passkey.js" defer></script>`;
 }
 
 export function confirmLinkPage(opts: {

@@ -1,5 +1,6 @@
-import { Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { WEBAUTHN_OPTIONS_SCHEMA } from '#src/auth/mfa/mfa.dto.js';
 import type { Request, Response } from 'express';
 import { ApiHtml, ApiProblems, ApiRedirect } from '#src/common/http/api-problems.js';
 import { AppException } from '#src/common/errors/app.exception.js';
@@ -10,10 +11,25 @@ import { setSessionCookie } from '#src/auth/session-cookie.js';
 import { sessionContext } from '#src/auth/sessions/sessions.service.js';
 import { AuthService } from '#src/auth/auth.service.js';
 import { cookieOf } from '#src/auth/oidc/sign-in-cookies.js';
+import { OidcLinkingService } from '#src/auth/oidc/oidc-linking.service.js';
+import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
 import { sendPage } from '#src/auth/pages/html.js';
 import { renderSignInError, SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { SignInPagesService } from '#src/auth/pages/sign-in-pages.service.js';
 import { clearMfaCookie, MFA_COOKIE, mfaStepPage } from '#src/auth/pages/mfa-step.js';
+
+/** The passkey assertion a page form carries as JSON text (`webauthn`), or undefined. */
+function passkeyAnswer(raw: unknown): Record<string, unknown> | undefined {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 16_384) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** `/signin/mfa`: the second step of a page sign-in when the account has a factor in force. */
 @ApiTags('pages')
@@ -25,6 +41,7 @@ export class MfaStepPagesController {
     private readonly pages: SignInPagesService,
     private readonly auth: AuthService,
     private readonly config: AppConfig,
+    private readonly linking: OidcLinkingService,
   ) {}
 
   @Public()
@@ -32,8 +49,9 @@ export class MfaStepPagesController {
   @ApiOperation({ operationId: 'showMfaStepPage', summary: 'The code step of a page sign-in' })
   @ApiHtml(200, 'The page')
   @ApiRedirect(303, 'No sign-in in progress: to /signin')
-  show(@Req() req: Request, @Res() res: Response): void {
-    if (!cookieOf(req.cookies, MFA_COOKIE)) {
+  async show(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const token = cookieOf(req.cookies, MFA_COOKIE);
+    if (!token) {
       res.redirect(303, '/signin');
       return;
     }
@@ -41,8 +59,38 @@ export class MfaStepPagesController {
       res,
       200,
       'Two-step sign-in',
-      mfaStepPage({ returnTo: this.pages.returnTo(req.query['returnTo']) }),
+      mfaStepPage({
+        returnTo: this.pages.returnTo(req.query['returnTo']),
+        passkey: await this.auth.secondStepHasPasskey(token),
+      }),
     );
+  }
+
+  @Public()
+  @SignInRateLimit()
+  @Post('passkey')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'mfaStepPasskeyOptions',
+    summary:
+      "The page's passkey step: options for navigator.credentials.get bound to the mfaToken cookie (JSON)",
+  })
+  @ApiProduces('application/json')
+  @ApiOkResponse({ schema: WEBAUTHN_OPTIONS_SCHEMA })
+  @ApiProblems(401, 403, 429)
+  async passkeyOptions(@Req() req: Request, @Res() res: Response): Promise<void> {
+    res.set('Cache-Control', 'no-store');
+    try {
+      this.pages.checkOrigin(req);
+    } catch {
+      res.status(403).json({ status: 403, title: 'Forbidden', detail: 'Cross-site request.' });
+      return;
+    }
+    try {
+      res.json(await this.auth.passkeySecondStepOptions(cookieOf(req.cookies, MFA_COOKIE) ?? ''));
+    } catch {
+      res.status(401).json({ status: 401, title: 'Unauthorized', detail: 'Start again.' });
+    }
   }
 
   @Public({ setsSessionCookie: true })
@@ -50,7 +98,7 @@ export class MfaStepPagesController {
   @Post()
   @ApiOperation({
     operationId: 'submitMfaStepPage',
-    summary: 'Complete a page sign-in with a code',
+    summary: 'Complete a page sign-in with a code or a passkey assertion (`webauthn`, JSON text)',
   })
   @ApiRedirect(303, 'Signed in: to returnTo')
   @ApiHtml(401, 'The page again, saying the code is not correct')
@@ -66,9 +114,15 @@ export class MfaStepPagesController {
       this.pages.checkOrigin(req);
       const token = cookieOf(req.cookies, MFA_COOKIE) ?? '';
       const raw = typeof body['code'] === 'string' ? body['code'].trim().slice(0, 40) : '';
-      const input = /^\d{6}$/.test(raw.replace(/\s/g, '')) ? { code: raw } : { recoveryCode: raw };
+      const webauthn = passkeyAnswer(body['webauthn']);
+      const input = webauthn
+        ? { webauthn }
+        : /^\d{6}$/.test(raw.replace(/\s/g, ''))
+          ? { code: raw }
+          : { recoveryCode: raw };
       try {
         const out = await this.auth.loginMfa(token, input, sessionContext(req, 'password'));
+        await this.linking.retirePreviousSession(req, cookieOf(req.cookies, SESSION_COOKIE));
         clearMfaCookie(res, this.config);
         setSessionCookie(res, this.config, out.token, out.expiresAt);
         res.set('Cache-Control', 'no-store').redirect(303, returnTo);
@@ -83,6 +137,7 @@ export class MfaStepPagesController {
             'Two-step sign-in',
             mfaStepPage({
               returnTo,
+              passkey: await this.auth.secondStepHasPasskey(token),
               error:
                 'That code is not correct, or this sign-in expired. After three wrong codes, start again.',
             }),

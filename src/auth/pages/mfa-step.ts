@@ -26,13 +26,32 @@ export function mfaStepUrl(returnTo: string): string {
     : `/signin/mfa?returnTo=${encodeURIComponent(returnTo)}`;
 }
 
-/** The code step: a TOTP code or a recovery code in one field; plain HTML, no script needed. */
-export function mfaStepPage(opts: { returnTo: string; error?: string | null }): Html {
+/**
+ * The code step: a TOTP code or a recovery code in one field (plain HTML, no script needed), and,
+ * when the account has a passkey, a "Use a passkey" button that /signin/passkey.js shows and
+ * drives (the assertion is posted with the second form).
+ */
+export function mfaStepPage(opts: {
+  returnTo: string;
+  error?: string | null;
+  passkey?: boolean;
+}): Html {
   return html`<h1>Two-step sign-in</h1>
     <p class="lead">
       Enter the 6-digit code from your authenticator app, or one of your recovery codes.
     </p>
     ${opts.error ? html`<p class="alert" role="alert">${opts.error}</p>` : ''}
+    ${
+      opts.passkey
+        ? html`<form method="post" action="/signin/mfa" id="passkey-form">
+              <input type="hidden" name="returnTo" value="${opts.returnTo}" />
+              <input type="hidden" name="webauthn" value="" />
+              <button type="button" class="secondary" id="passkey-mfa" hidden>Use a passkey</button>
+            </form>
+            <p class="alert" role="alert" id="passkey-status" hidden></p>
+            <script src="/signin/passkey.js" defer></script>`
+        : ''
+    }
     <form method="post" action="/signin/mfa">
       <input type="hidden" name="returnTo" value="${opts.returnTo}" />
       <label for="code">Code</label>

@@ -1,5 +1,5 @@
 import { Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ApiHtml, ApiProblems, ApiRedirect } from '#src/common/http/api-problems.js';
 import type { Request, Response } from 'express';
 import { AppConfig } from '#src/config/config.js';
@@ -20,6 +20,7 @@ import {
 import { renderSignInError, SignInPageFilter } from '#src/auth/pages/render-error.js';
 import { SignInPagesService } from '#src/auth/pages/sign-in-pages.service.js';
 import { mfaStepUrl, setMfaCookie } from '#src/auth/pages/mfa-step.js';
+import { PASSKEY_SCRIPT } from '#src/auth/pages/passkey-script.js';
 
 function bodyOf(req: Request): Record<string, unknown> {
   const b: unknown = req.body;
@@ -66,6 +67,25 @@ export class SignInPagesController {
         registrationOpen: this.config.registration !== 'closed',
       }),
     );
+  }
+
+  @Public()
+  @Get('passkey.js')
+  @ApiOperation({
+    operationId: 'signInPasskeyScript',
+    summary: "The sign-in pages' passkey script (progressive enhancement, served from our origin)",
+  })
+  @ApiProduces('text/javascript')
+  @ApiOkResponse({ description: 'The script' })
+  passkeyScript(@Res() res: Response): void {
+    res
+      .status(200)
+      .set({
+        'Content-Type': 'text/javascript; charset=utf-8',
+        'Cache-Control': 'public, max-age=300',
+        'X-Content-Type-Options': 'nosniff',
+      })
+      .send(PASSKEY_SCRIPT);
   }
 
   @Public({ setsSessionCookie: true })
@@ -134,7 +154,7 @@ export class SignInPagesController {
   @SignInRateLimit()
   @Post('link')
   @ApiOperation({ operationId: 'submitLinkPage', summary: 'Confirm the link with the password' })
-  @ApiRedirect(303, 'Linked and signed in: to returnTo')
+  @ApiRedirect(303, 'Linked and signed in: to returnTo; or to /signin/mfa for the second factor')
   @ApiHtml(400, 'A page saying the link request is missing or expired')
   @ApiHtml(401, 'The page again, saying the password is not correct')
   @ApiProblems(429)
@@ -152,6 +172,12 @@ export class SignInPagesController {
         clearLinkCookie(res, this.config);
         setSessionCookie(res, this.config, out.token, out.expiresAt);
         res.set('Cache-Control', 'no-store').redirect(303, out.returnTo);
+        return;
+      }
+      if (out?.kind === 'mfa') {
+        clearLinkCookie(res, this.config);
+        setMfaCookie(res, this.config, out.mfaToken);
+        res.set('Cache-Control', 'no-store').redirect(303, mfaStepUrl(out.returnTo));
         return;
       }
       const view = await this.linking.describePendingLink(linkToken);

@@ -69,6 +69,7 @@ input:focus{outline:2px solid #4f46e5;outline-offset:1px;border-color:#4f46e5}
 input[readonly]{background:#f1f5f9;color:#334155}
 input[aria-invalid=true]{border-color:#b91c1c}
 .field-error{display:block;color:#b91c1c;font-size:.875rem;font-weight:600;margin:.3rem 0 0}
+[hidden]{display:none!important}
 button,.button{display:block;width:100%;margin-top:1.25rem;padding:.675rem 1rem;border:1px solid #4f46e5;border-radius:8px;background:#4f46e5;color:#fff;font:inherit;font-weight:600;text-align:center;text-decoration:none;cursor:pointer}
 button:hover,.button:hover{background:#4338ca;border-color:#4338ca;color:#fff}
 .button.secondary,button.secondary{background:#fff;color:#0f172a;border:1px solid #cbd5e1;margin-top:.625rem}

@@ -18,6 +18,7 @@ import { assertMayMint, ownerId, parseFutureDate } from '#src/credentials/owner.
 import { ApiKeysRepository } from '#src/credentials/api-keys/api-keys.repository.js';
 import { OnUserEvent, type UserEvents } from '#src/kernel/events.js';
 import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
+import { MfaService } from '#src/auth/mfa/mfa.service.js';
 
 export const API_KEY_PREFIX = 'gth_';
 const TOUCH_EVERY_MS = 60_000;
@@ -77,6 +78,7 @@ export class ApiKeysService implements CredentialResolver {
     private readonly audit: AuditService,
     private readonly failures: FailureAudit,
     private readonly changes: PrincipalChanges,
+    private readonly mfa: MfaService,
   ) {}
 
   /** Logout with a key revokes that key. */
@@ -104,6 +106,8 @@ export class ApiKeysService implements CredentialResolver {
     const userId = ownerId(p, id);
     const owner = await this.users.requireUser(userId);
     assertMayMint(p, userId);
+    // A key for oneself is a credential that outlives the session: a recent sign-in first.
+    if (userId === p.userId) await this.mfa.requireRecentSignIn(p);
     const expiresAt = parseFutureDate('expiresAt', input.expiresAt);
     const scopes = input.scopes ? await this.checkScopes(owner.id, input.scopes) : null;
     const key = generateToken(API_KEY_PREFIX);

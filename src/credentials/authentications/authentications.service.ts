@@ -14,6 +14,7 @@ import { SecretBox, SecretBoxError } from '#src/crypto/secret-box.js';
 import { ExternalCredential } from '#src/credentials/entities/external-credential.entity.js';
 import { assertMayMint, ownerId } from '#src/credentials/owner.js';
 import { ExternalCredentialsRepository } from '#src/credentials/authentications/external-credentials.repository.js';
+import { MfaService } from '#src/auth/mfa/mfa.service.js';
 
 export const MASK = '********';
 const SERVICE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -88,6 +89,7 @@ export class AuthenticationsService {
     private readonly repo: ExternalCredentialsRepository,
     private readonly box: SecretBox,
     private readonly audit: AuditService,
+    private readonly mfa: MfaService,
   ) {}
 
   private identityView(i: UserIdentity): LinkedIdentityResponse {
@@ -267,6 +269,12 @@ export class AuthenticationsService {
   async remove(p: Principal, id: string, service: string): Promise<void> {
     const userId = ownerId(p, id);
     await this.users.requireUser(userId);
+    // Unlinking one's own sign-in method: a recent sign-in first.
+    if (
+      userId === p.userId &&
+      (await this.identities.listForUser(userId)).some((i) => i.providerId === service)
+    )
+      await this.mfa.requireRecentSignIn(p);
     await this.db.transaction(async (tx) => {
       // The user row lock serialises two unlinks racing to remove the last two sign-in methods.
       await this.users.lockForUpdate(tx, userId);

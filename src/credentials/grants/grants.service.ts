@@ -20,6 +20,7 @@ import { assertMayMint, ownerId } from '#src/credentials/owner.js';
 import { GrantsRepository } from '#src/credentials/grants/grants.repository.js';
 import { OnUserEvent, type UserEvents } from '#src/kernel/events.js';
 import { AccessService } from '#src/tenancy/access/access.service.js';
+import { MfaService } from '#src/auth/mfa/mfa.service.js';
 
 export const REFRESH_TOKEN_PREFIX = 'gthr_';
 
@@ -56,6 +57,7 @@ export class GrantsService {
     private readonly catalogue: PermissionCatalogue,
     private readonly audit: AuditService,
     private readonly projects: AccessService,
+    private readonly mfa: MfaService,
   ) {}
 
   // Like API keys: a reset or a claimed account ends every grant; the owner's own change keeps them.
@@ -81,6 +83,8 @@ export class GrantsService {
     const userId = ownerId(p, id);
     const owner = await this.users.requireUser(userId);
     assertMayMint(p, userId);
+    // A grant for oneself outlives the session: a recent sign-in first.
+    if (userId === p.userId) await this.mfa.requireRecentSignIn(p);
     const narrowing = input.projectPermissions
       ? await this.checkProjectPermissions(owner.id, input.projectPermissions)
       : null;

@@ -26,6 +26,10 @@ export class Workspace {
   @JoinColumn({ name: 'created_by', foreignKeyConstraintName: 'FK_workspace_creator' })
   creator?: User;
 
+  /** Members without a second factor get an enrolment-only session at their next sign-in. */
+  @Column({ type: 'boolean', name: 'mfa_required', default: false })
+  mfaRequired!: boolean;
+
   @CreatedAtColumn()
   createdAt!: Date;
 

@@ -11,6 +11,8 @@ export interface WorkspaceResponse {
   title: string;
   /** The caller's workspace role; null for a server admin who is not a member. */
   role: WorkspaceRole | null;
+  /** Members without a second factor must enrol one at their next sign-in. */
+  mfaRequired: boolean;
   createdAt: string;
   updatedAt: string;
   version: number;
@@ -27,6 +29,7 @@ export function toWorkspaceResponse(
     domain: w.domain,
     title: w.title,
     role,
+    mfaRequired: w.mfaRequired,
     createdAt: w.createdAt.toISOString(),
     updatedAt: w.updatedAt.toISOString(),
     version: w.version,

@@ -79,7 +79,10 @@ export class WorkspacesController {
 
   @WorkspaceAccess('admin')
   @Patch(':domain')
-  @ApiOperation({ operationId: 'updateWorkspace', summary: 'Change the title' })
+  @ApiOperation({
+    operationId: 'updateWorkspace',
+    summary: 'Change the title, or require a second factor of the members (mfaRequired)',
+  })
   @ApiOkResponse({ type: WorkspaceResponseDto })
   @ApiProblems(400, 401, 403, 404, 409)
   update(
@@ -87,7 +90,7 @@ export class WorkspacesController {
     @Param('domain') domain: string,
     @Body() body: UpdateWorkspaceDto,
   ): Promise<WorkspaceResponseDto> {
-    return this.workspaces.update(p, domain, body.title);
+    return this.workspaces.update(p, domain, body);
   }
 
   @WorkspaceAccess('admin')

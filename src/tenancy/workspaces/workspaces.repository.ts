@@ -51,6 +51,21 @@ export class WorkspacesRepository {
     return rows.map((r) => r.domain);
   }
 
+  /** Is the user an active (not suspended) member of a workspace with mfaRequired? */
+  async inMfaRequiredWorkspace(userId: string, tx?: Tx): Promise<boolean> {
+    const n = await this.m(tx)
+      .getRepository(WorkspaceMember)
+      .createQueryBuilder('m')
+      .innerJoin(Workspace, 'w', 'w.id = m.workspace_id')
+      .where('m.user_id = :userId AND m.suspended = :no AND w.mfa_required = :yes', {
+        userId,
+        no: false,
+        yes: true,
+      })
+      .getCount();
+    return n > 0;
+  }
+
   async insert(tx: Tx, w: Workspace): Promise<void> {
     await tx.getRepository(Workspace).insert(asRow(w));
   }

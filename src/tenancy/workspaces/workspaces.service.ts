@@ -21,6 +21,7 @@ import { GroupsRepository } from '#src/tenancy/groups/groups.repository.js';
 import { InvitationsService } from '#src/tenancy/invitations/invitations.service.js';
 import { ProjectsRepository } from '#src/tenancy/projects/projects.repository.js';
 import { OnUserEvent, type UserEvents } from '#src/kernel/events.js';
+import { MfaRequirements } from '#src/kernel/mfa-requirements.js';
 import {
   Workspace,
   WorkspaceMember,
@@ -70,7 +71,11 @@ export class WorkspacesService {
     private readonly mail: MailService,
     private readonly config: AppConfig,
     private readonly invitations: InvitationsService,
-  ) {}
+    mfaRequirements: MfaRequirements,
+  ) {
+    // A workspace with mfaRequired asks its members for a second factor at sign-in.
+    mfaRequirements.add((userId, tx) => this.repo.inMfaRequiredWorkspace(userId, tx));
+  }
 
   // SIGNUP=workspace: a self-service signup gets a workspace of its own, in the signup transaction.
   @OnUserEvent('user.signed-up')
@@ -111,6 +116,7 @@ export class WorkspacesService {
     ws.domain = nextFreeSlug(base, await this.repo.domainsLike(tx, base));
     ws.title = title.trim();
     ws.createdBy = creatorId;
+    ws.mfaRequired = false;
     ws.createdAt = new Date();
     ws.updatedAt = ws.createdAt;
     ws.version = 1;
@@ -186,17 +192,33 @@ export class WorkspacesService {
     return toWorkspaceResponse(a.workspace, a.role);
   }
 
-  async update(p: Principal, domain: string, title: string): Promise<WorkspaceResponse> {
+  async update(
+    p: Principal,
+    domain: string,
+    body: { title?: string; mfaRequired?: boolean },
+  ): Promise<WorkspaceResponse> {
+    const title = body.title?.trim();
+    if (title === undefined && body.mfaRequired === undefined)
+      throw AppException.invalid('title', 'give title or mfaRequired');
     const ws = await this.db.transaction(async (tx) => {
       const a = await this.requireAdmin(tx, p, domain);
-      const before = a.workspace.title;
-      await this.repo.update(tx, a.workspace, { title: title.trim() });
+      const set: Partial<Workspace> = {};
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      if (title !== undefined) {
+        set.title = title;
+        changes['title'] = { from: a.workspace.title, to: title };
+      }
+      if (body.mfaRequired !== undefined) {
+        set.mfaRequired = body.mfaRequired;
+        changes['mfaRequired'] = { from: a.workspace.mfaRequired, to: body.mfaRequired };
+      }
+      await this.repo.update(tx, a.workspace, set);
       await this.audit.record(tx, {
         actorId: p.userId,
         action: 'workspace.update',
         targetType: 'workspace',
         targetId: a.workspace.id,
-        changes: { title: { from: before, to: title.trim() } },
+        changes,
       });
       return { ws: await this.repo.findById(a.workspace.id, tx), role: a.role };
     });

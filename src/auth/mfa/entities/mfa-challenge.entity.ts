@@ -36,6 +36,10 @@ export class MfaChallenge {
   @Column({ type: 'varchar', length: 64, nullable: true })
   amr!: string | null;
 
+  /** The session method of the first step (`password`, `oidc:<provider>`), carried to the session. */
+  @Column({ type: 'varchar', length: 80, nullable: true })
+  method!: string | null;
+
   @Column({ type: 'integer', default: 0 })
   attempts!: number;
 

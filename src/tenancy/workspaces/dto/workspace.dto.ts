@@ -1,5 +1,6 @@
 import { PageQuery } from '#src/common/http/pagination.js';
 import {
+  BooleanField,
   EnumField,
   QueryBooleanField,
   StringArrayField,
@@ -14,8 +15,15 @@ export class CreateWorkspaceDto {
 }
 
 export class UpdateWorkspaceDto {
-  @StringField({ max: 200 })
-  title!: string;
+  @StringField({ optional: true, max: 200 })
+  title?: string;
+
+  @BooleanField({
+    optional: true,
+    description:
+      'Members without a second factor get an enrolment-only session at their next sign-in',
+  })
+  mfaRequired?: boolean;
 }
 
 export class ListWorkspacesQuery extends PageQuery {

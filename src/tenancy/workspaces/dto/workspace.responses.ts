@@ -27,6 +27,10 @@ export class WorkspaceResponseDto implements WorkspaceResponse {
     description: "The caller's workspace role; null for a server admin who is not a member",
   })
   role!: WorkspaceRole | null;
+  @ApiProperty({
+    description: 'Members without a second factor must enrol one at their next sign-in',
+  })
+  mfaRequired!: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ type: 'integer' }) version!: number;
