@@ -149,6 +149,49 @@ describe('POST /workspaces/:domain/users: nobody joins without consenting, unles
     assert.ok(audit.some((a) => a.changes.includes(known.user.id)));
   });
 
+  it('PUT by user id: a workspace admin only invites a person who is not a member; role changes of members stay direct', async () => {
+    const known = await makeUser(t);
+    const put = (role: string, auth = wsAdmin.auth) =>
+      t.http.put(`${API}/workspaces/${ws.domain}/users/${known.user.id}`).set(auth).send({ role });
+    const res = await put('user');
+    assert.equal(res.status, 200, res.text);
+    const item = res.body as Item;
+    assert.equal(item.status, 'invited');
+    assert.equal(item.added, false);
+    assert.equal(item.invited, true);
+    assert.equal(await member(known.user.id), null, 'nothing joined before consent');
+    const [inv] = await invitationsTo(known.email);
+    assert.equal(inv?.id, item.invitationId);
+    assert.equal(inv?.status, 'pending');
+    assert.equal(inv?.role, 'user');
+    const token = await inviteToken(known.email);
+    const accepted = await t.http.post(`${API}/invitations/accept`).set(known.auth).send({ token });
+    assert.equal(accepted.status, 200, accepted.text);
+    assert.equal((await member(known.user.id))?.role, 'user');
+
+    // A member's role is the workspace admin's to change, at once and audited.
+    const changed = await put('reader');
+    assert.equal(changed.status, 200, changed.text);
+    assert.equal((changed.body as Item).status, 'member');
+    assert.equal((await member(known.user.id))?.role, 'reader');
+    const audit = await t.db
+      .getRepository(AuditEntry)
+      .findBy({ action: 'workspace.member_role', targetId: ws.id, actorId: wsAdmin.user.id });
+    assert.ok(audit.some((a) => a.changes.includes(known.user.id)));
+  });
+
+  it('PUT by user id: a server admin adds a person at once', async () => {
+    const known = await makeUser(t);
+    const res = await t.http
+      .put(`${API}/workspaces/${ws.domain}/users/${known.user.id}`)
+      .set(serverAdmin.auth)
+      .send({ role: 'user' });
+    assert.equal(res.status, 200, res.text);
+    assert.equal((res.body as Item).status, 'added');
+    assert.equal((await member(known.user.id))?.role, 'user');
+    assert.equal((await invitationsTo(known.email)).length, 0);
+  });
+
   it('answers status member for someone already in the workspace and keeps their role', async () => {
     const known = await makeUser(t);
     await setWorkspaceRole(t, wsAdmin.auth, ws.domain, known.user.id, 'reader');
@@ -159,6 +202,7 @@ describe('POST /workspaces/:domain/users: nobody joins without consenting, unles
     assert.equal(item.role, 'reader');
     assert.equal(item.added, false);
     assert.equal((await member(known.user.id))?.role, 'reader');
-    assert.equal((await invitationsTo(known.email)).length, 0);
+    const pending = (await invitationsTo(known.email)).filter((i) => i.status === 'pending');
+    assert.equal(pending.length, 0);
   });
 });

@@ -139,7 +139,11 @@ export class WorkspacesController {
 
   @WorkspaceAccess('admin')
   @Put(':domain/users/:userId')
-  @ApiOperation({ operationId: 'setWorkspaceUserRole', summary: "Set a member's workspace role" })
+  @ApiOperation({
+    operationId: 'setWorkspaceUserRole',
+    summary:
+      "Set a member's workspace role, or bring in a user (a workspace admin's is an invitation)",
+  })
   @ApiOkResponse({ type: AddedWorkspaceUserDto })
   @ApiProblems(400, 401, 403, 404, 422)
   setRole(

@@ -376,38 +376,67 @@ export class WorkspacesService {
     });
   }
 
-  /** Adds the user (by id) with a role, or changes their role. Demoting the last admin: 422. */
+  /**
+   * Changes a member's role, or brings in a user (by id) with a role. As with adding by email, a
+   * non-member joins at once only when a server admin (`users.manage`) asks; a workspace admin
+   * who is not one sends them an invitation (mailed after commit) and nothing is joined until
+   * they accept. A service account (no email, no sign-in) cannot accept one and is the
+   * organisation's machine, not a person to ask: it joins at once. Demoting the last admin: 422.
+   */
   async setUserRole(
     p: Principal,
     domain: string,
     userId: string,
     role: WorkspaceRole,
   ): Promise<AddedWorkspaceUser> {
-    return this.db.transaction(async (tx) => {
+    const direct = permits(p.permissions, 'users.manage');
+    const mails: { email: string; token: string; title: string }[] = [];
+    const result = await this.db.transaction(async (tx): Promise<AddedWorkspaceUser> => {
+      // Emptied on each attempt: a deadlocked transaction runs again from the start.
+      mails.length = 0;
       const a = await this.requireAdmin(tx, p, domain);
       const target: User = await this.users.requireUser(userId, tx);
       const existing = await this.repo.lockMember(tx, a.workspace.id, target.id);
+      const item = { userId: target.id, workspace: a.workspace.domain, role };
+      if (!existing && !direct && target.email && target.kind !== 'service') {
+        const inv = await this.invitations.createPending(
+          tx,
+          p,
+          a.workspace.id,
+          target.email,
+          role,
+          new Date(),
+          'workspace.users',
+        );
+        mails.push({ email: target.email, token: inv.token, title: a.workspace.title });
+        return { ...item, status: 'invited', invited: true, added: false, invitationId: inv.id };
+      }
       if (existing?.role === 'admin' && role !== 'admin') {
         await this.assertNotLastAdmin(tx, a.workspace.id);
       }
       if (existing) await this.repo.setRole(tx, a.workspace.id, target.id, role);
       else await this.repo.insertMember(tx, member(a.workspace.id, target.id, role));
+      // Added directly: a pending invitation of theirs to this workspace has nothing left to do.
+      const revoked =
+        !existing && target.email
+          ? await this.invitations.revokePendingFor(tx, a.workspace.id, target.email)
+          : [];
       await this.audit.record(tx, {
         actorId: p.userId,
         action: existing ? 'workspace.member_role' : 'workspace.member_add',
         targetType: 'workspace',
         targetId: a.workspace.id,
-        changes: { userId: target.id, role: { from: existing?.role ?? null, to: role } },
+        changes: {
+          userId: target.id,
+          role: { from: existing?.role ?? null, to: role },
+          ...(revoked.length ? { invitationsRevoked: revoked } : {}),
+        },
       });
-      return {
-        userId: target.id,
-        workspace: a.workspace.domain,
-        role,
-        status: existing ? 'member' : 'added',
-        invited: false,
-        added: !existing,
-      };
+      return { ...item, status: existing ? 'member' : 'added', invited: false, added: !existing };
     });
+    for (const m of mails)
+      this.invitations.sendInvitation(p.email ?? 'Gatehouse', m.title, m.email, m.token);
+    return result;
   }
 
   /** Removes the user and their group and project memberships in this workspace. */
