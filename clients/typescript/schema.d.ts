@@ -10581,22 +10581,22 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not authenticated */
+            /** @description A page: the sign-in expired, or the account has no passkey */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "text/html": string;
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description A page refusing a cross-site request */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "text/html": string;
                 };
             };
             /** @description Too many requests; retry after `Retry-After` seconds */

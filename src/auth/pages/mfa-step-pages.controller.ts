@@ -77,19 +77,29 @@ export class MfaStepPagesController {
   })
   @ApiProduces('application/json')
   @ApiOkResponse({ schema: WEBAUTHN_OPTIONS_SCHEMA })
-  @ApiProblems(401, 403, 429)
+  @ApiHtml(401, 'A page: the sign-in expired, or the account has no passkey')
+  @ApiHtml(403, 'A page refusing a cross-site request')
+  @ApiProblems(429)
   async passkeyOptions(@Req() req: Request, @Res() res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
     try {
       this.pages.checkOrigin(req);
-    } catch {
-      res.status(403).json({ status: 403, title: 'Forbidden', detail: 'Cross-site request.' });
-      return;
-    }
-    try {
       res.json(await this.auth.passkeySecondStepOptions(cookieOf(req.cookies, MFA_COOKIE) ?? ''));
-    } catch {
-      res.status(401).json({ status: 401, title: 'Unauthorized', detail: 'Start again.' });
+    } catch (err) {
+      // Failures are pages, as on every /signin path (the script only looks at the status).
+      if (err instanceof AppException && err.code === 'unauthenticated') {
+        sendPage(
+          res,
+          401,
+          'Two-step sign-in',
+          mfaStepPage({
+            returnTo: this.pages.returnTo(undefined),
+            error: 'This sign-in expired, or the account has no passkey. Start again.',
+          }),
+        );
+        return;
+      }
+      renderSignInError(res, err);
     }
   }
 
