@@ -1405,7 +1405,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set a member's workspace role */
+        /** Set a member's workspace role, or bring in a user (a workspace admin's is an invitation) */
         put: operations["setWorkspaceUserRole"];
         post?: never;
         /** Remove a member */
