@@ -3,8 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { AuditEntry } from '#src/audit/audit-entry.entity.js';
 import { OAuthClient } from '#src/provider/entities/oauth-client.entity.js';
 import { User } from '#src/users/user.entity.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { freePort } from '../support/listen.js';
+import { createListeningTestApp, type TestApp } from '../support/app.js';
 import { makeUser, type MadeUser } from '../factories/users.js';
 
 const API = '/api/v1';
@@ -17,10 +16,7 @@ describe('OAuth clients API', () => {
   let member: MadeUser;
 
   before(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_URL: origin });
-    await t.app.listen(port, '127.0.0.1');
+    ({ t, origin } = await createListeningTestApp());
     admin = await makeUser(t, { role: 'admin' });
     member = await makeUser(t);
   });

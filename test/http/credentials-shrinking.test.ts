@@ -5,6 +5,7 @@ import { Grant } from '#src/credentials/entities/grant.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { makeApiKey, makeGrant, refresh } from '../factories/credentials.js';
 import { makeUser, type MadeUser } from '../factories/users.js';
+import { setWorkspaceRole } from '../factories/workspaces.js';
 
 /**
  * Keys and grants never carry more than their owner holds now: with the real project permission
@@ -27,12 +28,8 @@ describe('credentials shrink with their owner', () => {
       .send({ title: 'Shrink Test' });
     assert.equal(ws.status, 201, JSON.stringify(ws.body));
     const domain = ws.body.domain as string;
-    // PUT adds an existing user directly (POST by email would only invite them).
-    await t.http
-      .put(`/api/v1/workspaces/${domain}/users/${dev.user.id}`)
-      .set(lead.auth)
-      .send({ role: 'user' })
-      .expect(200);
+    // In the workspace (the fixture completes the consent a workspace admin's add asks for).
+    await setWorkspaceRole(t, lead.auth, domain, dev.user.id, 'user');
     const project = await t.http
       .post('/api/v1/projects')
       .set(lead.auth)

@@ -4,8 +4,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { SigningKey } from '#src/credentials/entities/signing-key.entity.js';
 import { SigningKeysService } from '#src/credentials/tokens/signing-keys.service.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { freePort } from '../support/listen.js';
+import { createListeningTestApp, type TestApp } from '../support/app.js';
 import { auditOf, makeGrant, refresh, tableDump } from '../factories/credentials.js';
 import { makeUser } from '../factories/users.js';
 
@@ -18,10 +17,7 @@ describe('standard OAuth and JOSE libraries against the running server', () => {
   let t: TestApp;
   let origin: string;
   before(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_URL: origin, ACCESS_TOKEN_MINUTES: '5' });
-    await t.app.listen(port, '127.0.0.1');
+    ({ t, origin } = await createListeningTestApp({ ACCESS_TOKEN_MINUTES: '5' }));
   });
   after(async () => t.close());
 

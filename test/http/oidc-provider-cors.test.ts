@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { OidcPayload } from '#src/provider/entities/oidc-payload.entity.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { freePort } from '../support/listen.js';
+import { createListeningTestApp, type TestApp } from '../support/app.js';
 import { CookieAgent } from '../support/oidc-agent.js';
 import { makeUser, type MadeUser } from '../factories/users.js';
 
@@ -23,10 +22,7 @@ describe('OpenID Provider CORS per client', () => {
   let admin: MadeUser;
 
   before(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_URL: origin });
-    await t.app.listen(port, '127.0.0.1');
+    ({ t, origin } = await createListeningTestApp());
     admin = await makeUser(t, { role: 'admin' });
   });
   after(async () => t.close());

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { Session } from '#src/auth/entities/session.entity.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { freePort } from '../support/listen.js';
+import { createListeningTestApp, type TestApp } from '../support/app.js';
 import { CookieAgent } from '../support/oidc-agent.js';
 import { makeUser, type MadeUser } from '../factories/users.js';
 
@@ -22,10 +21,7 @@ describe('OpenID Provider prompt=login, max_age and prompt=none', () => {
   let config: client.Configuration;
 
   before(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_URL: origin });
-    await t.app.listen(port, '127.0.0.1');
+    ({ t, origin } = await createListeningTestApp());
     admin = await makeUser(t, { role: 'admin' });
     const res = await t.http
       .post(`${API}/clients`)

@@ -5,8 +5,7 @@ import { decodeJwt } from 'jose';
 import { AuditEntry } from '#src/audit/audit-entry.entity.js';
 import { Session } from '#src/auth/entities/session.entity.js';
 import { User } from '#src/users/user.entity.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { freePort } from '../support/listen.js';
+import { createListeningTestApp, type TestApp } from '../support/app.js';
 import { makeRole } from '../factories/roles.js';
 import { makeUser, type MadeUser } from '../factories/users.js';
 import { createProject, createWorkspace, ok, setWorkspaceRole } from '../factories/workspaces.js';
@@ -29,10 +28,7 @@ describe('service accounts of OAuth clients', () => {
   let admin: MadeUser;
 
   before(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_URL: origin });
-    await t.app.listen(port, '127.0.0.1');
+    ({ t, origin } = await createListeningTestApp());
     admin = await makeUser(t, { role: 'admin' });
   });
   after(async () => t.close());

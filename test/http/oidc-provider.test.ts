@@ -8,8 +8,7 @@ import { OAuthClient } from '#src/provider/entities/oauth-client.entity.js';
 import { OidcPayload } from '#src/provider/entities/oidc-payload.entity.js';
 import { User } from '#src/users/user.entity.js';
 import { Session } from '#src/auth/entities/session.entity.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { freePort } from '../support/listen.js';
+import { createListeningTestApp, type TestApp } from '../support/app.js';
 import { CookieAgent } from '../support/oidc-agent.js';
 import { makeUser, type MadeUser } from '../factories/users.js';
 
@@ -33,10 +32,7 @@ describe('Gatehouse as an OpenID Provider', () => {
   let admin: MadeUser;
 
   before(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    t = await createTestApp({ PUBLIC_URL: origin, ACCESS_TOKEN_MINUTES: '5' });
-    await t.app.listen(port, '127.0.0.1');
+    ({ t, origin } = await createListeningTestApp({ ACCESS_TOKEN_MINUTES: '5' }));
     admin = await makeUser(t, { role: 'admin' });
   });
   after(async () => t.close());

@@ -10,6 +10,7 @@ import { assertProblem } from '../support/problem.js';
 import { makeUser, PASSWORD, uniqueEmail, type MadeUser } from '../factories/users.js';
 import { giveRole, makeRole } from '../factories/roles.js';
 import { makeApiKey } from '../factories/credentials.js';
+import { setWorkspaceRole } from '../factories/workspaces.js';
 
 const API = '/api/v1';
 
@@ -46,12 +47,8 @@ describe('users routes', () => {
         .set(wsAdmin.auth)
         .send({ title: `Team ${wsAdmin.user.id}` });
       assert.equal(ws.status, 201);
-      // PUT adds an existing user directly (POST by email would only invite them).
-      const added = await t.http
-        .put(`${API}/workspaces/${ws.body.domain}/users/${member.user.id}`)
-        .set(wsAdmin.auth)
-        .send({ role: 'user' });
-      assert.equal(added.status, 200);
+      // In the workspace (the fixture completes the consent a workspace admin's add asks for).
+      await setWorkspaceRole(t, wsAdmin.auth, ws.body.domain, member.user.id, 'user');
       const seen = await t.http.get(`${API}/users?limit=500`).set(wsAdmin.auth);
       assert.equal(seen.status, 200);
       assert.deepEqual(

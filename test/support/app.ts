@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
 import { createApp } from '#src/bootstrap.js';
 import { loadConfig, type AppConfig } from '#src/config/config.js';
+import { freePort } from './listen.js';
 import { provisionDatabase } from './database.js';
 
 export interface TestApp {
@@ -52,4 +53,18 @@ export async function createTestApp(
       await database.drop();
     },
   };
+}
+
+/**
+ * An app listening on a free loopback port whose PUBLIC_URL is that address: the OpenID
+ * Provider's issuer, discovery and redirects must be reachable by real clients.
+ */
+export async function createListeningTestApp(
+  env: Record<string, string> = {},
+): Promise<{ t: TestApp; origin: string }> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const t = await createTestApp({ PUBLIC_URL: origin, ...env });
+  await t.app.listen(port, '127.0.0.1');
+  return { t, origin };
 }

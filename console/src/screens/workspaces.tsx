@@ -121,6 +121,18 @@ function WorkspaceList({ access }: { access: Access }): ReactNode {
   );
 }
 
+/** What adding by email did, in words: people already known are invited, not added. */
+function addSummary(items: readonly { status: 'added' | 'invited' | 'member' }[]): string {
+  const count = (status: string): number => items.filter((i) => i.status === status).length;
+  const parts = [
+    count('added') && `${count('added')} added`,
+    count('invited') &&
+      `${count('invited')} invited (they join when they accept the mailed invitation)`,
+    count('member') && `${count('member')} already a member`,
+  ].filter(Boolean);
+  return parts.length ? `${parts.join(', ')}.` : 'Nobody to add.';
+}
+
 function AddMembers({ domain }: { domain: string }): ReactNode {
   const qc = useQueryClient();
   const [emails, setEmails] = useState('');
@@ -152,6 +164,11 @@ function AddMembers({ domain }: { domain: string }): ReactNode {
     <form onSubmit={submit} noValidate>
       <Stack gap="sm" mb="md">
         <ProblemAlert error={add.error} shownFields={['emails', 'role']} />
+        {add.data && (
+          <Text size="sm" role="status">
+            {addSummary(add.data)}
+          </Text>
+        )}
         <Group align="flex-start" gap="sm" wrap="wrap">
           <TextInput
             label="Add people by email"
