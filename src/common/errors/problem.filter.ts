@@ -120,6 +120,8 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (problem.status === 401 && !res.hasHeader('WWW-Authenticate'))
       res.setHeader('WWW-Authenticate', bearerChallenge(req, problem.detail));
+    // Every 503 is momentary (database away or busy, a dependency down): say when to come back.
+    if (problem.status === 503 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '1');
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
@@ -169,9 +171,15 @@ export class ProblemFilter implements ExceptionFilter {
       );
     }
     if (isTransientConflict(exception)) {
-      // Still deadlocked or waiting for a lock after the transaction helper's retries.
+      // Still deadlocked, refused certification or waiting for a lock after the transaction
+      // helper's retries: the server's momentary state (a Galera node leaving, a hot row), not a
+      // conflict the caller must resolve, so 503 with Retry-After like an unavailable database.
+      this.logger.warn({
+        msg: 'transaction conflict after retries',
+        error: (exception as Error)?.message,
+      });
       return problemFromAppException(
-        AppException.conflict('A concurrent change got in the way; retry the request.'),
+        new AppException('unavailable', 'Concurrent changes got in the way; retry the request.'),
       );
     }
     if (isDbDown(exception) || (this.db && !this.db.dataSource.isInitialized)) {
