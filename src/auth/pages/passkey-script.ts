@@ -65,20 +65,25 @@ export const PASSKEY_SCRIPT = `'use strict';
   }
   if (!window.PublicKeyCredential || !navigator.credentials) return;
 
+  // Asks the server for a challenge at optionsPath, then the authenticator for an assertion.
+  function assertion(optionsPath) {
+    return post(optionsPath)
+      .then(function (res) {
+        if (!res.ok) throw new Error('options');
+        return res.json();
+      })
+      .then(function (o) {
+        return navigator.credentials.get({ publicKey: requestOptions(o) });
+      });
+  }
+
   var signIn = document.getElementById('passkey-signin');
   if (signIn) {
     document.getElementById('passkey-area').hidden = false;
     signIn.addEventListener('click', function () {
       var status = document.getElementById('passkey-status');
       signIn.disabled = true;
-      post('/api/v1/auth/login/passkey/options')
-        .then(function (res) {
-          if (!res.ok) throw new Error('options');
-          return res.json();
-        })
-        .then(function (o) {
-          return navigator.credentials.get({ publicKey: requestOptions(o) });
-        })
+      assertion('/api/v1/auth/login/passkey/options')
         .then(function (cred) {
           return post('/api/v1/auth/login/passkey', { response: assertionJson(cred) });
         })
@@ -100,14 +105,7 @@ export const PASSKEY_SCRIPT = `'use strict';
       var status = document.getElementById('passkey-status');
       var form = document.getElementById('passkey-form');
       second.disabled = true;
-      post('/signin/mfa/passkey')
-        .then(function (res) {
-          if (!res.ok) throw new Error('options');
-          return res.json();
-        })
-        .then(function (o) {
-          return navigator.credentials.get({ publicKey: requestOptions(o) });
-        })
+      assertion('/signin/mfa/passkey')
         .then(function (cred) {
           form.elements.namedItem('webauthn').value = JSON.stringify(assertionJson(cred));
           form.submit();
