@@ -42,6 +42,8 @@ const variantColorResolver: VariantColorsResolver = (input) => {
 };
 
 export const theme = createTheme({
+  // People who ask their system for less motion get no modal and menu transitions.
+  respectReducedMotion: true,
   variantColorResolver,
   primaryColor: 'indigo',
   primaryShade: 6,

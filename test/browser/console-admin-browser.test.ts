@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { IsNull } from 'typeorm';
+import { generate } from 'otplib';
+import { AuditEntry } from '#src/audit/audit-entry.entity.js';
+import { MfaFactor } from '#src/auth/mfa/entities/mfa-factor.entity.js';
 import { Session } from '#src/auth/entities/session.entity.js';
 import { Group, GroupMember } from '#src/tenancy/entities/group.entity.js';
 import { ProjectMember } from '#src/tenancy/entities/project-member.entity.js';
 import { Workspace, WorkspaceMember } from '#src/tenancy/entities/workspace.entity.js';
 import { User } from '#src/users/user.entity.js';
-import { uniqueEmail } from '../factories/users.js';
+import { makeUser, uniqueEmail } from '../factories/users.js';
 import { tag } from '../factories/workspaces.js';
 import {
   assertAccessible,
@@ -222,6 +225,45 @@ describe('console for an admin in Chromium', { skip }, () => {
         fullPage: true,
       });
       throw e;
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("lets an admin see a user's second factors and remove one (the user is mailed)", async () => {
+    const { t, admin } = s;
+    const person = await makeUser(t, { fullName: 'Fay Factor', email: uniqueEmail('fay') });
+    const start = await t.http
+      .post('/api/v1/users/me/mfa/totp')
+      .set(person.auth)
+      .send({ name: 'Work phone' });
+    assert.equal(start.status, 201, start.text);
+    const { factorId, secret } = start.body as { factorId: string; secret: string };
+    const confirmed = await t.http
+      .post('/api/v1/users/me/mfa/totp/confirm')
+      .set(person.auth)
+      .send({ factorId, code: await generate({ secret }) });
+    assert.equal(confirmed.status, 200, confirmed.text);
+
+    const { context, page } = await signedIn(admin, `/console/users/${person.user.id}`);
+    try {
+      await page.getByRole('heading', { name: 'Fay Factor', level: 1 }).waitFor();
+      await page.getByRole('tab', { name: 'Second factors' }).click();
+      const table = page.getByRole('table', { name: 'Second factors' });
+      await table.getByText('Work phone').waitFor();
+      await table.getByText('Authenticator app').waitFor();
+      await page.getByText('Recovery codes left: 10').waitFor();
+      await assertAccessible(page, 'user second factors');
+      await page.getByRole('button', { name: 'Remove Work phone' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Remove this factor?' });
+      await dialog.getByRole('button', { name: 'Remove' }).click();
+      await page.getByText('No second factor').waitFor();
+      assert.equal(await t.db.getRepository(MfaFactor).countBy({ userId: person.user.id }), 0);
+      const removed = await t.db
+        .getRepository(AuditEntry)
+        .findBy({ action: 'mfa.factor.remove', targetId: person.user.id });
+      assert.equal(removed.length, 1);
+      assert.equal(removed[0]?.actorId, admin.user.id);
     } finally {
       await context.close();
     }

@@ -165,7 +165,9 @@ describe('OpenID Provider sign-in in Chromium', { skip }, () => {
       'the Gatehouse cookie is cleared',
     );
 
-    // Signed out: the next authorization asks to sign in again.
+    // Signed out: the next authorization asks to sign in again (in a fresh tab: this one may
+    // still be failing its way to the unrouted post-logout address, which would interrupt).
+    page = await context.newPage();
     await page.goto(again.href);
     await page.waitForURL((u) => u.pathname === '/signin');
   });

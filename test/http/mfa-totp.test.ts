@@ -235,6 +235,17 @@ describe('MFA: TOTP, recovery codes, two-step sign-in, re-authentication', () =>
     assert.equal(await t.db.getRepository(MfaFactor).countBy({ id: factorId }), 1);
 
     const admin = await makeUser(t, { role: 'admin' });
+    // The admin finds the factor by listing the user's factors (others may not list them).
+    assert.equal((await t.http.get(`${API}/users/${u.user.id}/mfa`).set(other.auth)).status, 403);
+    const listed = await t.http.get(`${API}/users/${u.user.id}/mfa`).set(admin.auth);
+    assert.equal(listed.status, 200, listed.text);
+    const items = (listed.body as { items: { id: string; type: string }[] }).items;
+    assert.deepEqual(
+      items.map((f) => [f.id, f.type]),
+      [[factorId, 'totp']],
+    );
+    assert.equal(listed.body.recoveryCodesLeft, 10);
+    assert.ok(!JSON.stringify(listed.body).includes('secret'));
     await t.http.delete(`${API}/users/${u.user.id}/mfa/${factorId}`).set(admin.auth).expect(204);
     assert.equal(await t.db.getRepository(MfaFactor).countBy({ id: factorId }), 0);
     assert.equal(await t.db.getRepository(MfaRecoveryCode).countBy({ userId: u.user.id }), 0);

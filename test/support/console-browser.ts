@@ -128,7 +128,12 @@ export class ConsoleBrowser {
     who: MadeUser,
     returnTo: string,
   ): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await this.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // Reduced motion: the console then skips its transitions, so a dialog that closed is gone
+    // (not fading out without its title) when axe or the next step looks at the page.
+    const context = await this.browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      reducedMotion: 'reduce',
+    });
     const page = await context.newPage();
     const failures: string[] = [];
     page.on('pageerror', (e) => failures.push(e.message));

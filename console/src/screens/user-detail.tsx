@@ -18,7 +18,15 @@ import { api, call, formatDate } from '../lib/api.ts';
 import { ApiKeysPanel, ChangeLog, GrantsTable, SessionsTable } from '../lib/credentials.tsx';
 import { NamedRolesSelect, ServerRoleSelect, statusColor, type ServerRole } from '../lib/forms.tsx';
 import { Link, navigate } from '../lib/router.tsx';
-import { fieldError, Loading, PageHeader, ProblemAlert, Section } from '../lib/ui.tsx';
+import {
+  DataTable,
+  Empty,
+  fieldError,
+  Loading,
+  PageHeader,
+  ProblemAlert,
+  Section,
+} from '../lib/ui.tsx';
 import type { Access } from '../lib/whoami.ts';
 
 type User = Schema<'UserWithProjectsDto'>;
@@ -156,6 +164,93 @@ function Activate({ user }: { user: User }): ReactNode {
   );
 }
 
+type Factor = Schema<'FactorDto'>;
+
+/** An admin's view of a user's second factors: for someone who lost theirs, remove one (mailed). */
+function FactorsPanel({ user }: { user: User }): ReactNode {
+  const qc = useQueryClient();
+  const [removing, setRemoving] = useState<Factor | null>(null);
+  const factors = useQuery({
+    queryKey: ['users', user.id, 'mfa'],
+    queryFn: () => call(api.GET('/api/v1/users/{id}/mfa', { params: { path: { id: user.id } } })),
+  });
+  const remove = useMutation({
+    mutationFn: (f: Factor) =>
+      call(
+        api.DELETE('/api/v1/users/{id}/mfa/{factorId}', {
+          params: { path: { id: user.id, factorId: f.id } },
+        }),
+      ),
+    onSuccess: async () => {
+      setRemoving(null);
+      await qc.invalidateQueries({ queryKey: ['users', user.id, 'mfa'] });
+    },
+  });
+  return (
+    <Stack gap="sm">
+      {factors.data && (
+        <Text fz="sm" c="#475569">
+          Recovery codes left: {factors.data.recoveryCodesLeft}
+          {factors.data.required ? ' · a second factor is required for this user' : ''}
+        </Text>
+      )}
+      <DataTable
+        caption="Second factors"
+        rows={factors.data?.items ?? []}
+        rowKey={(f) => f.id}
+        loading={factors.isPending}
+        error={factors.error}
+        empty={<Empty title="No second factor">This user signs in with one step.</Empty>}
+        columns={[
+          { header: 'Name', cell: (f) => f.name },
+          { header: 'Kind', cell: (f) => (f.type === 'totp' ? 'Authenticator app' : 'Passkey') },
+          { header: 'Added', cell: (f) => formatDate(f.createdAt) },
+          { header: 'Last used', cell: (f) => (f.lastUsedAt ? formatDate(f.lastUsedAt) : 'Never') },
+          {
+            header: 'Actions',
+            cell: (f) => (
+              <Button
+                size="xs"
+                color="red"
+                variant="light"
+                aria-label={`Remove ${f.name}`}
+                onClick={() => setRemoving(f)}
+              >
+                Remove
+              </Button>
+            ),
+          },
+        ]}
+      />
+      <Modal
+        opened={removing !== null}
+        onClose={() => setRemoving(null)}
+        title="Remove this factor?"
+      >
+        <Stack>
+          <Text>
+            “{removing?.name}” will no longer sign {user.email ?? 'this user'} in. They are mailed
+            about it, and the removal is audited.
+          </Text>
+          <ProblemAlert error={remove.error} />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setRemoving(null)}>
+              Cancel
+            </Button>
+            <Button
+              color="red"
+              loading={remove.isPending}
+              onClick={() => removing && remove.mutate(removing)}
+            >
+              Remove
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Stack>
+  );
+}
+
 export default function UserDetailScreen({
   id,
   access,
@@ -209,6 +304,7 @@ export default function UserDetailScreen({
           <Tabs.Tab value="sessions">Sessions</Tabs.Tab>
           <Tabs.Tab value="keys">API keys</Tabs.Tab>
           <Tabs.Tab value="grants">Grants</Tabs.Tab>
+          {manage && <Tabs.Tab value="factors">Second factors</Tabs.Tab>}
           <Tabs.Tab value="projects">Projects</Tabs.Tab>
           <Tabs.Tab value="log">Change log</Tabs.Tab>
         </Tabs.List>
@@ -221,6 +317,11 @@ export default function UserDetailScreen({
         <Tabs.Panel value="grants">
           <GrantsTable userId={user.id} />
         </Tabs.Panel>
+        {manage && (
+          <Tabs.Panel value="factors">
+            <FactorsPanel user={user} />
+          </Tabs.Panel>
+        )}
         <Tabs.Panel value="projects">
           {(user.projects ?? []).length === 0 ? (
             <Text c="#475569">Not a member of any project.</Text>

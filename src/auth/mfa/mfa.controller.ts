@@ -117,13 +117,27 @@ export class OwnMfaController {
 }
 
 /**
- * Removing a factor: `me` (recent sign-in) or, with users.manage, anyone's. The user is mailed.
+ * Another user's factors, for admins (users.manage): listing them, and removing one (`me` too,
+ * after a recent sign-in). The user is mailed on removal.
  * `DELETE /users/me/mfa/:factorId` is this route with `me`.
  */
 @ApiTags('mfa')
 @Controller('users/:id/mfa')
 export class UserMfaController {
   constructor(private readonly mfa: MfaService) {}
+
+  // GET /users/me/mfa is OwnMfaController's (registered first, open during enrolment).
+  @Authenticated({ permission: 'users.manage' })
+  @Get()
+  @ApiOperation({
+    operationId: 'listUserFactors',
+    summary: "A user's second factors (for an admin helping someone who lost one; never secrets)",
+  })
+  @ApiOkResponse({ type: FactorList })
+  @ApiProblems(400, 401, 403, 404)
+  list(@IdParam('id') id: string): Promise<FactorList> {
+    return this.mfa.list(id);
+  }
 
   @Authenticated({ permission: 'users.manage', self: 'id' })
   @Delete(':factorId')
