@@ -128,7 +128,7 @@ export class InvitationsService {
       }
       return out;
     });
-    for (const m of mails) this.sendInvitation(p.email ?? 'Gatehouse', title, m.email, m.token);
+    for (const m of mails) this.sendInvitation(p, title, m.email, m.token);
     return results;
   }
 
@@ -191,7 +191,9 @@ export class InvitationsService {
   }
 
   /** Mails the `/invite` link (after the transaction that made the invitation committed). */
-  sendInvitation(inviter: string, title: string, to: string, token: string): void {
+  sendInvitation(p: Principal, title: string, to: string, token: string): void {
+    // A service account (no email) invites in Gatehouse's name.
+    const inviter = p.email ?? 'Gatehouse';
     const link = this.mail.link(`/invite?token=${encodeURIComponent(token)}`);
     this.mail.sendInBackground({
       to,

@@ -313,24 +313,9 @@ export class WorkspacesService {
           continue;
         }
         if (!created && !direct) {
-          const inv = await this.invitations.createPending(
-            tx,
-            p,
-            a.workspace.id,
-            address,
-            role,
-            new Date(),
-            'workspace.users',
+          out.push(
+            await this.inviteInstead(tx, p, a.workspace, user.id, address, role, invitations),
           );
-          invitations.push({ email: address, token: inv.token, title: a.workspace.title });
-          out.push({
-            ...item,
-            role,
-            status: 'invited',
-            invited: true,
-            added: false,
-            invitationId: inv.id,
-          });
           continue;
         }
         await this.repo.insertMember(tx, member(a.workspace.id, user.id, role));
@@ -362,9 +347,42 @@ export class WorkspacesService {
       return out;
     });
     for (const m of activations) this.sendInvitation(p, m);
-    for (const m of invitations)
-      this.invitations.sendInvitation(p.email ?? 'Gatehouse', m.title, m.email, m.token);
+    for (const m of invitations) this.invitations.sendInvitation(p, m.title, m.email, m.token);
     return result;
+  }
+
+  /**
+   * The consent path of adding someone who is not a member: an invitation with the role (made and
+   * audited in `tx`, queued on `mails` to send after commit) instead of a membership.
+   */
+  private async inviteInstead(
+    tx: Tx,
+    p: Principal,
+    workspace: Workspace,
+    userId: string,
+    email: string,
+    role: WorkspaceRole,
+    mails: { email: string; token: string; title: string }[],
+  ): Promise<AddedWorkspaceUser> {
+    const inv = await this.invitations.createPending(
+      tx,
+      p,
+      workspace.id,
+      email,
+      role,
+      new Date(),
+      'workspace.users',
+    );
+    mails.push({ email, token: inv.token, title: workspace.title });
+    return {
+      userId,
+      workspace: workspace.domain,
+      role,
+      status: 'invited',
+      invited: true,
+      added: false,
+      invitationId: inv.id,
+    };
   }
 
   private sendInvitation(p: Principal, inv: { email: string; token: string; title: string }): void {
@@ -398,19 +416,8 @@ export class WorkspacesService {
       const target: User = await this.users.requireUser(userId, tx);
       const existing = await this.repo.lockMember(tx, a.workspace.id, target.id);
       const item = { userId: target.id, workspace: a.workspace.domain, role };
-      if (!existing && !direct && target.email && target.kind !== 'service') {
-        const inv = await this.invitations.createPending(
-          tx,
-          p,
-          a.workspace.id,
-          target.email,
-          role,
-          new Date(),
-          'workspace.users',
-        );
-        mails.push({ email: target.email, token: inv.token, title: a.workspace.title });
-        return { ...item, status: 'invited', invited: true, added: false, invitationId: inv.id };
-      }
+      if (!existing && !direct && target.email && target.kind !== 'service')
+        return this.inviteInstead(tx, p, a.workspace, target.id, target.email, role, mails);
       if (existing?.role === 'admin' && role !== 'admin') {
         await this.assertNotLastAdmin(tx, a.workspace.id);
       }
@@ -434,8 +441,7 @@ export class WorkspacesService {
       });
       return { ...item, status: existing ? 'member' : 'added', invited: false, added: !existing };
     });
-    for (const m of mails)
-      this.invitations.sendInvitation(p.email ?? 'Gatehouse', m.title, m.email, m.token);
+    for (const m of mails) this.invitations.sendInvitation(p, m.title, m.email, m.token);
     return result;
   }
 
