@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { decodeJwt, errors as joseErrors } from 'jose';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { AuditService } from '#src/audit/audit.service.js';
@@ -14,7 +14,7 @@ import type { User } from '#src/users/user.entity.js';
 import { UsersService } from '#src/users/users.service.js';
 import { FailureAudit } from '#src/credentials/failure-audit.js';
 import { AccessTokensService } from '#src/credentials/tokens/access-tokens.service.js';
-import { SigningKeysService, SIGNING_ALG } from '#src/credentials/tokens/signing-keys.service.js';
+import { SigningKeysService } from '#src/credentials/tokens/signing-keys.service.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const TOKEN_TYPE_ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
@@ -177,20 +177,11 @@ export class TokenExchangeService {
   private async fromOurIdToken(token: string, clientId: string): Promise<ExchangeSubject> {
     let sub: string | undefined;
     try {
-      const { payload, protectedHeader } = await jwtVerify(
-        token,
-        async (header) => {
-          const k = await this.keys.verificationKey(header.kid);
-          if (!k) throw new Error('unknown kid');
-          return k;
-        },
-        {
-          issuer: this.config.publicUrl,
-          algorithms: [SIGNING_ALG],
-          clockTolerance: CLOCK_SKEW_SECONDS,
-          requiredClaims: ['sub', 'exp', 'iat', 'aud'],
-        },
-      );
+      const { payload, protectedHeader } = await this.keys.verifyOurs(token, {
+        issuer: this.config.publicUrl,
+        clockTolerance: CLOCK_SKEW_SECONDS,
+        requiredClaims: ['sub', 'exp', 'iat', 'aud'],
+      });
       // An access token is not an ID token (its own type says which it is).
       if (protectedHeader.typ === 'at+jwt')
         throw new TokenExchangeError('token_invalid', 'the subject token is not an ID token');

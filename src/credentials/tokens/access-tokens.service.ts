@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import { AppConfig } from '#src/config/config.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { ResolvesCredentials, type CredentialResolver } from '#src/kernel/credential-registry.js';
@@ -16,7 +16,7 @@ import { FailureAudit } from '#src/credentials/failure-audit.js';
 import type { Grant } from '#src/credentials/entities/grant.entity.js';
 import { GrantsRepository } from '#src/credentials/grants/grants.repository.js';
 import { AccessTokenRevocationsRepository } from '#src/credentials/tokens/access-token-revocations.repository.js';
-import { SIGNING_ALG, SigningKeysService } from '#src/credentials/tokens/signing-keys.service.js';
+import { SigningKeysService } from '#src/credentials/tokens/signing-keys.service.js';
 import { AccessService } from '#src/tenancy/access/access.service.js';
 import { grantProjectPermissions } from '#src/kernel/narrowing.js';
 import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
@@ -132,21 +132,12 @@ export class AccessTokensService implements CredentialResolver {
   /** Offline verification with our own key set: signature, alg, typ, issuer, expiry. */
   async verify(token: string): Promise<AccessTokenClaims | null> {
     try {
-      const { payload } = await jwtVerify(
-        token,
-        async (header) => {
-          const k = await this.keys.verificationKey(header.kid);
-          if (!k) throw new Error('unknown kid');
-          return k;
-        },
-        {
-          issuer: this.issuer,
-          algorithms: [SIGNING_ALG],
-          typ: ACCESS_TOKEN_TYPE,
-          clockTolerance: CLOCK_SKEW_SECONDS,
-          requiredClaims: ['sub', 'exp', 'iat', 'jti'],
-        },
-      );
+      const { payload } = await this.keys.verifyOurs(token, {
+        issuer: this.issuer,
+        typ: ACCESS_TOKEN_TYPE,
+        clockTolerance: CLOCK_SKEW_SECONDS,
+        requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+      });
       return payload as AccessTokenClaims;
     } catch {
       return null;

@@ -1,5 +1,14 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import {
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  type CryptoKey,
+  type JWK,
+  type JWTVerifyOptions,
+  type JWTVerifyResult,
+} from 'jose';
 import { AppConfig } from '#src/config/config.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { Database } from '#src/database/database.service.js';
@@ -165,6 +174,22 @@ export class SigningKeysService implements OnApplicationBootstrap {
       found = (await this.load()).find((k) => k.row.id === kid);
     }
     return found?.publicKey ?? null;
+  }
+
+  /** Verifies a JWT we signed: the key its `kid` names, our algorithm, and the caller's checks. */
+  verifyOurs(
+    token: string,
+    options: Omit<JWTVerifyOptions, 'algorithms'>,
+  ): Promise<JWTVerifyResult> {
+    return jwtVerify(
+      token,
+      async (header) => {
+        const k = await this.verificationKey(header.kid);
+        if (!k) throw new Error('unknown kid');
+        return k;
+      },
+      { ...options, algorithms: [SIGNING_ALG] },
+    );
   }
 
   /**
