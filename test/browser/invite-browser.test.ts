@@ -1,38 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import axe from 'axe-core';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { Invitation } from '#src/tenancy/entities/invitation.entity.js';
 import { WorkspaceMember } from '#src/tenancy/entities/workspace.entity.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { freePort } from '../support/listen.js';
-import { SmtpCapture } from '../support/smtp.js';
+import type { TestApp } from '../support/app.js';
+import { PagesBrowser, skip } from '../support/pages-browser.js';
 import { sessionsOf, userByEmail, userWithPasswordHash } from '../factories/auth.js';
 import { makeUser, uniqueEmail, type MadeUser } from '../factories/users.js';
 import { createWorkspace } from '../factories/workspaces.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = join(process.cwd(), 'docs', 'screenshots');
-const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
-const skip =
-  process.env.TEST_SKIP_BROWSER === '1'
-    ? existsSync(CHROMIUM)
-      ? 'TEST_SKIP_BROWSER=1'
-      : `TEST_SKIP_BROWSER=1 and ${CHROMIUM} is missing (apt-get install -y chromium)`
-    : false;
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const PASSWORD = 'a sturdy invitation passphrase';
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
 
 /**
  * An invited person in real Chromium: a workspace admin invites by email through the API, the
@@ -40,72 +17,23 @@ interface AxeViolation {
  * declines. Every page state checked with axe-core at desktop and phone widths.
  */
 describe('invitation page in Chromium, with axe-core', { skip }, () => {
-  const smtp = new SmtpCapture();
+  const s = new PagesBrowser();
+  const { smtp, checked } = s;
+  const check = (name: string): Promise<void> => s.check(name);
   let t: TestApp;
   let base = '';
-  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let admin: MadeUser;
   let ws: { id: string; domain: string; title: string };
-  const checked: string[] = [];
 
   before(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} is missing: install it (apt-get install -y chromium), or set TEST_SKIP_BROWSER=1 to skip this test`,
-      );
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const smtpUrl = await smtp.start();
-    t = await createTestApp({ PUBLIC_URL: base, SMTP_URL: smtpUrl, INVITATION_DAYS: '7' });
-    await t.app.listen(port, '127.0.0.1');
+    await s.start({ INVITATION_DAYS: '7' });
+    ({ t, base, context, page } = s);
     admin = await makeUser(t);
     ws = await createWorkspace(t, admin.auth);
-    if (UPDATE_SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
-    context = await browser.newContext({ viewport: DESKTOP });
-    page = await context.newPage();
   });
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await t?.close();
-    await smtp.stop();
-  });
-
-  /** axe-core on the page as it is, at both widths; a screenshot of each when asked. */
-  async function check(name: string): Promise<void> {
-    for (const [width, viewport] of [
-      ['desktop', DESKTOP],
-      ['phone', PHONE],
-    ] as const) {
-      await page.setViewportSize(viewport);
-      // Strings run in the page (this project compiles without the DOM library).
-      const hasAxe = await page.evaluate<boolean>("typeof window.axe === 'object'");
-      if (!hasAxe) await page.evaluate(axe.source);
-      const violations = await page.evaluate<AxeViolation[]>(
-        `axe.run(document).then((r) => r.violations.map((v) => ({
-          id: v.id, impact: v.impact, help: v.help,
-          nodes: v.nodes.map((n) => ({ target: n.target })),
-        })))`,
-      );
-      const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      assert.deepEqual(bad, [], `${name} at ${width}: ${JSON.stringify(bad, null, 1)}`);
-      const overflow = await page.evaluate<number>(
-        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
-      );
-      assert.ok(overflow <= 0, `${name} at ${width} scrolls sideways by ${overflow}px`);
-      if (UPDATE_SCREENSHOTS)
-        await page.screenshot({ path: join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
-    }
-    await page.setViewportSize(DESKTOP);
-    checked.push(name);
-  }
+  after(() => s.stop());
 
   /** The admin invites one email through the API; returns the invitation id and the mailed link. */
   async function invite(email: string, role: string): Promise<{ id: string; link: string }> {

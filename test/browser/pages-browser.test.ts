@@ -1,108 +1,34 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import axe from 'axe-core';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { UserToken } from '#src/auth/entities/user-token.entity.js';
 import { AuthService } from '#src/auth/auth.service.js';
 import { Database } from '#src/database/database.service.js';
-import { createTestApp, type TestApp } from '../support/app.js';
-import { freePort } from '../support/listen.js';
-import { SmtpCapture } from '../support/smtp.js';
+import type { TestApp } from '../support/app.js';
+import { PagesBrowser, skip } from '../support/pages-browser.js';
 import { login, sessionsOf, tokensOf, userByEmail } from '../factories/auth.js';
 import { makeUser, uniqueEmail } from '../factories/users.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = join(process.cwd(), 'docs', 'screenshots');
-const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
-const skip =
-  process.env.TEST_SKIP_BROWSER === '1'
-    ? existsSync(CHROMIUM)
-      ? 'TEST_SKIP_BROWSER=1'
-      : `TEST_SKIP_BROWSER=1 and ${CHROMIUM} is missing (apt-get install -y chromium)`
-    : false;
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const PASSWORD = 'a sturdy browser passphrase';
 const NEW_PASSWORD = 'another sturdy passphrase';
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
 
 /**
  * A person in real Chromium: registers, activates from the mailed link, signs in, resets the
  * password from the mailed link; every page checked with axe-core at desktop and phone widths.
  */
 describe('pages for people in Chromium, with axe-core', { skip }, () => {
-  const smtp = new SmtpCapture();
+  const s = new PagesBrowser();
+  const { smtp, checked } = s;
+  const check = (name: string): Promise<void> => s.check(name);
   let t: TestApp;
   let base = '';
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
-  const checked: string[] = [];
 
   before(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} is missing: install it (apt-get install -y chromium), or set TEST_SKIP_BROWSER=1 to skip this test`,
-      );
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const smtpUrl = await smtp.start();
-    t = await createTestApp({ PUBLIC_URL: base, REGISTRATION: 'activation', SMTP_URL: smtpUrl });
-    await t.app.listen(port, '127.0.0.1');
-    if (UPDATE_SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
-    context = await browser.newContext({ viewport: DESKTOP });
-    page = await context.newPage();
+    await s.start({ REGISTRATION: 'activation' });
+    ({ t, base, page } = s);
   });
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await t?.close();
-    await smtp.stop();
-  });
-
-  /** axe-core on the page as it is, at both widths; a screenshot of each when asked. */
-  async function check(name: string): Promise<void> {
-    for (const [width, viewport] of [
-      ['desktop', DESKTOP],
-      ['phone', PHONE],
-    ] as const) {
-      await page.setViewportSize(viewport);
-      // Strings run in the page (this project compiles without the DOM library).
-      const hasAxe = await page.evaluate<boolean>("typeof window.axe === 'object'");
-      if (!hasAxe) await page.evaluate(axe.source);
-      const violations = await page.evaluate<AxeViolation[]>(
-        `axe.run(document).then((r) => r.violations.map((v) => ({
-          id: v.id, impact: v.impact, help: v.help,
-          nodes: v.nodes.map((n) => ({ target: n.target })),
-        })))`,
-      );
-      const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      assert.deepEqual(bad, [], `${name} at ${width}: ${JSON.stringify(bad, null, 1)}`);
-      // Nothing wider than the phone: no sideways scrolling.
-      const overflow = await page.evaluate<number>(
-        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
-      );
-      assert.ok(overflow <= 0, `${name} at ${width} scrolls sideways by ${overflow}px`);
-      if (UPDATE_SCREENSHOTS)
-        await page.screenshot({ path: join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
-    }
-    await page.setViewportSize(DESKTOP);
-    checked.push(name);
-  }
+  after(() => s.stop());
 
   function linkIn(text: string, path: string): string {
     const url = text.match(/https?:\/\/\S+/g)?.find((u) => u.startsWith(`${base}${path}`));
