@@ -1,6 +1,5 @@
 import {
   Alert,
-  Badge,
   Button,
   Code,
   CopyButton,
@@ -21,22 +20,17 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import QRCode from 'qrcode';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { Schema } from '../../../clients/typescript/index.ts';
-import { api, call, formatDate } from '../lib/api.ts';
+import { api, call } from '../lib/api.ts';
+import { factorColumns, FACTOR_TYPE_LABEL, type Factor } from '../lib/factors.tsx';
 import { useReauth } from '../lib/reauth.tsx';
 import { DataTable, Empty, fieldError, ProblemAlert, Section } from '../lib/ui.tsx';
 
-type Factor = Schema<'FactorDto'>;
 type Enrolment = Schema<'TotpEnrolment'>;
 
 const MFA_KEY = ['mfa'];
 
 /** Amber title and text dark enough on the light yellow (WCAG AA contrast). */
 const WARNING_STYLES = { title: { color: '#78350f' }, message: { color: '#78350f' } };
-
-const TYPE_LABEL: Record<Factor['type'], string> = {
-  totp: 'Authenticator app',
-  webauthn: 'Passkey',
-};
 
 /** Recovery codes, shown once: copy them or download them as a text file. */
 function RecoveryCodesOnce({ codes, onDone }: { codes: string[]; onDone: () => void }): ReactNode {
@@ -332,8 +326,8 @@ function RemoveFactor({ factor, onDone }: { factor: Factor; onDone: () => void }
     <Stack gap="md">
       <ProblemAlert error={remove.error} />
       <Text>
-        Remove {TYPE_LABEL[factor.type].toLowerCase()} “{factor.name}”? It no longer signs you in.
-        With no factor left, your password alone signs you in again. We email you about it.
+        Remove {FACTOR_TYPE_LABEL[factor.type].toLowerCase()} “{factor.name}”? It no longer signs
+        you in. With no factor left, your password alone signs you in again. We email you about it.
       </Text>
       <Group justify="flex-end">
         <Button variant="default" onClick={onDone}>
@@ -425,24 +419,7 @@ export function MfaSection({ enrolmentRequired }: { enrolmentRequired: boolean }
             </Empty>
           }
           columns={[
-            {
-              header: 'Name',
-              cell: (f) => (
-                <Text fw={600} fz="sm">
-                  {f.name}
-                </Text>
-              ),
-            },
-            {
-              header: 'Kind',
-              cell: (f) => (
-                <Badge variant="light" color={f.type === 'totp' ? 'indigo' : 'teal'}>
-                  {TYPE_LABEL[f.type]}
-                </Badge>
-              ),
-            },
-            { header: 'Added', cell: (f) => <Text fz="sm">{formatDate(f.createdAt)}</Text> },
-            { header: 'Last used', cell: (f) => <Text fz="sm">{formatDate(f.lastUsedAt)}</Text> },
+            ...factorColumns(),
             {
               header: 'Actions',
               cell: (f) => (

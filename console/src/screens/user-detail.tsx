@@ -15,6 +15,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import type { Schema } from '../../../clients/typescript/index.ts';
 import { api, call, formatDate } from '../lib/api.ts';
+import { factorColumns, type Factor } from '../lib/factors.tsx';
 import { ApiKeysPanel, ChangeLog, GrantsTable, SessionsTable } from '../lib/credentials.tsx';
 import { NamedRolesSelect, ServerRoleSelect, statusColor, type ServerRole } from '../lib/forms.tsx';
 import { Link, navigate } from '../lib/router.tsx';
@@ -164,8 +165,6 @@ function Activate({ user }: { user: User }): ReactNode {
   );
 }
 
-type Factor = Schema<'FactorDto'>;
-
 /** An admin's view of a user's second factors: for someone who lost theirs, remove one (mailed). */
 function FactorsPanel({ user }: { user: User }): ReactNode {
   const qc = useQueryClient();
@@ -202,10 +201,7 @@ function FactorsPanel({ user }: { user: User }): ReactNode {
         error={factors.error}
         empty={<Empty title="No second factor">This user signs in with one step.</Empty>}
         columns={[
-          { header: 'Name', cell: (f) => f.name },
-          { header: 'Kind', cell: (f) => (f.type === 'totp' ? 'Authenticator app' : 'Passkey') },
-          { header: 'Added', cell: (f) => formatDate(f.createdAt) },
-          { header: 'Last used', cell: (f) => (f.lastUsedAt ? formatDate(f.lastUsedAt) : 'Never') },
+          ...factorColumns(),
           {
             header: 'Actions',
             cell: (f) => (
