@@ -99,19 +99,10 @@ describe('OpenID Provider CORS per client', () => {
     });
     const agent = new CookieAgent(origin);
     agent.setCookie('gh_session', user.token);
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
-    const back = await agent.follow(url.href, REDIRECT);
+    const back = await agent.authorize(config, REDIRECT);
     const tokens = await client.authorizationCodeGrant(config, back.url, {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
+      pkceCodeVerifier: back.verifier,
+      expectedState: back.state,
     });
     const userinfo = (from: string) =>
       fetch(`${origin}/oidc/me`, {

@@ -45,18 +45,7 @@ describe('OpenID Provider prompt=login, max_age and prompt=none', () => {
   after(async () => t.close());
 
   async function start(agent: CookieAgent, params: Record<string, string>) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      ...params,
-    });
-    const out = await agent.follow(url.href, REDIRECT);
-    return { ...out, verifier, state };
+    return agent.authorize(config, REDIRECT, params);
   }
 
   async function idTokenClaims(url: URL, verifier: string, state: string, maxAge?: number) {

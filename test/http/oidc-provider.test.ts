@@ -58,20 +58,14 @@ describe('Gatehouse as an OpenID Provider', () => {
   ) {
     const agent = new CookieAgent(origin);
     if (user) agent.setCookie('gh_session', user.token);
-    const state = client.randomState();
     const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid email profile offline_access',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      prompt: 'consent',
-      ...params,
-    });
-    const out = await agent.follow(url.href, REDIRECT);
-    return { ...out, agent, state, nonce, verifier };
+    const out = await agent.authorize(
+      config,
+      REDIRECT,
+      { scope: 'openid email profile offline_access', nonce, prompt: 'consent', ...params },
+      verifier,
+    );
+    return { ...out, agent, nonce };
   }
 
   it('publishes OpenID discovery and RFC 8414 metadata for the same issuer and keys', async () => {

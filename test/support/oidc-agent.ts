@@ -1,3 +1,5 @@
+import * as client from 'openid-client';
+
 /**
  * A tiny user agent for the OpenID Provider's browser steps without a browser: follows redirects
  * with a cookie jar until a URL starting with `stopAt` (the client's redirect URI).
@@ -32,6 +34,28 @@ export class CookieAgent {
     const res = await fetch(url, { ...init, headers, redirect: 'manual' });
     this.store(res);
     return res;
+  }
+
+  /**
+   * Starts an authorization code request with PKCE (S256) and a state at the client's redirect URI
+   * and follows it; `params` add to or replace the request's (scope defaults to `openid`).
+   */
+  async authorize(
+    config: client.Configuration,
+    redirectUri: string,
+    params: Record<string, string> = {},
+    verifier = client.randomPKCECodeVerifier(),
+  ): Promise<{ url: URL; res: Response; verifier: string; state: string }> {
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      ...params,
+    });
+    return { ...(await this.follow(url.href, redirectUri)), verifier, state };
   }
 
   /** GETs `url` and follows redirects; returns the first URL starting with stopAt, or the last response. */
