@@ -254,6 +254,7 @@ describe('console for an admin in Chromium', { skip }, () => {
       await table.getByText('Authenticator app').waitFor();
       await page.getByText('Recovery codes left: 10').waitFor();
       await assertAccessible(page, 'user second factors');
+      await screenshot(page, 'console-user-factors');
       await page.getByRole('button', { name: 'Remove Work phone' }).click();
       const dialog = page.getByRole('dialog', { name: 'Remove this factor?' });
       await dialog.getByRole('button', { name: 'Remove' }).click();
