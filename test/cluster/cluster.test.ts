@@ -290,7 +290,22 @@ describe('Gatehouse on a three-node Galera cluster', { timeout: 600_000 }, () =>
     // No hangs, no 500s: every request got an answer before the client gave up, and every
     // answer that was not a success was a 503 problem+json (the database node or the Gatehouse
     // node it needed was away; the client may retry).
-    assert.deepEqual(unexpected, [], `answers other than 2xx or 503 problem+json: ${summary}`);
+    // What the servers said about an unexpected answer (their error lines), to tell a 500's cause.
+    const serverErrors = unexpected.length
+      ? nodes
+          .flatMap((n) =>
+            n.output
+              .filter((l) => /"level":(50|60)|unhandled/.test(l))
+              .map((l) => `${n.name}: ${l}`),
+          )
+          .slice(-20)
+          .join('\n')
+      : '';
+    assert.deepEqual(
+      unexpected,
+      [],
+      `answers other than 2xx or 503 problem+json: ${summary}\n${serverErrors}`,
+    );
     assert.ok(outcomes.length >= 50, summary);
     assert.ok(failures.length <= outcomes.length * MAX_ERROR_RATIO, `too many 503s: ${summary}`);
     assert.ok(

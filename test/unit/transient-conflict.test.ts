@@ -59,3 +59,40 @@ describe('a transaction conflict left after the retries', () => {
     });
   }
 });
+
+describe('the database or the way to it going away mid-request', () => {
+  for (const [name, props] of [
+    ['a commit the replication layer refused (1180)', { errno: 1180 }],
+    ['a connection the server killed (1927)', { errno: 1927 }],
+    ['a statement the server interrupted (1317)', { errno: 1317 }],
+    ['a fatal driver error of any code', { code: 'ERR_STREAM_DESTROYED', fatal: true }],
+    [
+      'a query error wrapping one (TypeORM)',
+      { driverError: Object.assign(new Error('gone'), { code: 'EPIPE', fatal: true }) },
+    ],
+  ] as const) {
+    it(`answers ${name} as 503 problem+json with Retry-After, not 500`, () => {
+      const err = Object.assign(new Error('database away'), props);
+      const { sent, res } = recordingResponse();
+      new ProblemFilter().catch(
+        err,
+        hostFor({ originalUrl: '/api/v1/users', url: '/api/v1/users', headers: {} }, res),
+      );
+      assert.equal(sent.status, 503);
+      assert.equal(sent.headers.get('retry-after'), '1');
+      const body = JSON.parse(sent.body) as { status: number; detail: string };
+      assert.equal(body.status, 503);
+      assert.match(body.detail, /database is unavailable/);
+    });
+  }
+
+  it('still answers an error that is not about the database as a 500', () => {
+    const err = Object.assign(new Error('a bug'), { errno: 1054, fatal: false });
+    const { sent, res } = recordingResponse();
+    new ProblemFilter().catch(
+      err,
+      hostFor({ originalUrl: '/api/v1/users', url: '/api/v1/users', headers: {} }, res),
+    );
+    assert.equal(sent.status, 500);
+  });
+});

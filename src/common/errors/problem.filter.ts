@@ -75,13 +75,31 @@ const DB_DOWN_CODES = new Set([
   'POOL_ACQUIRE_TIMEOUT',
   'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
 ]);
+/**
+ * Server errors that say the server or its cluster, not the statement, is the problem: a commit
+ * that failed in the storage or replication layer (1180, what a Galera node answers when the
+ * cluster's membership changes under a commit), a statement or connection killed by the server
+ * (1317, 1927), a connection aborted or broken on the server's side (1152, 1158 to 1161), the
+ * server shutting down (1053) or refusing connections (1040).
+ */
+const DB_DOWN_ERRNOS = new Set([1040, 1053, 1152, 1158, 1159, 1160, 1161, 1180, 1317, 1927]);
 // Driver messages for a pool or handle that is closed (no error code is set for these).
 const DB_DOWN_MESSAGES =
   /connection is not open|pool is closed|connection is not established|connection is in closed state/i;
 
-function isDbDown(err: unknown): boolean {
-  const e = (err ?? {}) as { code?: string; message?: string; driverError?: unknown };
+/** True for an error that says the database (or the way to it) is away, not that the request is wrong. */
+export function isDbDown(err: unknown): boolean {
+  const e = (err ?? {}) as {
+    code?: string;
+    errno?: number;
+    fatal?: boolean;
+    message?: string;
+    driverError?: unknown;
+  };
   if (DB_DOWN_CODES.has(e.code ?? '') || DB_DOWN_MESSAGES.test(e.message ?? '')) return true;
+  // mysql2 marks an error fatal when its connection is gone (a socket or stream error, a protocol
+  // error): whatever the code, the statement never ran to an answer.
+  if (e.fatal === true || DB_DOWN_ERRNOS.has(e.errno ?? 0)) return true;
   if (isNodeNotReady(err)) return true; // a Galera node outside the primary component
   return e.driverError !== undefined && e.driverError !== err && isDbDown(e.driverError);
 }
