@@ -1,9 +1,4 @@
-import {
-  Module,
-  type DynamicModule,
-  type MiddlewareConsumer,
-  type NestModule,
-} from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuditModule } from '#src/audit/audit.module.js';
 import { AuthGuard } from '#src/kernel/auth.guard.js';
@@ -20,7 +15,6 @@ import { CredentialsModule } from '#src/credentials/credentials.module.js';
 import { DatabaseModule } from '#src/database/database.module.js';
 import { HealthModule } from '#src/health/health.module.js';
 import { MailModule } from '#src/mail/mail.module.js';
-import { MetricsMiddleware } from '#src/metrics/metrics.middleware.js';
 import { MetricsModule } from '#src/metrics/metrics.module.js';
 import { TenancyModule } from '#src/tenancy/tenancy.module.js';
 import { UserAdminModule } from '#src/user-admin/user-admin.module.js';
@@ -31,7 +25,7 @@ import { ScimModule } from '#src/scim/scim.module.js';
 import { ProviderModule } from '#src/provider/provider.module.js';
 
 @Module({})
-export class AppModule implements NestModule {
+export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
@@ -65,9 +59,5 @@ export class AppModule implements NestModule {
         { provide: APP_GUARD, useClass: InputGuard },
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(MetricsMiddleware).forRoutes('*path');
   }
 }

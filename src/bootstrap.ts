@@ -1,15 +1,15 @@
+import { HttpMetrics } from '#src/metrics/http-metrics.js';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from '#src/app.module.js';
 import { createPino, PinoLogger } from '#src/common/logging.js';
 import { createOpenApiDocument } from '#src/common/http/openapi.js';
-import { API_PREFIX, configureHttp } from '#src/http-settings.js';
+import { API_PREFIX, configureHttp, createHttpAdapter } from '#src/http-settings.js';
 import { OidcProviderService } from '#src/provider/oidc-provider.service.js';
 import type { AppConfig } from '#src/config/config.js';
 import type { DestinationStream } from 'pino';
-import type { NextFunction, Request, Response } from 'express';
 
 export { API_PREFIX };
 
@@ -17,17 +17,18 @@ export { API_PREFIX };
 export async function createApp(
   config: AppConfig,
   options: { logDestination?: DestinationStream } = {},
-): Promise<NestExpressApplication> {
+): Promise<NestFastifyApplication> {
   const logger = new PinoLogger(createPino(config.logLevel, options.logDestination));
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger,
-    bodyParser: false,
-    abortOnError: false,
-  });
-  configureHttp(app, config, logger.pino);
-  // The OpenID Provider's paths (and its grants at the shared token endpoint), before Nest's router.
-  const oidc = app.get(OidcProviderService);
-  app.use((req: Request, res: Response, next: NextFunction) => void oidc.handle(req, res, next));
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    createHttpAdapter(config),
+    { logger, abortOnError: false },
+  );
+  await configureHttp(app, config, logger.pino);
+  // The OpenID Provider's paths (and its grants at the shared token endpoint), next to Nest's routes.
+  const fastify = app.getHttpAdapter().getInstance();
+  app.get(HttpMetrics).install(fastify);
+  app.get(OidcProviderService).mount(fastify);
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },

@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
 import { ApiProblems } from '#src/common/http/api-problems.js';
 import { Authenticated } from '#src/kernel/auth.decorators.js';
 import {
@@ -45,32 +46,30 @@ export class AuditController {
     content: { 'application/x-ndjson': { schema: { type: 'string' } } },
   })
   @ApiProblems(400, 401, 403)
-  async export(@Query() q: AuditFilterQuery, @Res() res: Response): Promise<void> {
+  async export(@Query() q: AuditFilterQuery, @Res() res: FastifyReply): Promise<void> {
     const entries = this.log.export(this.log.filter(q));
     // The first batch is read before any byte is sent, so a failing database is still a problem.
-    let next = await entries.next();
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-    });
-    res.status(200).set({
-      'Content-Type': 'application/x-ndjson; charset=utf-8',
-      'Cache-Control': 'no-store',
-      'Content-Disposition': 'attachment; filename="gatehouse-audit.ndjson"',
-    });
-    try {
-      while (!next.done && !closed) {
-        if (!res.write(`${JSON.stringify(next.value)}\n`)) {
-          await drainedOrClosed(res);
+    const first = await entries.next();
+    async function* lines(): AsyncGenerator<string> {
+      try {
+        for (let next = first; !next.done; next = await entries.next()) {
+          yield `${JSON.stringify(next.value)}\n`;
         }
-        next = await entries.next();
+      } finally {
+        // The client went away or the database failed: the reader's batches end here too.
+        await entries.return(undefined);
       }
-      await entries.return(undefined);
-      res.end();
-    } catch {
-      // Headers are gone: cut the stream so the client sees it incomplete, never a clean end.
-      res.destroy();
     }
+    // Fastify pipes the stream with back-pressure; a failure after the headers cuts the response,
+    // so the client sees it incomplete, never a clean end.
+    await res
+      .status(200)
+      .headers({
+        'Content-Type': 'application/x-ndjson; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'Content-Disposition': 'attachment; filename="gatehouse-audit.ndjson"',
+      })
+      .send(Readable.from(lines()));
   }
 
   @Authenticated({ permission: 'audit.read' })
@@ -85,17 +84,4 @@ export class AuditController {
   verify(): Promise<AuditVerifyResponse> {
     return this.log.verify();
   }
-}
-
-/** Waits until the client has taken what was written (or went away), leaving no listener behind. */
-function drainedOrClosed(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

@@ -19,7 +19,7 @@ import {
 } from '#src/auth/mfa/mfa.dto.js';
 import { WebAuthnService } from '#src/auth/mfa/webauthn.service.js';
 import { ApiProblems } from '#src/common/http/api-problems.js';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '#src/config/config.js';
 import { Authenticated, CurrentPrincipal, Public } from '#src/kernel/auth.decorators.js';
 import { SignInRateLimit } from '#src/common/http/throttle.js';
@@ -84,8 +84,8 @@ export class AuthController {
   @ApiProblems(400, 401, 429)
   async loginPasskey(
     @Body() body: PasskeyLoginDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<SignedInResponse> {
     const out = await this.auth.loginPasskey(body.response, sessionContext(req, 'passkey'));
     setSessionCookie(res, this.config, out.token, out.expiresAt);
@@ -104,8 +104,8 @@ export class AuthController {
   @ApiProblems(400, 403, 409, 422, 429)
   async signup(
     @Body() body: SignupDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<SignUpResponse> {
     const out = await this.auth.signup(
       body.email,
@@ -160,8 +160,8 @@ export class AuthController {
   @ApiProblems(400, 401, 429)
   async login(
     @Body() body: LoginDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<SignedInResponse | MfaChallengeDto> {
     const out = await this.auth.login(
       body.username,
@@ -186,8 +186,8 @@ export class AuthController {
   @ApiProblems(400, 401, 429)
   async loginMfa(
     @Body() body: LoginMfaDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<SignedInResponse> {
     const out = await this.auth.loginMfa(
       body.mfaToken,
@@ -243,7 +243,7 @@ export class AuthController {
   @ApiProblems(401)
   async logout(
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<void> {
     await this.auth.logout(principal);
     clearSessionCookie(res, this.config);

@@ -1,16 +1,16 @@
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AppConfig } from '#src/config/config.js';
 import { declaresSessionCookie, SESSION_COOKIE } from '#src/kernel/auth.guard.js';
 
 /** HttpOnly, SameSite=Lax (Strict would break the IdP's redirect back), Secure when served over https. */
 export function setSessionCookie(
-  res: Response,
+  res: FastifyReply,
   config: AppConfig,
   token: string,
   expiresAt: string,
 ): void {
   // A route that signs in must say so, so that the guard refuses cross-site forms before it runs.
-  if (!declaresSessionCookie(res.req)) {
+  if (!declaresSessionCookie(res.request)) {
     throw new Error(
       'This route sets the session cookie without @Public({ setsSessionCookie: true }).',
     );
@@ -24,7 +24,7 @@ export function setSessionCookie(
   });
 }
 
-export function clearSessionCookie(res: Response, config: AppConfig): void {
+export function clearSessionCookie(res: FastifyReply, config: AppConfig): void {
   res.clearCookie(SESSION_COOKIE, {
     httpOnly: true,
     secure: config.secureCookies,

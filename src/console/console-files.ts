@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,9 +42,9 @@ const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><t
 export class ConsoleFiles {
   private index: Buffer | null = null;
 
-  sendIndex(res: Response): void {
+  sendIndex(res: FastifyReply): void {
     const index = this.readIndex();
-    res.set({
+    res.headers({
       'Content-Security-Policy': CONSOLE_CSP,
       'Cache-Control': 'no-store',
       'Content-Type': 'text/html; charset=utf-8',
@@ -56,7 +56,7 @@ export class ConsoleFiles {
     res.status(200).send(index);
   }
 
-  sendAsset(res: Response, name: string): void {
+  sendAsset(res: FastifyReply, name: string): void {
     const root = join(CONSOLE_DIST, 'assets');
     const file = normalize(join(root, name));
     const type = TYPES[extname(file)];
@@ -68,7 +68,7 @@ export class ConsoleFiles {
     ) {
       res
         .status(404)
-        .set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' })
+        .headers({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' })
         .send(
           '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found · Gatehouse</title></head><body><main><h1>Not found</h1></main></body></html>',
         );
@@ -76,7 +76,7 @@ export class ConsoleFiles {
     }
     res
       .status(200)
-      .set({
+      .headers({
         'Content-Type': type,
         'Cache-Control': 'public, max-age=31536000, immutable',
         'Content-Security-Policy': CONSOLE_CSP,

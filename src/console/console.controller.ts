@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiHtml, ApiRedirect } from '#src/common/http/api-problems.js';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { ConsoleFiles } from '#src/console/console-files.js';
@@ -26,26 +26,26 @@ export class ConsoleController {
   @ApiOperation({ operationId: 'showConsole', summary: 'The admin console (single-page app)' })
   @ApiHtml(200, 'The console app')
   @ApiRedirect(302, 'Signed out: to the sign-in page')
-  async console(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async console(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     await this.app(req, res);
   }
 
   @Public()
-  @Get('console/*path')
+  @Get('console/*')
   @ApiOperation({
     operationId: 'showConsolePath',
     summary: 'A console screen (the same app), or one of its hashed asset files',
   })
-  @ApiParam({ name: 'path', type: String, description: 'The screen or asset path below /console' })
+  @ApiParam({ name: '*', type: String, description: 'The screen or asset path below /console' })
   @ApiHtml(200, 'The console app, or an asset file')
   @ApiRedirect(302, 'Signed out: to the sign-in page')
   @ApiHtml(404, 'No such asset file')
   async consolePath(
-    @Param('path') path: string[] | string,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Param('*') path: string,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
   ): Promise<void> {
-    const parts = Array.isArray(path) ? path : path.split('/');
+    const parts = path.split('/');
     if (parts[0] === 'assets') {
       this.files.sendAsset(res, parts.slice(1).join('/'));
       return;
@@ -58,15 +58,15 @@ export class ConsoleController {
   @ApiOperation({ operationId: 'showAccount', summary: 'The self-service account page' })
   @ApiHtml(200, 'The account app')
   @ApiRedirect(302, 'Signed out: to the sign-in page')
-  async account(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async account(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     await this.app(req, res);
   }
 
-  private async app(req: Request, res: Response): Promise<void> {
+  private async app(req: FastifyRequest, res: FastifyReply): Promise<void> {
     if (!(await this.session.signedIn(req))) {
       res
-        .set('Cache-Control', 'no-store')
-        .redirect(302, `/signin?returnTo=${encodeURIComponent(req.originalUrl)}`);
+        .header('Cache-Control', 'no-store')
+        .redirect(`/signin?returnTo=${encodeURIComponent(req.originalUrl)}`, 302);
       return;
     }
     this.files.sendIndex(res);

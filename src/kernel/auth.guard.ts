@@ -1,4 +1,5 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { paramsOf, requestPath, sentAsJson } from '#src/common/http/request.js';
 import { Reflector } from '@nestjs/core';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
@@ -79,7 +80,7 @@ export class AuthGuard implements CanActivate {
       setRequestImpersonation(principal.impersonation);
       if (
         requirement.changesCredentials ||
-        (!SAFE_METHODS.has(req.method) && CREDENTIAL_PATHS.test(req.path))
+        (!SAFE_METHODS.has(req.method) && CREDENTIAL_PATHS.test(requestPath(req)))
       )
         assertMayChangeCredentials(principal);
     }
@@ -98,7 +99,7 @@ export class AuthGuard implements CanActivate {
       );
     }
     if (requirement.permission !== undefined) {
-      const selfParam = requirement.self ? req.params[requirement.self] : undefined;
+      const selfParam = requirement.self ? paramsOf(req)[requirement.self] : undefined;
       const isSelf =
         selfParam !== undefined && (selfParam === 'me' || selfParam === principal.userId);
       if (!isSelf && !permits(principal.permissions, requirement.permission)) {
@@ -113,9 +114,7 @@ export class AuthGuard implements CanActivate {
     const credential = credentialOf(req);
     if (!credential || credential.token === '') throw AppException.unauthenticated();
     const resolver = this.registry.find(credential.token);
-    const principal = resolver
-      ? await resolver.resolve(credential.token, req, credential.via)
-      : null;
+    const principal = resolver ? await resolver.resolve(credential.token, credential.via) : null;
     if (!principal)
       throw AppException.unauthenticated('The credential is invalid, expired or revoked.');
     return principal;
@@ -127,7 +126,7 @@ export class AuthGuard implements CanActivate {
    * (matching Origin). Anything else (form, multipart, text/plain, no body) from elsewhere: 403.
    */
   private refuseCrossSiteForm(req: AuthenticatedRequest): void {
-    if (req.is('application/json')) return;
+    if (sentAsJson(req)) return;
     this.checkOrigin(req, 'Forms that sign in must be sent from this site (Origin check failed).');
   }
 

@@ -1,6 +1,5 @@
 import { Injectable, SetMetadata, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import type { Tx } from '#src/database/database.service.js';
 import type { CredentialKind, Principal } from '#src/kernel/principal.js';
 
@@ -16,7 +15,7 @@ export interface CredentialResolver {
   /** Cheap, offline test of the token's shape (prefix, checksum); no database work. */
   accepts(token: string): boolean;
   /** The principal, or null when the token is unknown, revoked or expired. */
-  resolve(token: string, req: Request, via: 'header' | 'cookie'): Promise<Principal | null>;
+  resolve(token: string, via: 'header' | 'cookie'): Promise<Principal | null>;
   /** Ends the credential the principal signed in with (logout), in the caller's transaction. */
   revokeForLogout(tx: Tx, principal: Principal): Promise<void>;
   /** Its cache of resolved principals, emptied on any principal change. */

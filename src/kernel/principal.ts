@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AppException } from '#src/common/errors/app.exception.js';
 
 export type ServerRole = 'admin' | 'user' | 'demo' | 'reader';
@@ -80,6 +80,6 @@ export function assertMayChangeCredentials(p: Principal | null | undefined): voi
     );
 }
 
-export interface AuthenticatedRequest extends Request {
+export interface AuthenticatedRequest extends FastifyRequest {
   principal?: Principal;
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '#src/common/http/api-problems.js';
 import { Public } from '#src/kernel/auth.decorators.js';
@@ -18,7 +18,7 @@ export class MetricsController {
   @ApiOkResponse({ description: 'Prometheus text exposition format', type: String })
   // With METRICS_TOKEN set, a scrape without `Authorization: Bearer <token>` is refused.
   @ApiProblems(401)
-  scrape(@Req() req: Request): Promise<string> {
+  scrape(@Req() req: FastifyRequest): Promise<string> {
     return this.metrics.scrape(req);
   }
 }

@@ -1,12 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import { MetricsController } from '#src/metrics/metrics.controller.js';
-import { MetricsMiddleware } from '#src/metrics/metrics.middleware.js';
+import { HttpMetrics } from '#src/metrics/http-metrics.js';
 import { MetricsService } from '#src/metrics/metrics.service.js';
 
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsService, MetricsMiddleware],
-  exports: [MetricsService, MetricsMiddleware],
+  providers: [MetricsService, HttpMetrics],
+  exports: [MetricsService, HttpMetrics],
 })
 export class MetricsModule {}

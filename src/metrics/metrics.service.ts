@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { isIP } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -70,7 +70,7 @@ export class MetricsService {
    * The exposition, for a caller allowed to read it: with METRICS_TOKEN, the bearer of that token;
    * without it, anyone, except in production, where only a direct loopback caller (no proxy header).
    */
-  async scrape(req: Request): Promise<string> {
+  async scrape(req: FastifyRequest): Promise<string> {
     const token = this.config.metricsToken;
     if (token !== null) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');

@@ -1,6 +1,7 @@
 import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { queryOf } from '#src/common/http/request.js';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { ApiHtml, ApiProblems, ApiRedirect } from '#src/common/http/api-problems.js';
 import { sendPage } from '#src/common/http/html.js';
@@ -21,7 +22,7 @@ import {
   type PageView,
 } from '#src/pages/views.js';
 
-function send(res: Response, view: PageView): void {
+function send(res: FastifyReply, view: PageView): void {
   sendPage(res, view.status, view.title, view.body);
 }
 
@@ -56,9 +57,9 @@ export class PagesController {
   @Get()
   @ApiOperation({ operationId: 'showHome', summary: 'Where a browser starts' })
   @ApiRedirect(303, 'To /signin when signed out, /console for admins, else /account')
-  async home(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async home(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const to = await this.pages.home(req);
-    res.set('Cache-Control', 'no-store').redirect(303, to);
+    res.header('Cache-Control', 'no-store').redirect(to, 303);
   }
 
   // Registration
@@ -68,7 +69,7 @@ export class PagesController {
   @ApiOperation({ operationId: 'showRegisterPage', summary: 'The page to create an account' })
   @ApiHtml(200, 'The page')
   @ApiHtml(403, 'A page saying registration is closed')
-  register(@Res() res: Response): void {
+  register(@Res() res: FastifyReply): void {
     if (this.pages.registration === 'closed') return send(res, registrationClosedPage());
     sendPage(res, 200, 'Create account', registerPage({ minLength: this.pages.minPasswordLength }));
   }
@@ -84,7 +85,7 @@ export class PagesController {
   @ApiHtml(409, 'The page again: an account with this email exists')
   @ApiHtml(422, 'The page again: the password policy refused the password')
   @ApiProblems(429)
-  async submitRegister(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async submitRegister(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     this.pages.checkOrigin(req);
     if (this.pages.registration === 'closed') return send(res, registrationClosedPage());
     const email = formValue(req.body, 'email').trim();
@@ -117,7 +118,7 @@ export class PagesController {
       return again(r.status, r.errors);
     }
     if (this.pages.registration === 'open') {
-      res.redirect(303, '/signin?notice=registered');
+      res.redirect('/signin?notice=registered', 303);
       return;
     }
     sendPage(
@@ -137,7 +138,7 @@ export class PagesController {
   @Get('forgot-password')
   @ApiOperation({ operationId: 'showForgotPasswordPage', summary: 'Ask for a reset link' })
   @ApiHtml(200, 'The page')
-  forgot(@Res() res: Response): void {
+  forgot(@Res() res: FastifyReply): void {
     sendPage(res, 200, 'Reset your password', forgotPasswordPage({}));
   }
 
@@ -149,7 +150,7 @@ export class PagesController {
   @ApiHtml(400, 'The page again: the email is not valid')
   @ApiHtml(403, 'A page refusing a form sent from another site')
   @ApiProblems(429)
-  async submitForgot(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async submitForgot(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     this.pages.checkOrigin(req);
     const email = formValue(req.body, 'email').trim();
     const invalid = await this.pages.validate(PasswordResetDto, { email });
@@ -183,8 +184,8 @@ export class PagesController {
   @ApiHtml(200, 'The form')
   @ApiHtml(400, 'A page saying the link is not valid, with a way to ask again')
   @ApiHtml(410, 'A page saying the link is used or expired, with a way to ask again')
-  async reset(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const requestId = req.query['requestId'];
+  async reset(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
+    const requestId = queryOf(req)['requestId'];
     const state = await this.pages.inspectReset(requestId);
     if (state.state !== 'usable') return send(res, badResetLinkPage(state.state));
     sendPage(
@@ -209,7 +210,7 @@ export class PagesController {
   @ApiHtml(410, 'A page saying the link is used or expired, with a way to ask again')
   @ApiHtml(422, 'The form again: the password policy refused the password')
   @ApiProblems(429)
-  async submitReset(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async submitReset(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     this.pages.checkOrigin(req);
     const requestId = formValue(req.body, 'requestId');
     const state = await this.pages.inspectReset(requestId);
@@ -240,7 +241,7 @@ export class PagesController {
       const r = refusal(e, 'password');
       return again(r.status, r.errors);
     }
-    res.redirect(303, '/signin?notice=password-reset');
+    res.redirect('/signin?notice=password-reset', 303);
   }
 
   // Activation
@@ -254,8 +255,8 @@ export class PagesController {
   @ApiHtml(200, 'The page with its button (and password fields for an account without one)')
   @ApiHtml(400, 'A page saying the link is not valid, with a form to send a new one')
   @ApiHtml(410, 'A page saying the link is used or expired, with a form to send a new one')
-  async activate(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const token = req.query['token'];
+  async activate(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
+    const token = queryOf(req)['token'];
     const state = await this.pages.inspectActivation(token);
     if (state.state !== 'usable') return send(res, badActivationLinkPage(state.state));
     sendPage(
@@ -281,7 +282,7 @@ export class PagesController {
   @ApiHtml(410, 'A page saying the link is used or expired, with a form to send a new one')
   @ApiHtml(422, 'The form again: the password policy refused the password')
   @ApiProblems(429)
-  async submitActivate(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async submitActivate(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     this.pages.checkOrigin(req);
     const token = formValue(req.body, 'token');
     const state = await this.pages.inspectActivation(token);
@@ -315,7 +316,7 @@ export class PagesController {
       }
       throw e;
     }
-    res.redirect(303, '/signin?notice=activated');
+    res.redirect('/signin?notice=activated', 303);
   }
 
   @Public()
@@ -329,7 +330,7 @@ export class PagesController {
   @ApiHtml(400, 'The form again: the email is not valid')
   @ApiHtml(403, 'A page refusing a form sent from another site')
   @ApiProblems(429)
-  async resend(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async resend(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     this.pages.checkOrigin(req);
     const email = formValue(req.body, 'email').trim();
     const invalid = await this.pages.validate(PasswordResetDto, { email });

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { TenancyModule } from '#src/tenancy/tenancy.module.js';
 import { PagesController } from '#src/pages/pages.controller.js';
 import { PagesService } from '#src/pages/pages.service.js';
-import { NotFoundFallback } from '#src/pages/not-found.js';
 
 /**
  * The server-rendered pages for people (`/`, `/register`, `/forgot-password`, `/reset-password`,
@@ -11,6 +10,6 @@ import { NotFoundFallback } from '#src/pages/not-found.js';
 @Module({
   imports: [TenancyModule],
   controllers: [PagesController],
-  providers: [PagesService, NotFoundFallback],
+  providers: [PagesService],
 })
 export class PagesModule {}

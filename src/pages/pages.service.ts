@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AppException, type FieldError } from '#src/common/errors/app.exception.js';
 import { createValidationPipe } from '#src/common/validation.js';
 import { AppConfig } from '#src/config/config.js';
@@ -83,11 +83,11 @@ export class PagesService {
    * something (a server permission beyond self-service, or a workspace they administer), else
    * to /account.
    */
-  async home(req: Request): Promise<string> {
+  async home(req: FastifyRequest): Promise<string> {
     const cookies = (req as { cookies?: Record<string, string> }).cookies;
     const token = cookies?.[SESSION_COOKIE];
     if (!token || !this.sessions.accepts(token)) return '/signin';
-    const principal = await this.sessions.resolve(token, req, 'cookie');
+    const principal = await this.sessions.resolve(token, 'cookie');
     if (!principal) return '/signin';
     if (principal.permissions.some((p) => !SELF_SERVICE.has(p))) return '/console';
     const administered = await this.access.membersOfAdministeredWorkspaces(principal.userId);
@@ -95,7 +95,7 @@ export class PagesService {
   }
 
   /** Our forms are posted from our own pages only: Origin (or Referer) must be this site. */
-  checkOrigin(req: Request): void {
+  checkOrigin(req: FastifyRequest): void {
     let origin = req.headers.origin;
     if (!origin && req.headers.referer) {
       try {

@@ -1,6 +1,8 @@
 import { Controller, Get, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
 import type { InteractionDetails } from 'oidc-provider';
 import { ApiHtml, ApiRedirect } from '#src/common/http/api-problems.js';
 import { AppConfig } from '#src/config/config.js';
@@ -20,7 +22,7 @@ const SCOPE_TEXT: Record<string, string> = {
   'gatehouse:projects': 'Act on your projects in Gatehouse with your permissions',
 };
 
-function errorPage(res: Response, status: number, message: string): void {
+function errorPage(res: FastifyReply, status: number, message: string): void {
   sendPage(
     res,
     status,
@@ -52,9 +54,12 @@ export class InteractionsController {
     this.origin = new URL(config.publicUrl).origin;
   }
 
-  private async details(req: Request, res: Response): Promise<InteractionDetails | null> {
+  private async details(
+    req: FastifyRequest,
+    res: FastifyReply,
+  ): Promise<InteractionDetails | null> {
     try {
-      return await (await this.oidc.provider()).interactionDetails(req, res);
+      return await (await this.oidc.provider()).interactionDetails(req.raw, res.raw);
     } catch {
       errorPage(res, 400, 'This sign-in request has expired or is not yours.');
       return null;
@@ -71,14 +76,17 @@ export class InteractionsController {
   @ApiRedirect(303, 'To /signin, or back to the provider when done')
   @ApiHtml(200, 'The consent page')
   @ApiHtml(400, 'The interaction expired or is unknown')
-  async show(@Param('uid') uid: string, @Req() req: Request, @Res() res: Response) {
+  async show(@Param('uid') uid: string, @Req() req: FastifyRequest, @Res() res: FastifyReply) {
     const details = await this.details(req, res);
     if (!details) return;
     if (details.uid !== uid) return errorPage(res, 400, 'This sign-in request is not yours.');
     const provider = await this.oidc.provider();
-    const principal = await this.oidc.sessionOf(req);
+    const principal = await this.oidc.sessionOf(req.cookies[SESSION_COOKIE]);
     if (details.prompt.name === 'login') {
-      if (!principal && (await this.oidc.sessionOf(req, true))?.mfaEnrolmentRequired)
+      if (
+        !principal &&
+        (await this.oidc.sessionOf(req.cookies[SESSION_COOKIE], true))?.mfaEnrolmentRequired
+      )
         return errorPage(
           res,
           403,
@@ -88,13 +96,12 @@ export class InteractionsController {
       if (!principal || authTime === null || !freshEnough(details, authTime)) {
         // No session, or (prompt=login, max_age) one that is not recent enough: sign in again.
         const returnTo = `${INTERACTION_PATH}/${uid}`;
-        res.set('Cache-Control', 'no-store');
-        return res.redirect(303, `/signin?returnTo=${encodeURIComponent(returnTo)}`);
+        res.header('Cache-Control', 'no-store');
+        return res.redirect(`/signin?returnTo=${encodeURIComponent(returnTo)}`, 303);
       }
       // auth_time is when the person signed in to Gatehouse (or re-authenticated), not now.
       return provider.interactionFinished(
-        req,
-        res,
+        ...handOver(req, res),
         { login: { accountId: principal.userId, ts: authTime } },
         { mergeWithLastSubmission: false },
       );
@@ -103,8 +110,7 @@ export class InteractionsController {
       if (!principal || principal.userId !== details.session?.accountId) {
         // The Gatehouse session ended or changed meanwhile: sign in again.
         return provider.interactionFinished(
-          req,
-          res,
+          ...handOver(req, res),
           { error: 'login_required', error_description: 'the Gatehouse session ended' },
           { mergeWithLastSubmission: false },
         );
@@ -153,12 +159,12 @@ export class InteractionsController {
   })
   @ApiRedirect(303, 'Back to the provider')
   @ApiHtml(400, 'The interaction expired, or the form came from elsewhere')
-  async consent(@Param('uid') uid: string, @Req() req: Request, @Res() res: Response) {
+  async consent(@Param('uid') uid: string, @Req() req: FastifyRequest, @Res() res: FastifyReply) {
     const origin = req.headers.origin ?? refererOrigin(req.headers.referer);
     if (origin !== this.origin) return errorPage(res, 400, 'The form must come from this site.');
     const details = await this.details(req, res);
     if (!details) return;
-    const principal = await this.oidc.sessionOf(req);
+    const principal = await this.oidc.sessionOf(req.cookies[SESSION_COOKIE]);
     if (
       details.uid !== uid ||
       details.prompt.name !== 'consent' ||
@@ -170,8 +176,7 @@ export class InteractionsController {
     if (body['decision'] !== 'allow') {
       const provider = await this.oidc.provider();
       return provider.interactionFinished(
-        req,
-        res,
+        ...handOver(req, res),
         { error: 'access_denied', error_description: 'the person denied access' },
         { mergeWithLastSubmission: false },
       );
@@ -187,7 +192,11 @@ export class InteractionsController {
   }
 
   /** Grants what the interaction asks for and returns to the provider. */
-  private async grant(req: Request, res: Response, details: InteractionDetails): Promise<void> {
+  private async grant(
+    req: FastifyRequest,
+    res: FastifyReply,
+    details: InteractionDetails,
+  ): Promise<void> {
     const provider = await this.oidc.provider();
     const accountId = details.session?.accountId;
     const clientId =
@@ -206,8 +215,7 @@ export class InteractionsController {
       grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
     await provider.interactionFinished(
-      req,
-      res,
+      ...handOver(req, res),
       { consent: existing ? {} : { grantId } },
       { mergeWithLastSubmission: true },
     );
@@ -234,4 +242,16 @@ function refererOrigin(referer: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The raw request and response for the provider, which answers on them itself (a redirect back to
+ * the client): Fastify stops managing the reply, and what was set on it so far goes to the raw one.
+ */
+function handOver(req: FastifyRequest, res: FastifyReply): [IncomingMessage, ServerResponse] {
+  res.hijack();
+  for (const [name, value] of Object.entries(res.getHeaders())) {
+    if (value !== undefined) res.raw.setHeader(name, value);
+  }
+  return [req.raw, res.raw];
 }

@@ -1,5 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { fastifyCookie } from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { requestPath, sentAsJson } from '#src/common/http/request.js';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, {
@@ -37,6 +39,8 @@ import { adapterClass } from '#src/provider/oidc-adapter.js';
 
 export const TOKEN_PATH = '/api/v1/oauth/token';
 export const INTERACTION_PATH = '/oidc/interaction';
+/** RFC 8414 metadata: answered with the OpenID discovery document. */
+const OAUTH_METADATA_PATH = '/.well-known/oauth-authorization-server';
 export const PROJECTS_SCOPE = 'gatehouse:projects';
 const INTROSPECTION_PATH = '/oidc/token/introspection';
 const REVOCATION_PATH = '/oidc/token/revocation';
@@ -476,7 +480,9 @@ export class OidcProviderService {
         async (ctx) => {
           const accountId = ctx.oidc.session?.accountId;
           if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-          const p = await this.sessionOf(ctx.req as Request);
+          const p = await this.sessionOf(
+            fastifyCookie.parse(ctx.req.headers.cookie ?? '')[SESSION_COOKIE],
+          );
           return p?.userId === accountId
             ? interactionPolicy.Check.NO_NEED_TO_PROMPT
             : interactionPolicy.Check.REQUEST_PROMPT;
@@ -565,37 +571,61 @@ export class OidcProviderService {
   }
 
   /**
-   * The Gatehouse session of a request (the `gh_session` cookie), or null. An enrolment-only
+   * The Gatehouse session a browser's `gh_session` cookie names, or null. An enrolment-only
    * session (a second factor is required and not enrolled yet) signs in to no application: null,
    * unless `enrolment` asks for it (to say so on a page).
    */
-  async sessionOf(req: Request, enrolment = false): Promise<Principal | null> {
-    const token = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+  async sessionOf(token: string | undefined, enrolment = false): Promise<Principal | null> {
     if (!token) return null;
     const resolver = this.registry.ofKind('session');
     if (!resolver?.accepts(token)) return null;
-    const principal = await resolver.resolve(token, req, 'cookie');
+    const principal = await resolver.resolve(token, 'cookie');
     return principal?.mfaEnrolmentRequired && !enrolment ? null : principal;
   }
 
   /**
-   * Express middleware in front of Nest's router: the provider's own paths go to the provider;
-   * the token endpoint is shared (Gatehouse's grant refresh tokens keep their handler).
+   * Puts the provider's paths on Fastify next to Nest's routes: its own paths under /oidc (the
+   * interaction pages are Nest's, and more specific), the discovery documents, and the shared
+   * token endpoint, where the provider's grants are handed over before Nest's handler (Gatehouse's
+   * grant refresh tokens keep theirs). Each request goes to the provider's Node handler on the raw
+   * request and response, with the body Fastify already parsed.
    */
-  async handle(req: Request, res: Response, next: NextFunction): Promise<void> {
-    try {
-      const route = await this.route(req, res);
-      if (route === 'next') return next();
-      if (route === 'done') return;
-      const { handler } = await this.current();
-      handler(req, res);
-    } catch (err) {
-      next(err);
+  mount(fastify: FastifyInstance): void {
+    const serve = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const route = await this.route(req, reply);
+      if (route === 'next') throw new NotFoundException();
+      if (route === 'provider') await this.pass(req, reply);
+    };
+    fastify.all('/oidc/*', serve);
+    for (const path of ['/.well-known/openid-configuration', OAUTH_METADATA_PATH]) {
+      fastify.route({ method: ['GET', 'HEAD', 'OPTIONS'], url: path, handler: serve });
     }
+    // CORS preflights of the token endpoint (Nest's route there answers POST only).
+    fastify.options(TOKEN_PATH, serve);
+    fastify.addHook('preHandler', async (req, reply) => {
+      if (req.method !== 'POST' || req.routeOptions.url !== TOKEN_PATH) return;
+      if ((await this.route(req, reply)) === 'provider') await this.pass(req, reply);
+    });
   }
 
-  private async route(req: Request, res: Response): Promise<'next' | 'provider' | 'done'> {
-    const path = req.path;
+  /** Hands the request to the provider (Koa, on the raw request and response). */
+  private async pass(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const { handler } = await this.current();
+    reply.hijack();
+    // What the hooks and the routing set so far (security headers, the request id, a cleared
+    // session cookie) is on the reply, which a hijacked request never writes: onto the raw one.
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined) reply.raw.setHeader(name, value);
+    }
+    (req.raw as IncomingMessage & { body?: unknown }).body = req.body;
+    handler(req.raw, reply.raw);
+  }
+
+  private async route(
+    req: FastifyRequest,
+    res: FastifyReply,
+  ): Promise<'next' | 'provider' | 'done'> {
+    const path = requestPath(req);
     if (path === TOKEN_PATH) {
       if (req.method === 'OPTIONS') return 'provider';
       if (req.method !== 'POST') return 'next';
@@ -606,15 +636,15 @@ export class OidcProviderService {
         const rt = body['refresh_token'];
         // Gatehouse's grants, and any refresh sent as JSON (RFC 6749 grants are form-encoded;
         // JSON is Gatehouse's own extension for its grants, answered by their handler).
-        if (typeof rt !== 'string' || rt.startsWith(REFRESH_TOKEN_PREFIX) || req.is('json'))
+        if (typeof rt !== 'string' || rt.startsWith(REFRESH_TOKEN_PREFIX) || sentAsJson(req))
           return 'next';
       }
       return 'provider';
     }
     if (path === '/.well-known/openid-configuration') return 'provider';
-    if (path === '/.well-known/oauth-authorization-server') {
+    if (path === OAUTH_METADATA_PATH) {
       // RFC 8414: the same document as OpenID discovery.
-      req.url = '/.well-known/openid-configuration';
+      req.raw.url = '/.well-known/openid-configuration';
       return 'provider';
     }
     if (!path.startsWith('/oidc/') || path.startsWith(`${INTERACTION_PATH}/`)) return 'next';
@@ -626,10 +656,10 @@ export class OidcProviderService {
         (typeof body['client_id'] === 'string' ? body['client_id'] : undefined);
       const client = clientId ? await this.clients.find(clientId) : null;
       if (!client || client.tokenEndpointAuthMethod === 'none') {
-        res
+        await res
           .status(401)
-          .set({ 'Cache-Control': 'no-store', 'WWW-Authenticate': 'Basic realm="gatehouse"' })
-          .json({ error: 'invalid_client', error_description: 'client authentication failed' });
+          .headers({ 'Cache-Control': 'no-store', 'WWW-Authenticate': 'Basic realm="gatehouse"' })
+          .send({ error: 'invalid_client', error_description: 'client authentication failed' });
         return 'done';
       }
     }
@@ -651,8 +681,8 @@ export class OidcProviderService {
   }
 
   /** RP-initiated logout ends the Gatehouse session too (one session, revoked together). */
-  private async endGatehouseSession(req: Request, res: Response): Promise<void> {
-    const p = await this.sessionOf(req);
+  private async endGatehouseSession(req: FastifyRequest, res: FastifyReply): Promise<void> {
+    const p = await this.sessionOf(req.cookies[SESSION_COOKIE]);
     if (p) {
       const resolver = this.registry.ofKind('session');
       await this.db.transaction((tx) => resolver!.revokeForLogout(tx, p));
@@ -669,7 +699,7 @@ function renderInto(ctx: KoaContextWithOIDC, status: number, title: string, body
   const out: { headers: Record<string, string>; body: string } = { headers: {}, body: '' };
   const stand = {
     status: () => stand,
-    set: (h: Record<string, string>) => {
+    headers: (h: Record<string, string>) => {
       Object.assign(out.headers, h);
       return stand;
     },
@@ -678,7 +708,7 @@ function renderInto(ctx: KoaContextWithOIDC, status: number, title: string, body
       return stand;
     },
   };
-  sendPage(stand as unknown as Response, status, title, body);
+  sendPage(stand as unknown as FastifyReply, status, title, body);
   for (const [k, v] of Object.entries(out.headers)) ctx.set(k, v);
   ctx.status = status;
   ctx.body = out.body;

@@ -5,13 +5,13 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '#src/config/config.js';
-import { ScimException } from '#src/scim/scim-errors.js';
+import { ScimException } from '#src/common/errors/scim-error.js';
 import { ScimTokensService, type ScimContext } from '#src/scim/scim-tokens.service.js';
 
 const SCIM_CONTEXT = Symbol('gatehouse:scim-context');
-type ScimRequest = Request & { [SCIM_CONTEXT]?: ScimContext };
+type ScimRequest = FastifyRequest & { [SCIM_CONTEXT]?: ScimContext };
 const WINDOW_MS = 60_000;
 
 function unauthenticated(detail: string): ScimException {

@@ -1,8 +1,8 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { ProblemFilter } from '#src/common/errors/problem.filter.js';
-import { SCIM_CONTENT_TYPE, ScimException, type ScimType } from '#src/scim/scim-errors.js';
+import { SCIM_CONTENT_TYPE, ScimException, type ScimType } from '#src/common/errors/scim-error.js';
 
 function fromAppException(e: AppException): ScimException {
   switch (e.code) {
@@ -39,15 +39,15 @@ export class ScimExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const res = ctx.getResponse<Response>();
-    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<FastifyReply>();
+    const req = ctx.getRequest<FastifyRequest>();
     const e = this.toScim(exception, req);
-    if (res.headersSent) return;
-    for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
+    if (res.sent) return;
+    for (const [k, v] of Object.entries(e.headers)) res.header(k, v);
     res.status(e.status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(e.body()));
   }
 
-  toScim(exception: unknown, req: Request): ScimException {
+  toScim(exception: unknown, req: FastifyRequest): ScimException {
     if (exception instanceof ScimException) return exception;
     if (exception instanceof AppException) return fromAppException(exception);
     const p = this.problems.toProblem(exception, req);

@@ -1,5 +1,5 @@
 import { parse, type Filter } from 'scim2-parse-filter';
-import { ScimException } from '#src/scim/scim-errors.js';
+import { ScimException } from '#src/common/errors/scim-error.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '#src/scim/scim-schemas.js';
 
 /**

@@ -5,7 +5,7 @@ import { Database, type Tx } from '#src/database/database.service.js';
 import type { Group } from '#src/tenancy/entities/group.entity.js';
 import { isGroupId } from '#src/tenancy/groups/group-id.js';
 import { WorkspaceProvisioningService } from '#src/tenancy/workspaces/workspace-provisioning.service.js';
-import { ScimException } from '#src/scim/scim-errors.js';
+import { ScimException } from '#src/common/errors/scim-error.js';
 import { ScimGroup } from '#src/scim/scim-group.entity.js';
 import { readGroup, type GroupInput } from '#src/scim/scim-input.js';
 import { applyPatch } from '#src/scim/scim-patch.js';

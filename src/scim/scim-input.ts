@@ -1,4 +1,4 @@
-import { ScimException } from '#src/scim/scim-errors.js';
+import { ScimException } from '#src/common/errors/scim-error.js';
 import { ENTERPRISE_SCHEMA } from '#src/scim/scim-schemas.js';
 
 /** A value of `obj` by attribute name, case-insensitively (SCIM attribute names ignore case). */

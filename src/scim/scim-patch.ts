@@ -1,5 +1,5 @@
 import { scimPatch, type ScimPatchOperation, type ScimResource } from 'scim-patch';
-import { ScimException, type ScimType } from '#src/scim/scim-errors.js';
+import { ScimException, type ScimType } from '#src/common/errors/scim-error.js';
 import { attr } from '#src/scim/scim-input.js';
 import { PATCH_SCHEMA } from '#src/scim/scim-schemas.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ScimException } from '#src/scim/scim-errors.js';
+import { ScimException } from '#src/common/errors/scim-error.js';
 import { ENTERPRISE_PREFIX, normalisePath, type AttributeMap } from '#src/scim/scim-filter.js';
 import { ENTERPRISE_SCHEMA, LIST_SCHEMA, MAX_RESULTS } from '#src/scim/scim-schemas.js';
 import type { SqlAttribute } from '#src/scim/scim-filter.js';

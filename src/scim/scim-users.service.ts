@@ -9,7 +9,7 @@ import {
 } from '#src/tenancy/workspaces/workspace-provisioning.service.js';
 import type { User } from '#src/users/user.entity.js';
 import { normaliseName, UsersService } from '#src/users/users.service.js';
-import { ScimException } from '#src/scim/scim-errors.js';
+import { ScimException } from '#src/common/errors/scim-error.js';
 import { readUser, type UserInput } from '#src/scim/scim-input.js';
 import { applyPatch } from '#src/scim/scim-patch.js';
 import {

@@ -16,11 +16,11 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AppConfig } from '#src/config/config.js';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { Scim, ScimAuthGuard } from '#src/scim/scim-auth.guard.js';
-import { SCIM_CONTENT_TYPE, ScimException } from '#src/scim/scim-errors.js';
+import { SCIM_CONTENT_TYPE, ScimException } from '#src/common/errors/scim-error.js';
 import { ScimExceptionFilter } from '#src/scim/scim-exception.filter.js';
 import { groupAttribute, userAttribute } from '#src/scim/scim.repository.js';
 import { ScimGroupsService } from '#src/scim/scim-groups.service.js';
@@ -33,15 +33,15 @@ import type { Written } from '#src/scim/scim-users.service.js';
 type QueryParams = Record<string, unknown>;
 
 /** A single resource: its version in ETag (RFC 7644 §3.14), attribute selection applied. */
-function one(res: Response, r: ScimResource, q: QueryParams = {}): Record<string, unknown> {
-  res.setHeader('ETag', r.meta.version);
+function one(res: FastifyReply, r: ScimResource, q: QueryParams = {}): Record<string, unknown> {
+  res.header('ETag', r.meta.version);
   const attrs = typeof q.attributes === 'string' ? q.attributes : undefined;
   const excluded = typeof q.excludedAttributes === 'string' ? q.excludedAttributes : undefined;
   return project(r, attrs, excluded);
 }
 
-function created(res: Response, w: Written): Record<string, unknown> {
-  res.setHeader('Location', w.resource.meta.location);
+function created(res: FastifyReply, w: Written): Record<string, unknown> {
+  res.header('Location', w.resource.meta.location);
   return one(res, w.resource);
 }
 
@@ -136,7 +136,7 @@ export class ScimController {
   async createUser(
     @Scim() ctx: ScimContext,
     @Body() body: unknown,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<Record<string, unknown>> {
     return created(res, await this.users.create(ctx, body));
   }
@@ -147,7 +147,7 @@ export class ScimController {
     @Scim() ctx: ScimContext,
     @Param('id') id: string,
     @Query() q: QueryParams,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<Record<string, unknown>> {
     return one(res, await this.users.get(ctx, id), q);
   }
@@ -159,7 +159,7 @@ export class ScimController {
     @Param('id') id: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<Record<string, unknown>> {
     return one(res, await this.users.replace(ctx, id, body, ifMatch));
   }
@@ -171,7 +171,7 @@ export class ScimController {
     @Param('id') id: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<Record<string, unknown>> {
     return one(res, await this.users.patch(ctx, id, body, ifMatch));
   }
@@ -206,7 +206,7 @@ export class ScimController {
   async createGroup(
     @Scim() ctx: ScimContext,
     @Body() body: unknown,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<Record<string, unknown>> {
     return created(res, await this.groups.create(ctx, body));
   }
@@ -217,7 +217,7 @@ export class ScimController {
     @Scim() ctx: ScimContext,
     @Param('id') id: string,
     @Query() q: QueryParams,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<Record<string, unknown>> {
     return one(res, await this.groups.get(ctx, id), q);
   }
@@ -229,7 +229,7 @@ export class ScimController {
     @Param('id') id: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<Record<string, unknown>> {
     return one(res, await this.groups.replace(ctx, id, body, ifMatch));
   }
@@ -241,7 +241,7 @@ export class ScimController {
     @Param('id') id: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<Record<string, unknown>> {
     return one(res, await this.groups.patch(ctx, id, body, ifMatch));
   }
@@ -259,27 +259,27 @@ export class ScimController {
   // Anything else under /scim/v2: a SCIM 404 (after authentication, so nothing leaks). One route
   // per method, so the route-declaration snapshot lists each.
 
-  @Get('{*rest}')
+  @Get('*')
   notFoundGet(): never {
     throw ScimException.notFound('Endpoint');
   }
 
-  @Post('{*rest}')
+  @Post('*')
   notFoundPost(): never {
     throw ScimException.notFound('Endpoint');
   }
 
-  @Put('{*rest}')
+  @Put('*')
   notFoundPut(): never {
     throw ScimException.notFound('Endpoint');
   }
 
-  @Patch('{*rest}')
+  @Patch('*')
   notFoundPatch(): never {
     throw ScimException.notFound('Endpoint');
   }
 
-  @Delete('{*rest}')
+  @Delete('*')
   notFoundDelete(): never {
     throw ScimException.notFound('Endpoint');
   }

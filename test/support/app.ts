@@ -1,5 +1,6 @@
+import { recordRoutes } from './routes.js';
 import 'reflect-metadata';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import type { DestinationStream } from 'pino';
@@ -10,7 +11,7 @@ import { freePort } from './listen.js';
 import { provisionDatabase } from './database.js';
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   config: AppConfig;
   http: TestAgent;
   db: DataSource;
@@ -40,7 +41,10 @@ export async function createTestApp(
     ...env,
   });
   const app = await createApp(config, options);
+  recordRoutes(app);
   await app.init();
+  // supertest talks to the Node server: Fastify's routes and plugins must be ready first.
+  await app.getHttpAdapter().getInstance().ready();
   return {
     app,
     config,

@@ -1,7 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SIGNIN_LIMIT_METADATA } from '#src/common/http/throttle.js';
 import { AUTH_METADATA, type AuthRequirement } from '#src/kernel/auth.decorators.js';
 
@@ -29,28 +29,42 @@ function join(...parts: string[]): string {
   return p;
 }
 
-/** Routes the express router really serves (method + path), one entry per method. */
-export function routerRoutes(app: NestExpressApplication): { method: string; path: string }[] {
-  const express = app.getHttpAdapter().getInstance() as {
-    router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
-  };
-  const out: { method: string; path: string }[] = [];
-  for (const layer of express.router.stack) {
-    if (!layer.route) continue;
-    const methods = Object.keys(layer.route.methods);
-    // A route bound to every verb is the global-prefix catch-all Nest adds, not an endpoint.
-    if (methods.length > 20) continue;
-    for (const m of methods) out.push({ method: m.toUpperCase(), path: layer.route.path });
-  }
-  return out;
+const served = new WeakMap<object, { method: string; path: string }[]>();
+
+/**
+ * Records every route Fastify registers for the app (call before `app.init()`): Fastify keeps no
+ * list to read back, its onRoute hook is the way to know what the router serves.
+ */
+export function recordRoutes(app: NestFastifyApplication): void {
+  const list: { method: string; path: string }[] = [];
+  served.set(app, list);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      // A route bound to every verb is a catch-all (the provider's /oidc/*), listed once per verb.
+      for (const m of methods) list.push({ method: m.toUpperCase(), path: route.url });
+    });
 }
+
+/** Routes the Fastify router really serves (method + path), one entry per method, HEAD aside. */
+export function routerRoutes(app: NestFastifyApplication): { method: string; path: string }[] {
+  const list = served.get(app);
+  if (!list) throw new Error('recordRoutes(app) was not called before app.init()');
+  // Fastify answers HEAD for every GET route by itself.
+  return list.filter((r) => r.method !== 'HEAD');
+}
+
+/** Nest's `*name` wildcard is Fastify's `*`. */
+const fastifyPath = (path: string): string => path.replace(/\*\w+$/, '*');
 
 /**
  * Every controller route Nest registered, with its declared requirement, resolved to the path the
  * server serves (with or without the global prefix, as the router has it).
  */
-export function nestRoutes(app: NestExpressApplication): RouteInfo[] {
-  const served = routerRoutes(app);
+export function nestRoutes(app: NestFastifyApplication): RouteInfo[] {
+  const servedRoutes = routerRoutes(app);
   const scanner = new MetadataScanner();
   const out: RouteInfo[] = [];
   for (const mod of app.get(ModulesContainer).values()) {
@@ -72,8 +86,9 @@ export function nestRoutes(app: NestExpressApplication): RouteInfo[] {
             const bare = join(base, sub);
             const candidates = [join('api/v1', bare), bare];
             const path =
-              candidates.find((c) => served.some((s) => s.method === method && s.path === c)) ??
-              `?${bare}`;
+              candidates.find((c) =>
+                servedRoutes.some((s) => s.method === method && s.path === fastifyPath(c)),
+              ) ?? `?${bare}`;
             out.push({
               method,
               path,

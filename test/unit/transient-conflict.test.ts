@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ArgumentsHost } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemFilter } from '#src/common/errors/problem.filter.js';
 
-/** The few members of an Express response the filter writes, recorded. */
+/** The few members of a Fastify reply the filter writes, recorded. */
 function recordingResponse() {
   const sent = { status: 0, type: '', body: '', headers: new Map<string, string>() };
   const res = {
-    headersSent: false,
+    sent: false,
     hasHeader: (name: string) => sent.headers.has(name.toLowerCase()),
-    setHeader: (name: string, value: string) => void sent.headers.set(name.toLowerCase(), value),
+    header(name: string, value: string) {
+      sent.headers.set(name.toLowerCase(), value);
+      return this;
+    },
     status(code: number) {
       sent.status = code;
       return this;
@@ -24,10 +27,10 @@ function recordingResponse() {
       return this;
     },
   };
-  return { sent, res: res as unknown as Response };
+  return { sent, res: res as unknown as FastifyReply };
 }
 
-function hostFor(req: Partial<Request>, res: Response): ArgumentsHost {
+function hostFor(req: Partial<FastifyRequest>, res: FastifyReply): ArgumentsHost {
   return {
     switchToHttp: () => ({
       getRequest: () => req,

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AuditService } from '#src/audit/audit.service.js';
 import { generateToken, sha256Hex } from '#src/crypto/tokens.js';
 import { AppException } from '#src/common/errors/app.exception.js';
@@ -304,9 +304,9 @@ export class OidcLinkingService {
    * Session regeneration at sign-in: the session the browser held before (whoever it belonged to)
    * is revoked once the new one exists, so the old cookie value is worthless.
    */
-  async retirePreviousSession(req: Request, previous: string | undefined): Promise<void> {
+  async retirePreviousSession(req: FastifyRequest, previous: string | undefined): Promise<void> {
     if (!previous || !this.sessions.accepts(previous)) return;
-    const principal = await this.sessions.resolve(previous, req, 'cookie');
+    const principal = await this.sessions.resolve(previous, 'cookie');
     if (!principal) return;
     await this.db.transaction((tx) =>
       this.sessions.revokeById(tx, principal.credential.id, principal.userId, principal.userId),

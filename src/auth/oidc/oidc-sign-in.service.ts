@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { AppConfig } from '#src/config/config.js';
 import { generateToken, isWellFormedToken, sha256Hex } from '#src/crypto/tokens.js';
@@ -142,7 +142,7 @@ export class OidcSignInService implements AttemptStore {
     query: CallbackQuery,
     binding: string | undefined,
     ctx: SessionContext,
-    req: Request,
+    req: FastifyRequest,
     previousSession: string | undefined,
   ): Promise<SignInOutcome> {
     const provider = this.providers.find(providerId);

@@ -1,8 +1,9 @@
 import { Controller, Get, Param, Req, Res, UseFilters } from '@nestjs/common';
+import { queryOf } from '#src/common/http/request.js';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ProviderList } from '#src/auth/dto/auth.responses.js';
 import { ApiHtml, ApiProblems, ApiRedirect } from '#src/common/http/api-problems.js';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '#src/config/config.js';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { SignInRateLimit } from '#src/common/http/throttle.js';
@@ -57,14 +58,14 @@ export class OidcController {
   @ApiProblems(429)
   async login(
     @Param('provider') provider: string,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
   ): Promise<void> {
     const binding = this.oidc.binding(cookieOf(req.cookies, BINDING_COOKIE));
     try {
-      const url = await this.oidc.beginLogin(provider, req.query['returnTo'], binding);
+      const url = await this.oidc.beginLogin(provider, queryOf(req)['returnTo'], binding);
       setBindingCookie(res, this.config, binding);
-      res.set('Cache-Control', 'no-store').redirect(302, url);
+      res.header('Cache-Control', 'no-store').redirect(url, 302);
     } catch (err) {
       renderSignInError(res, err);
     }
@@ -90,31 +91,31 @@ export class OidcController {
   @ApiProblems(429)
   async callback(
     @Param('provider') provider: string,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
   ): Promise<void> {
     try {
       const out = await this.oidc.completeLogin(
         provider,
-        req.query,
+        queryOf(req),
         cookieOf(req.cookies, BINDING_COOKIE),
         sessionContext(req, 'oidc'),
         req,
         cookieOf(req.cookies, SESSION_COOKIE),
       );
-      res.set('Cache-Control', 'no-store');
+      res.header('Cache-Control', 'no-store');
       if (out.kind === 'signed_in') {
         clearLinkCookie(res, this.config);
         setSessionCookie(res, this.config, out.token, out.expiresAt);
-        res.redirect(303, `${this.config.publicUrl}${out.returnTo}`);
+        res.redirect(`${this.config.publicUrl}${out.returnTo}`, 303);
       } else if (out.kind === 'mfa') {
         // A factor is in force: no session yet; the second step finishes the sign-in.
         clearLinkCookie(res, this.config);
         setMfaCookie(res, this.config, out.mfaToken);
-        res.redirect(303, `${this.config.publicUrl}${mfaStepUrl(out.returnTo)}`);
+        res.redirect(`${this.config.publicUrl}${mfaStepUrl(out.returnTo)}`, 303);
       } else {
         setLinkCookie(res, this.config, out.linkToken);
-        res.redirect(303, `${this.config.publicUrl}/signin/link`);
+        res.redirect(`${this.config.publicUrl}/signin/link`, 303);
       }
     } catch (err) {
       renderSignInError(res, err);

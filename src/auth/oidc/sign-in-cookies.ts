@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AppConfig } from '#src/config/config.js';
 import { LOGIN_ATTEMPT_TTL_MS } from '#src/auth/oidc/oidc-sign-in.service.js';
 import { PENDING_LINK_TTL_MS } from '#src/auth/oidc/oidc-linking.service.js';
@@ -16,18 +16,21 @@ function base(config: AppConfig, path: string) {
   return { httpOnly: true, secure: config.secureCookies, sameSite: 'lax' as const, path };
 }
 
-export function setBindingCookie(res: Response, config: AppConfig, value: string): void {
+export function setBindingCookie(res: FastifyReply, config: AppConfig, value: string): void {
   res.cookie(BINDING_COOKIE, value, {
     ...base(config, BINDING_PATH),
-    maxAge: LOGIN_ATTEMPT_TTL_MS,
+    maxAge: LOGIN_ATTEMPT_TTL_MS / 1000, // seconds (@fastify/cookie)
   });
 }
 
-export function setLinkCookie(res: Response, config: AppConfig, value: string): void {
-  res.cookie(LINK_COOKIE, value, { ...base(config, LINK_PATH), maxAge: PENDING_LINK_TTL_MS });
+export function setLinkCookie(res: FastifyReply, config: AppConfig, value: string): void {
+  res.cookie(LINK_COOKIE, value, {
+    ...base(config, LINK_PATH),
+    maxAge: PENDING_LINK_TTL_MS / 1000,
+  });
 }
 
-export function clearLinkCookie(res: Response, config: AppConfig): void {
+export function clearLinkCookie(res: FastifyReply, config: AppConfig): void {
   res.clearCookie(LINK_COOKIE, base(config, LINK_PATH));
 }
 

@@ -1,7 +1,8 @@
 import { Controller, Get, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { queryOf } from '#src/common/http/request.js';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { WEBAUTHN_OPTIONS_SCHEMA } from '#src/auth/mfa/mfa.dto.js';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiHtml, ApiProblems, ApiRedirect } from '#src/common/http/api-problems.js';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { AppConfig } from '#src/config/config.js';
@@ -49,10 +50,10 @@ export class MfaStepPagesController {
   @ApiOperation({ operationId: 'showMfaStepPage', summary: 'The code step of a page sign-in' })
   @ApiHtml(200, 'The page')
   @ApiRedirect(303, 'No sign-in in progress: to /signin')
-  async show(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async show(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const token = cookieOf(req.cookies, MFA_COOKIE);
     if (!token) {
-      res.redirect(303, '/signin');
+      res.redirect('/signin', 303);
       return;
     }
     sendPage(
@@ -60,7 +61,7 @@ export class MfaStepPagesController {
       200,
       'Two-step sign-in',
       mfaStepPage({
-        returnTo: this.pages.returnTo(req.query['returnTo']),
+        returnTo: this.pages.returnTo(queryOf(req)['returnTo']),
         passkey: await this.auth.secondStepHasPasskey(token),
       }),
     );
@@ -80,11 +81,11 @@ export class MfaStepPagesController {
   @ApiHtml(401, 'A page: the sign-in expired, or the account has no passkey')
   @ApiHtml(403, 'A page refusing a cross-site request')
   @ApiProblems(429)
-  async passkeyOptions(@Req() req: Request, @Res() res: Response): Promise<void> {
-    res.set('Cache-Control', 'no-store');
+  async passkeyOptions(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
+    res.header('Cache-Control', 'no-store');
     try {
       this.pages.checkOrigin(req);
-      res.json(await this.auth.passkeySecondStepOptions(cookieOf(req.cookies, MFA_COOKIE) ?? ''));
+      res.send(await this.auth.passkeySecondStepOptions(cookieOf(req.cookies, MFA_COOKIE) ?? ''));
     } catch (err) {
       // Failures are pages, as on every /signin path (the script only looks at the status).
       if (err instanceof AppException && err.code === 'unauthenticated') {
@@ -114,7 +115,7 @@ export class MfaStepPagesController {
   @ApiHtml(401, 'The page again, saying the code is not correct')
   @ApiHtml(403, 'A page refusing a cross-site form post')
   @ApiProblems(429)
-  async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async submit(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<
       string,
       unknown
@@ -135,7 +136,7 @@ export class MfaStepPagesController {
         await this.linking.retirePreviousSession(req, cookieOf(req.cookies, SESSION_COOKIE));
         clearMfaCookie(res, this.config);
         setSessionCookie(res, this.config, out.token, out.expiresAt);
-        res.set('Cache-Control', 'no-store').redirect(303, returnTo);
+        res.header('Cache-Control', 'no-store').redirect(returnTo, 303);
       } catch (err) {
         if (
           err instanceof AppException &&

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AppConfig } from '#src/config/config.js';
 import { html, type Html } from '#src/auth/pages/html.js';
 import { DEFAULT_RETURN_TO } from '#src/auth/oidc/return-to.js';
@@ -12,11 +12,11 @@ function base(config: AppConfig) {
   return { httpOnly: true, secure: config.secureCookies, sameSite: 'lax' as const, path: MFA_PATH };
 }
 
-export function setMfaCookie(res: Response, config: AppConfig, token: string): void {
-  res.cookie(MFA_COOKIE, token, { ...base(config), maxAge: MFA_TOKEN_MINUTES * 60_000 });
+export function setMfaCookie(res: FastifyReply, config: AppConfig, token: string): void {
+  res.cookie(MFA_COOKIE, token, { ...base(config), maxAge: MFA_TOKEN_MINUTES * 60 }); // seconds
 }
 
-export function clearMfaCookie(res: Response, config: AppConfig): void {
+export function clearMfaCookie(res: FastifyReply, config: AppConfig): void {
   res.clearCookie(MFA_COOKIE, base(config));
 }
 

@@ -1,5 +1,5 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { problemFromAppException } from '#src/common/errors/problem.filter.js';
 import { SignInError } from '#src/auth/oidc/sign-in-error.js';
@@ -8,7 +8,7 @@ import { errorPage, sendPage } from '#src/auth/pages/html.js';
 const logger = new Logger('SignIn');
 
 /** The error page for a failed sign-in step; unexpected errors are logged and shown generically. */
-export function renderSignInError(res: Response, err: unknown): void {
+export function renderSignInError(res: FastifyReply, err: unknown): void {
   let failure: SignInError;
   if (err instanceof SignInError) {
     failure = err;
@@ -28,7 +28,7 @@ export function renderSignInError(res: Response, err: unknown): void {
 @Catch(AppException)
 export class SignInPageFilter implements ExceptionFilter {
   catch(e: AppException, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const res = host.switchToHttp().getResponse<FastifyReply>();
     if (e.code === 'validation_failed' || e.code === 'csrf_failed') {
       const reason = e.code === 'csrf_failed' ? 'csrf' : 'bad_input';
       renderSignInError(res, new SignInError(reason, e.detail));

@@ -1,7 +1,8 @@
 import { Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { queryOf } from '#src/common/http/request.js';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ApiHtml, ApiProblems, ApiRedirect } from '#src/common/http/api-problems.js';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '#src/config/config.js';
 import { Public } from '#src/kernel/auth.decorators.js';
 import { SignInRateLimit } from '#src/common/http/throttle.js';
@@ -22,7 +23,7 @@ import { SignInPagesService } from '#src/auth/pages/sign-in-pages.service.js';
 import { mfaStepUrl, setMfaCookie } from '#src/auth/pages/mfa-step.js';
 import { PASSKEY_SCRIPT } from '#src/auth/pages/passkey-script.js';
 
-function bodyOf(req: Request): Record<string, unknown> {
+function bodyOf(req: FastifyRequest): Record<string, unknown> {
   const b: unknown = req.body;
   return b && typeof b === 'object' ? (b as Record<string, unknown>) : {};
 }
@@ -54,8 +55,8 @@ export class SignInPagesController {
   @Get()
   @ApiOperation({ operationId: 'showSignInPage', summary: 'The sign-in page' })
   @ApiHtml(200, 'The page')
-  signIn(@Req() req: Request, @Res() res: Response): void {
-    const returnTo = this.pages.returnTo(req.query['returnTo']);
+  signIn(@Req() req: FastifyRequest, @Res() res: FastifyReply): void {
+    const returnTo = this.pages.returnTo(queryOf(req)['returnTo']);
     sendPage(
       res,
       200,
@@ -63,7 +64,7 @@ export class SignInPagesController {
       signInPage({
         providers: this.pages.buttons(returnTo),
         returnTo,
-        notice: noticeOf(req.query['notice']),
+        notice: noticeOf(queryOf(req)['notice']),
         registrationOpen: this.config.registration !== 'closed',
       }),
     );
@@ -77,10 +78,10 @@ export class SignInPagesController {
   })
   @ApiProduces('text/javascript')
   @ApiOkResponse({ description: 'The script' })
-  passkeyScript(@Res() res: Response): void {
+  passkeyScript(@Res() res: FastifyReply): void {
     res
       .status(200)
-      .set({
+      .headers({
         'Content-Type': 'text/javascript; charset=utf-8',
         'Cache-Control': 'public, max-age=300',
         'X-Content-Type-Options': 'nosniff',
@@ -96,7 +97,7 @@ export class SignInPagesController {
   @ApiHtml(401, 'The page again, saying the sign-in failed')
   @ApiHtml(403, 'A page refusing a cross-site form post')
   @ApiProblems(429)
-  async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async submit(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const body = bodyOf(req);
     try {
       const out = await this.pages.passwordSignIn(
@@ -107,12 +108,12 @@ export class SignInPagesController {
       );
       if (out.kind === 'signed_in') {
         setSessionCookie(res, this.config, out.token, out.expiresAt);
-        res.set('Cache-Control', 'no-store').redirect(303, out.returnTo);
+        res.header('Cache-Control', 'no-store').redirect(out.returnTo, 303);
         return;
       }
       if (out.kind === 'mfa') {
         setMfaCookie(res, this.config, out.mfaToken);
-        res.set('Cache-Control', 'no-store').redirect(303, mfaStepUrl(out.returnTo));
+        res.header('Cache-Control', 'no-store').redirect(mfaStepUrl(out.returnTo), 303);
         return;
       }
       const returnTo = this.pages.returnTo(body['returnTo']);
@@ -141,7 +142,7 @@ export class SignInPagesController {
   })
   @ApiHtml(200, 'The page')
   @ApiHtml(400, 'A page saying the link request is missing or expired')
-  async linkPage(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async linkPage(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     try {
       const view = await this.linking.describePendingLink(cookieOf(req.cookies, LINK_COOKIE));
       sendPage(res, 200, 'Link your sign-in', confirmLinkPage(view));
@@ -158,7 +159,7 @@ export class SignInPagesController {
   @ApiHtml(400, 'A page saying the link request is missing or expired')
   @ApiHtml(401, 'The page again, saying the password is not correct')
   @ApiProblems(429)
-  async confirmLink(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async confirmLink(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const linkToken = cookieOf(req.cookies, LINK_COOKIE);
     try {
       const out = await this.pages.confirmLink(
@@ -171,13 +172,13 @@ export class SignInPagesController {
       if (out?.kind === 'signed_in') {
         clearLinkCookie(res, this.config);
         setSessionCookie(res, this.config, out.token, out.expiresAt);
-        res.set('Cache-Control', 'no-store').redirect(303, out.returnTo);
+        res.header('Cache-Control', 'no-store').redirect(out.returnTo, 303);
         return;
       }
       if (out?.kind === 'mfa') {
         clearLinkCookie(res, this.config);
         setMfaCookie(res, this.config, out.mfaToken);
-        res.set('Cache-Control', 'no-store').redirect(303, mfaStepUrl(out.returnTo));
+        res.header('Cache-Control', 'no-store').redirect(mfaStepUrl(out.returnTo), 303);
         return;
       }
       const view = await this.linking.describePendingLink(linkToken);
@@ -198,10 +199,10 @@ export class SignInPagesController {
   @ApiOperation({ operationId: 'showSignedInPage', summary: 'Who is signed in' })
   @ApiHtml(200, 'The page')
   @ApiRedirect(303, 'Not signed in: to /signin')
-  async done(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async done(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const who = await this.pages.signedInAs(req, cookieOf(req.cookies, SESSION_COOKIE));
     if (!who) {
-      res.redirect(303, '/signin');
+      res.redirect('/signin', 303);
       return;
     }
     sendPage(res, 200, 'Signed in', signedInPage(who));
@@ -212,11 +213,11 @@ export class SignInPagesController {
   @ApiOperation({ operationId: 'submitSignOutPage', summary: 'Sign out from the page' })
   @ApiRedirect(303, 'Signed out: to /signin')
   @ApiHtml(403, 'A page refusing a cross-site form post')
-  async signOut(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async signOut(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     try {
       await this.pages.signOut(req, cookieOf(req.cookies, SESSION_COOKIE));
       clearSessionCookie(res, this.config);
-      res.redirect(303, '/signin');
+      res.redirect('/signin', 303);
     } catch (err) {
       renderSignInError(res, err);
     }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { UsersService } from '#src/users/users.service.js';
@@ -49,7 +49,7 @@ export class SignInPagesService {
    * Forms are posted only from our own pages: the Origin (or, failing it, the Referer) must be
    * this site. With the session cookie SameSite=Lax, a cross-site form cannot sign anyone in or out.
    */
-  checkOrigin(req: Request): void {
+  checkOrigin(req: FastifyRequest): void {
     let origin = req.headers.origin;
     if (!origin && req.headers.referer) {
       try {
@@ -62,7 +62,7 @@ export class SignInPagesService {
   }
 
   async passwordSignIn(
-    req: Request,
+    req: FastifyRequest,
     body: Record<string, unknown>,
     ctx: SessionContext,
     previous: string | undefined,
@@ -94,7 +94,7 @@ export class SignInPagesService {
   }
 
   async confirmLink(
-    req: Request,
+    req: FastifyRequest,
     body: Record<string, unknown>,
     linkToken: string | undefined,
     ctx: SessionContext,
@@ -112,17 +112,17 @@ export class SignInPagesService {
   }
 
   async signedInAs(
-    req: Request,
+    req: FastifyRequest,
     token: string | undefined,
   ): Promise<{ email: string; fullName: string | null } | null> {
     if (!token || !this.sessions.accepts(token)) return null;
-    const principal = await this.sessions.resolve(token, req, 'cookie');
+    const principal = await this.sessions.resolve(token, 'cookie');
     if (!principal) return null;
     const user = await this.users.findById(principal.userId);
     return user ? { email: user.email ?? user.id, fullName: user.fullName } : null;
   }
 
-  async signOut(req: Request, token: string | undefined): Promise<void> {
+  async signOut(req: FastifyRequest, token: string | undefined): Promise<void> {
     this.checkOrigin(req);
     await this.linking.retirePreviousSession(req, token);
   }

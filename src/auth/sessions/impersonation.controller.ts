@@ -1,6 +1,6 @@
 import { Body, Controller, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '#src/common/http/api-problems.js';
 import { IdParam } from '#src/common/http/id-param.js';
 import { IntField, StringField } from '#src/common/validation.js';
@@ -62,7 +62,7 @@ export class ImpersonationController {
   async external(
     @CurrentPrincipal() p: Principal,
     @Body() body: ImpersonateExternalDto,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ): Promise<ImpersonationResponseDto> {
     const userId = await this.impersonation.userIdForExternal(body.provider, body.subject);
     return this.impersonation.impersonate(
@@ -84,7 +84,7 @@ export class ImpersonationController {
     @CurrentPrincipal() p: Principal,
     @IdParam('id') id: string,
     @Body() body: ImpersonateDto,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ): Promise<ImpersonationResponseDto> {
     return this.impersonation.impersonate(
       p,

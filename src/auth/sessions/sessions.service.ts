@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
@@ -53,7 +53,7 @@ export interface SessionContext {
   mfaEnrolment?: boolean;
 }
 
-export function sessionContext(req: Request, method: string): SessionContext {
+export function sessionContext(req: FastifyRequest, method: string): SessionContext {
   return {
     ip: req.ip ?? null,
     userAgent: (req.headers['user-agent'] ?? '').slice(0, 255) || null,
@@ -147,7 +147,7 @@ export class SessionsService implements CredentialResolver {
     return isWellFormedToken(token, SESSION_PREFIX);
   }
 
-  async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
+  async resolve(token: string, via: 'header' | 'cookie'): Promise<Principal | null> {
     const tokenHash = sha256Hex(token);
     await this.changes.catchUp();
     const now = Date.now();

@@ -1,3 +1,5 @@
+import { requestPath } from '#src/common/http/request.js';
+import { SCIM_CONTENT_TYPE, ScimException } from '#src/common/errors/scim-error.js';
 import {
   ArgumentsHost,
   Catch,
@@ -7,7 +9,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Database, isNodeNotReady, isTransientConflict } from '#src/database/database.service.js';
 import { errorStatusPage, isMachinePath, sendPage } from '#src/common/http/html.js';
@@ -108,7 +110,7 @@ export function isDbDown(err: unknown): boolean {
  * RFC 6750 section 3: every 401 names the Bearer scheme; `error="invalid_token"` when a credential
  * was presented (and refused), no error code when none was.
  */
-export function bearerChallenge(req: Request, detail: string): string {
+export function bearerChallenge(req: FastifyRequest, detail: string): string {
   const presented =
     req.headers.authorization !== undefined ||
     (req as { cookies?: Record<string, string> }).cookies?.['gh_session'] !== undefined;
@@ -126,24 +128,36 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const res = ctx.getResponse<Response>();
-    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<FastifyReply>();
+    const req = ctx.getRequest<FastifyRequest>();
     const problem = this.toProblem(exception, req);
-    if (res.headersSent) return;
+    if (res.sent) return;
+    const path = requestPath(req);
+    // A SCIM request refused before its controller (a body too large or not JSON): SCIM's schema.
+    if (path === '/scim/v2' || path.startsWith('/scim/v2/')) {
+      const scim = new ScimException(
+        problem.status,
+        problem.detail,
+        problem.status === 400 && /JSON/.test(problem.detail) ? 'invalidSyntax' : undefined,
+      );
+      if (problem.status === 503) res.header('Retry-After', '1');
+      res.status(scim.status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(scim.body()));
+      return;
+    }
     // Paths for people (pages, unknown addresses) answer an HTML page; the API keeps problem+json.
-    if (!isMachinePath((req.originalUrl ?? req.url ?? '').split('?')[0] ?? '')) {
+    if (!isMachinePath(path)) {
       const page = errorStatusPage(problem);
       sendPage(res, problem.status, page.title, page.body);
       return;
     }
     if (problem.status === 401 && !res.hasHeader('WWW-Authenticate'))
-      res.setHeader('WWW-Authenticate', bearerChallenge(req, problem.detail));
+      res.header('WWW-Authenticate', bearerChallenge(req, problem.detail));
     // Every 503 is momentary (database away or busy, a dependency down): say when to come back.
-    if (problem.status === 503 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '1');
+    if (problem.status === 503 && !res.hasHeader('Retry-After')) res.header('Retry-After', '1');
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
-  toProblem(exception: unknown, req: Request): Problem {
+  toProblem(exception: unknown, req: FastifyRequest): Problem {
     if (exception instanceof AppException) return problemFromAppException(exception);
     if (exception instanceof ThrottlerException) {
       return problemFromAppException(
@@ -159,8 +173,15 @@ export class ProblemFilter implements ExceptionFilter {
       }
       if (status === 404) return problemFromAppException(AppException.notFound('Route'));
       if (status === 400) {
+        // Fastify's JSON parser refused the body (a SyntaxError, or its own error code).
+        const cause = exception.cause as { code?: string; name?: string } | undefined;
+        const badJson =
+          cause?.name === 'SyntaxError' || cause?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY';
         return problemFromAppException(
-          new AppException('validation_failed', 'The request could not be read.'),
+          new AppException(
+            'validation_failed',
+            badJson ? 'The request body is not valid JSON.' : 'The request could not be read.',
+          ),
         );
       }
       if (status < 500) {
@@ -176,17 +197,6 @@ export class ProblemFilter implements ExceptionFilter {
           ...(body && typeof body === 'object' && body.details ? { checks: body.details } : {}),
         };
       }
-    }
-    const bodyErr = exception as { type?: string; status?: number };
-    if (bodyErr.type === 'entity.too.large') {
-      return problemFromAppException(
-        new AppException('payload_too_large', 'The request body exceeds 100 KiB.'),
-      );
-    }
-    if (bodyErr.type === 'entity.parse.failed') {
-      return problemFromAppException(
-        new AppException('validation_failed', 'The request body is not valid JSON.'),
-      );
     }
     if (isTransientConflict(exception)) {
       // Still deadlocked, refused certification or waiting for a lock after the transaction

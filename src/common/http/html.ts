@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 
 /** Every interpolated value goes through this: text and attribute values alike. */
 export function escapeHtml(value: unknown): string {
@@ -128,7 +128,7 @@ export function renderPage(title: string, body: Html, options: PageOptions = {})
 
 /** Sends a page: never cached, never framed, the referrer kept same-origin so forms carry Origin. */
 export function sendPage(
-  res: Response,
+  res: FastifyReply,
   status: number,
   title: string,
   body: Html,
@@ -136,7 +136,7 @@ export function sendPage(
 ): void {
   res
     .status(status)
-    .set({
+    .headers({
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
       'Referrer-Policy': 'same-origin',

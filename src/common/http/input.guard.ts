@@ -1,5 +1,5 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { findUnsafeInput } from '#src/common/input.js';
 
@@ -12,7 +12,7 @@ import { findUnsafeInput } from '#src/common/input.js';
 export class InputGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
     const problem =
       findUnsafeInput(req.params) ?? findUnsafeInput(req.query) ?? findUnsafeInput(req.body);
     if (problem) {

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
 import { permits } from '#src/kernel/permissions.js';
@@ -237,7 +236,7 @@ export class ApiKeysService implements CredentialResolver {
     return isWellFormedToken(token, API_KEY_PREFIX);
   }
 
-  async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
+  async resolve(token: string, via: 'header' | 'cookie'): Promise<Principal | null> {
     if (via !== 'header') return null;
     const keyHash = sha256Hex(token);
     // Other instances' revocations first (see PrincipalChanges).

@@ -1,6 +1,6 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { problemFromAppException } from '#src/common/errors/problem.filter.js';
 
@@ -42,9 +42,9 @@ export class OAuthError extends Error {
 @Catch(OAuthError, AppException)
 export class OAuthErrorFilter implements ExceptionFilter {
   catch(e: OAuthError | AppException, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Pragma', 'no-cache');
+    const res = host.switchToHttp().getResponse<FastifyReply>();
+    res.header('Cache-Control', 'no-store');
+    res.header('Pragma', 'no-cache');
     if (e instanceof AppException && e.code !== 'validation_failed') {
       // Not an OAuth error (a database outage, say): the ordinary problem answer.
       const problem = problemFromAppException(e);
@@ -52,6 +52,6 @@ export class OAuthErrorFilter implements ExceptionFilter {
       return;
     }
     const err = e instanceof AppException ? new OAuthError('invalid_request', e.detail) : e;
-    res.status(err.status).json({ error: err.error, error_description: err.description });
+    res.status(err.status).send({ error: err.error, error_description: err.description });
   }
 }

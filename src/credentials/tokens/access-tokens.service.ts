@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
 import { SignJWT, type JWTPayload } from 'jose';
 import { AppConfig } from '#src/config/config.js';
 import { AuditService } from '#src/audit/audit.service.js';
@@ -148,7 +147,7 @@ export class AccessTokensService implements CredentialResolver {
     return token.length < 8192 && JWT_SHAPE.test(token);
   }
 
-  async resolve(token: string, _req: Request, via: 'header' | 'cookie'): Promise<Principal | null> {
+  async resolve(token: string, via: 'header' | 'cookie'): Promise<Principal | null> {
     if (via !== 'header') return null;
     const tokenHash = sha256Hex(token);
     // Other instances' revocations first (see PrincipalChanges).

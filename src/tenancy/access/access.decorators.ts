@@ -65,8 +65,7 @@ function named(
   where: ResourceLocation,
   name: string,
 ): string | undefined {
-  const source: unknown =
-    where === 'param' ? req.params : where === 'query' ? req.query : (req.body as unknown);
+  const source: unknown = where === 'param' ? req.params : where === 'query' ? req.query : req.body;
   const v =
     source && typeof source === 'object' ? (source as Record<string, unknown>)[name] : undefined;
   return typeof v === 'string' ? v : undefined;

@@ -6,7 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '#src/common/http/api-problems.js';
 import { IdParam } from '#src/common/http/id-param.js';
 import { PageQuery } from '#src/common/http/pagination.js';
@@ -90,7 +90,7 @@ export class InvitationsController {
   @ApiOkResponse({ type: AcceptedInvitationDto })
   @ApiProblems(400, 401, 403, 422, 429)
   async accept(
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
     @Body() body: AcceptInvitationDto,
   ): Promise<AcceptedInvitationDto> {
     const caller = await this.principal.of(req);
@@ -107,7 +107,7 @@ export class InvitationsController {
   })
   @ApiNoContentResponse({ description: 'Declined' })
   @ApiProblems(400, 401, 403, 429)
-  async decline(@Req() req: Request, @Body() body: DeclineInvitationDto): Promise<void> {
+  async decline(@Req() req: FastifyRequest, @Body() body: DeclineInvitationDto): Promise<void> {
     const caller = await this.principal.of(req);
     await this.invitations.decline(body.token, caller);
   }

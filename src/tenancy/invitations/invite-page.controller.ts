@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { problemFromAppException } from '#src/common/errors/problem.filter.js';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiHtml, ApiProblems } from '#src/common/http/api-problems.js';
 import { SignInRateLimit } from '#src/common/http/throttle.js';
 import { AppException } from '#src/common/errors/app.exception.js';
@@ -42,7 +42,7 @@ function field(source: unknown, name: string): string | undefined {
 @Catch(AppException)
 class InvitePageFilter implements ExceptionFilter {
   catch(e: AppException, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const res = host.switchToHttp().getResponse<FastifyReply>();
     const status = problemFromAppException(e).status;
     if (e.code === 'validation_failed') {
       sendPage(res, 400, TOKEN_PAGES.invalid.title, tokenProblemPage('invalid'));
@@ -72,7 +72,7 @@ export class InvitePageController {
   @ApiHtml(200, 'The invitation, with accept and decline buttons')
   @ApiHtml(400, 'A page saying the link is not valid')
   @ApiHtml(410, 'A page saying the invitation was used, revoked or has expired')
-  async show(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async show(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const token = field(req.query, 'token') ?? '';
     try {
       const caller = await this.signedIn(req);
@@ -98,7 +98,7 @@ export class InvitePageController {
   @ApiHtml(403, 'A page refusing a cross-site form post, or another account')
   @ApiHtml(410, 'A page saying the invitation was used, revoked or has expired')
   @ApiProblems(429)
-  async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async submit(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const token = field(req.body, 'token') ?? '';
     let caller: Principal | null = null;
     try {
@@ -137,7 +137,7 @@ export class InvitePageController {
   }
 
   /** The signed-in person, if any; a stale cookie or a refused one counts as signed out here. */
-  private async signedIn(req: Request): Promise<Principal | null> {
+  private async signedIn(req: FastifyRequest): Promise<Principal | null> {
     try {
       return await this.principal.of(req);
     } catch {
@@ -145,7 +145,7 @@ export class InvitePageController {
     }
   }
 
-  private fail(res: Response, err: unknown, _token: string, _caller: Principal | null): void {
+  private fail(res: FastifyReply, err: unknown, _token: string, _caller: Principal | null): void {
     if (err instanceof InvitationTokenError) {
       const p = TOKEN_PAGES[err.problem];
       sendPage(res, p.status, p.title, tokenProblemPage(err.problem));
@@ -156,7 +156,7 @@ export class InvitePageController {
 
   /** Token problems get their page; other refusals show the invitation again with the reason. */
   private async failWithForm(
-    res: Response,
+    res: FastifyReply,
     err: unknown,
     token: string,
     caller: Principal | null,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import { sentAsJson } from '#src/common/http/request.js';
+import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { credentialOf } from '#src/kernel/auth.guard.js';
@@ -23,20 +24,18 @@ export class OptionalPrincipal {
     this.origin = new URL(config.publicUrl).origin;
   }
 
-  async of(req: Request): Promise<Principal | null> {
+  async of(req: FastifyRequest): Promise<Principal | null> {
     const r = req as AuthenticatedRequest;
     const credential = credentialOf(r);
     if (!credential) return null;
     const resolver = credential.token ? this.registry.find(credential.token) : undefined;
-    const principal = resolver
-      ? await resolver.resolve(credential.token, req, credential.via)
-      : null;
+    const principal = resolver ? await resolver.resolve(credential.token, credential.via) : null;
     if (!principal) {
       if (credential.via === 'header')
         throw AppException.unauthenticated('The credential is invalid, expired or revoked.');
       return null;
     }
-    if (credential.via === 'cookie' && req.method !== 'GET' && !req.is('application/json')) {
+    if (credential.via === 'cookie' && req.method !== 'GET' && !sentAsJson(req)) {
       if (!this.sameOrigin(req))
         throw new AppException(
           'csrf_failed',
@@ -47,7 +46,7 @@ export class OptionalPrincipal {
     return principal;
   }
 
-  sameOrigin(req: Request): boolean {
+  sameOrigin(req: FastifyRequest): boolean {
     const origin = req.headers.origin ?? safeOrigin(req.headers.referer);
     return origin === this.origin;
   }

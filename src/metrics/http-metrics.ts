@@ -1,6 +1,5 @@
-import { Injectable, type NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
-import { performance } from 'node:perf_hooks';
+import { Injectable } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
 import { MetricsService } from '#src/metrics/metrics.service.js';
 
 interface RouteMetrics {
@@ -18,18 +17,18 @@ const MAX_CACHED = 2_000;
  * pay for prom-client's label hashing.
  */
 @Injectable()
-export class MetricsMiddleware implements NestMiddleware {
+export class HttpMetrics {
   private readonly routes = new Map<string, RouteMetrics>();
 
   constructor(private readonly metrics: MetricsService) {}
 
-  use(req: Request, res: Response, next: NextFunction): void {
-    const start = performance.now();
-    res.once('finish', () => {
-      const route = `${req.baseUrl ?? ''}${(req.route as { path?: string } | undefined)?.path ?? 'unmatched'}`;
+  /** Observes every answered request (404s as route `unmatched`), from Fastify's onResponse hook. */
+  install(fastify: FastifyInstance): void {
+    fastify.addHook('onResponse', (req, reply, done) => {
+      const route = req.routeOptions.url ?? 'unmatched';
       const m = this.metricsFor(req.method, route);
-      m.observe((performance.now() - start) / 1000);
-      const status = res.statusCode;
+      m.observe(reply.elapsedTime / 1000);
+      const status = reply.statusCode;
       let counter = m.count.get(status);
       if (!counter) {
         counter = this.metrics.httpRequests.labels({
@@ -41,8 +40,8 @@ export class MetricsMiddleware implements NestMiddleware {
       }
       counter.inc();
       if (status === 429) this.metrics.throttled.inc({ route });
+      done();
     });
-    next();
   }
 
   private metricsFor(method: string, route: string): RouteMetrics {

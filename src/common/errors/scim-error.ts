@@ -1,4 +1,3 @@
-import type { NextFunction, Request, Response } from 'express';
 /** RFC 7644 §3.12 error `scimType` values this server uses. */
 export type ScimType =
   | 'invalidFilter'
@@ -55,25 +54,4 @@ export class ScimException extends Error {
       detail: this.detail,
     };
   }
-}
-
-/**
- * Express error handler for /scim/v2 requests whose body could not be read (bad JSON, too
- * large): they fail before any controller, so they are answered here in the SCIM error schema.
- */
-export function scimBodyErrors(
-  err: unknown,
-  _req: Request,
-  res: Response,
-  next: NextFunction,
-): void {
-  const e = err as { type?: string };
-  const answer =
-    e?.type === 'entity.too.large'
-      ? new ScimException(413, 'The request body exceeds 100 KiB.')
-      : e?.type === 'entity.parse.failed' || e?.type === 'encoding.unsupported'
-        ? new ScimException(400, 'The request body is not valid JSON.', 'invalidSyntax')
-        : null;
-  if (!answer) return next(err);
-  res.status(answer.status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(answer.body()));
 }
