@@ -1,3 +1,5 @@
+import { BadRequestException } from '@nestjs/common';
+import { ProblemFilter } from '#src/common/errors/problem.filter.js';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -46,6 +48,15 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): Fastif
     genReqId: (req: IncomingMessage) => requestIdOf(req),
     logger: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    // "__proto__" and "constructor" keys are kept as plain own keys (JSON.parse does not pollute
+    // prototypes) so that the input guard refuses them naming the field, as it does in forms.
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
+    // A URL the router cannot read (a bad percent-encoding) is refused before any hook: answered in
+    // the same shapes as every other error, not Fastify's own JSON.
+    frameworkErrors: (error: Error, req: FastifyRequest, reply: FastifyReply) => {
+      new ProblemFilter().answer(new BadRequestException(error.message), req, reply);
+    },
   });
 }
 
@@ -99,7 +110,7 @@ export async function configureHttp(
   fastify.addContentTypeParser(
     'application/scim+json',
     { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
-    fastify.getDefaultJsonParser('error', 'error'),
+    fastify.getDefaultJsonParser('ignore', 'ignore'),
   );
   // A body of a type Gatehouse does not read (text, multipart, anything not JSON or a form) is
   // drained and left undefined rather than refused with a 415 before any guard: the guards (the

@@ -1,3 +1,5 @@
+import { fastifyCookie } from '@fastify/cookie';
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { AppConfig } from '#src/config/config.js';
 import { declaresSessionCookie, SESSION_COOKIE } from '#src/kernel/auth.guard.js';
@@ -24,11 +26,22 @@ export function setSessionCookie(
   });
 }
 
+function clearOptions(config: AppConfig) {
+  return { httpOnly: true, secure: config.secureCookies, sameSite: 'lax' as const, path: '/' };
+}
+
 export function clearSessionCookie(res: FastifyReply, config: AppConfig): void {
-  res.clearCookie(SESSION_COOKIE, {
-    httpOnly: true,
-    secure: config.secureCookies,
-    sameSite: 'lax',
-    path: '/',
-  });
+  res.clearCookie(SESSION_COOKIE, clearOptions(config));
+}
+
+/**
+ * The same, on the raw response of a request handed over to another handler (the OpenID
+ * Provider): @fastify/cookie writes its cookies when Fastify sends the reply, which a hijacked
+ * reply never does.
+ */
+export function clearSessionCookieRaw(res: ServerResponse, config: AppConfig): void {
+  res.appendHeader(
+    'Set-Cookie',
+    fastifyCookie.serialize(SESSION_COOKIE, '', { ...clearOptions(config), expires: new Date(0) }),
+  );
 }

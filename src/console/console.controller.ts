@@ -36,7 +36,7 @@ export class ConsoleController {
     operationId: 'showConsolePath',
     summary: 'A console screen (the same app), or one of its hashed asset files',
   })
-  @ApiParam({ name: '*', type: String, description: 'The screen or asset path below /console' })
+  @ApiParam({ name: 'path', type: String, description: 'The screen or asset path below /console' })
   @ApiHtml(200, 'The console app, or an asset file')
   @ApiRedirect(302, 'Signed out: to the sign-in page')
   @ApiHtml(404, 'No such asset file')

@@ -19,7 +19,7 @@ import { CredentialRegistry } from '#src/kernel/credential-registry.js';
 import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { Html, html, sendPage } from '#src/auth/pages/html.js';
-import { clearSessionCookie } from '#src/auth/session-cookie.js';
+import { clearSessionCookieRaw } from '#src/auth/session-cookie.js';
 import { UsersService } from '#src/users/users.service.js';
 import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
 import { REFRESH_TOKEN_PREFIX } from '#src/credentials/grants/grants.service.js';
@@ -687,7 +687,7 @@ export class OidcProviderService {
       const resolver = this.registry.ofKind('session');
       await this.db.transaction((tx) => resolver!.revokeForLogout(tx, p));
     }
-    clearSessionCookie(res, this.config);
+    clearSessionCookieRaw(res.raw, this.config);
   }
 }
 

@@ -128,8 +128,11 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const res = ctx.getResponse<FastifyReply>();
-    const req = ctx.getRequest<FastifyRequest>();
+    this.answer(exception, ctx.getRequest<FastifyRequest>(), ctx.getResponse<FastifyReply>());
+  }
+
+  /** Answers the error on the reply: the SCIM schema, an HTML page or problem+json by path. */
+  answer(exception: unknown, req: FastifyRequest, res: FastifyReply): void {
     const problem = this.toProblem(exception, req);
     if (res.sent) return;
     const path = requestPath(req);
@@ -176,7 +179,9 @@ export class ProblemFilter implements ExceptionFilter {
         // Fastify's JSON parser refused the body (a SyntaxError, or its own error code).
         const cause = exception.cause as { code?: string; name?: string } | undefined;
         const badJson =
-          cause?.name === 'SyntaxError' || cause?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY';
+          cause?.name === 'SyntaxError' ||
+          cause?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+          cause?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY';
         return problemFromAppException(
           new AppException(
             'validation_failed',
