@@ -1,4 +1,5 @@
-import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { paramsOf } from '#src/common/http/request.js';
+import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiHtml, ApiRedirect } from '#src/common/http/api-problems.js';
@@ -40,12 +41,9 @@ export class ConsoleController {
   @ApiHtml(200, 'The console app, or an asset file')
   @ApiRedirect(302, 'Signed out: to the sign-in page')
   @ApiHtml(404, 'No such asset file')
-  async consolePath(
-    @Param('*') path: string,
-    @Req() req: FastifyRequest,
-    @Res() res: FastifyReply,
-  ): Promise<void> {
-    const parts = path.split('/');
+  async consolePath(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
+    // Fastify's wildcard parameter (the OpenAPI document names it `path`).
+    const parts = (paramsOf(req)['*'] ?? '').split('/');
     if (parts[0] === 'assets') {
       this.files.sendAsset(res, parts.slice(1).join('/'));
       return;
