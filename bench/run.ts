@@ -220,6 +220,30 @@ async function projectOf(g: Gatehouse): Promise<string> {
   return String(field(project.body, 'id'));
 }
 
+/** Event-loop delay and GC figures from a Gatehouse's /metrics (prom-client's default metrics). */
+async function runtimeMetrics(url: string): Promise<{
+  lagP50: number;
+  lagP99: number;
+  lagMax: number;
+  gcSeconds: number;
+  gcCount: number;
+}> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string): number => {
+    const re = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'gm');
+    let sum = 0;
+    for (const m of text.matchAll(re)) sum += Number(m[1]);
+    return sum;
+  };
+  return {
+    lagP50: value('nodejs_eventloop_lag_p50_seconds'),
+    lagP99: value('nodejs_eventloop_lag_p99_seconds'),
+    lagMax: value('nodejs_eventloop_lag_max_seconds'),
+    gcSeconds: value('nodejs_gc_duration_seconds_sum'),
+    gcCount: value('nodejs_gc_duration_seconds_count'),
+  };
+}
+
 // ---------- scenarios ----------
 
 const shared: {
@@ -417,6 +441,9 @@ async function signin(): Promise<void> {
   const g = await startGatehouse('signin');
   try {
     log('sign-in: login storm with a latency probe on the cheap route');
+    // prom-client's event-loop delay histogram (perf_hooks.monitorEventLoopDelay) restarts at every
+    // scrape: this one starts the storm's window; GC time is the difference of its counters.
+    const before = await runtimeMetrics(g.server.url);
     g.server.resetPeak();
     const [storm, probe] = await Promise.all([
       load({
@@ -435,6 +462,7 @@ async function signin(): Promise<void> {
       }),
     ]);
     const rss = g.server.peakRss();
+    const after = await runtimeMetrics(g.server.url);
     shared.loginRps = storm.rps;
     rows.push({
       scenario: 'signin',
@@ -451,6 +479,11 @@ async function signin(): Promise<void> {
       rss,
       target: 'p99 ≤ 20 ms',
       note: `p99 ${fmt(probe.p99, 1)} ms`,
+    });
+    rows.push({
+      scenario: 'signin',
+      what: "Gatehouse's event loop during the storm (perf_hooks, via /metrics)",
+      note: `loop delay p50 ${fmt(after.lagP50 * 1000, 1)} ms, p99 ${fmt(after.lagP99 * 1000, 1)} ms, max ${fmt(after.lagMax * 1000, 1)} ms; GC ${fmt((after.gcSeconds - before.gcSeconds) * 1000, 0)} ms in ${after.gcCount - before.gcCount} pauses over ${SECONDS} s`,
     });
   } finally {
     await g.server.stop();

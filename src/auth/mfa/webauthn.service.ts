@@ -1,13 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
@@ -90,7 +86,9 @@ export class WebAuthnService {
     await this.mfa.requireRecentSignIn(principal);
     const user = await this.users.requireUser(principal.userId);
     const existing = await this.repo.confirmedFactors(user.id);
-    const options = await generateRegistrationOptions({
+    const options = await (
+      await webauthn()
+    ).generateRegistrationOptions({
       rpName: 'Gatehouse',
       rpID: this.rpID,
       userName: user.email ?? user.username ?? user.id,
@@ -116,7 +114,9 @@ export class WebAuthnService {
     if (!challenge) throw AppException.invalid('response', 'answers no pending challenge');
     let verified;
     try {
-      verified = await verifyRegistrationResponse({
+      verified = await (
+        await webauthn()
+      ).verifyRegistrationResponse({
         response: response as unknown as RegistrationResponseJSON,
         expectedChallenge: challenge,
         expectedOrigin: this.origin,
@@ -163,7 +163,9 @@ export class WebAuthnService {
    * its own, which is why this sign-in asks for no further step.
    */
   async authenticationOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    const options = await generateAuthenticationOptions({
+    const options = await (
+      await webauthn()
+    ).generateAuthenticationOptions({
       rpID: this.rpID,
       userVerification: 'required',
     });
@@ -197,7 +199,9 @@ export class WebAuthnService {
     );
     // No passkey to ask for: an empty allow list would let the browser offer any passkey.
     if (passkeys.length === 0) return null;
-    const options = await generateAuthenticationOptions({
+    const options = await (
+      await webauthn()
+    ).generateAuthenticationOptions({
       rpID: this.rpID,
       userVerification: 'preferred',
       allowCredentials: passkeys.map((f) => ({
@@ -234,7 +238,9 @@ export class WebAuthnService {
     if (!factor.confirmedAt || !factor.publicKey) return false;
     let result;
     try {
-      result = await verifyAuthenticationResponse({
+      result = await (
+        await webauthn()
+      ).verifyAuthenticationResponse({
         response: response as unknown as AuthenticationResponseJSON,
         expectedChallenge: challenge,
         expectedOrigin: this.origin,
@@ -256,4 +262,14 @@ export class WebAuthnService {
     );
     return true;
   }
+}
+
+/**
+ * @simplewebauthn/server (with its CBOR and ASN.1 parsers, about 9 MB of a process's memory) is
+ * loaded when the first passkey is registered or used, not by every process at start-up.
+ */
+let library: Promise<typeof import('@simplewebauthn/server')> | null = null;
+function webauthn(): Promise<typeof import('@simplewebauthn/server')> {
+  library ??= import('@simplewebauthn/server');
+  return library;
 }
