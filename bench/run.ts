@@ -130,9 +130,22 @@ interface Gatehouse {
   mePath: string;
 }
 
+/**
+ * The V8 flags production runs Gatehouse with: those of package.json's `start:prod` script (one
+ * place for them), or BENCH_NODE_FLAGS to try others.
+ */
+function gatehouseNodeFlags(): string[] {
+  if (env.BENCH_NODE_FLAGS !== undefined) return env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const start = pkg.scripts['start:prod'] ?? '';
+  return start.split(' ').filter((w) => w.startsWith('--'));
+}
+
 async function startGatehouse(
   name: string,
-  nodeArgs: string[] = [],
+  nodeArgs: string[] = gatehouseNodeFlags(),
   script = 'dist/src/main.js',
   extraEnv: Record<string, string> = {},
 ): Promise<Gatehouse> {
@@ -703,7 +716,7 @@ async function revocation(): Promise<void> {
   for (const [label, extra] of modes) {
     const g = await startGatehouse(
       `revocation-${baseline ? 'redis' : 'plain'}`,
-      [],
+      undefined,
       undefined,
       extra,
     );
@@ -738,7 +751,7 @@ async function profileHotPath(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const g = await startGatehouse(
     'profile',
-    ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    [...gatehouseNodeFlags(), '--cpu-prof', `--cpu-prof-dir=${dir}`],
     'dist/bench/servers/gatehouse-profiled.js',
   );
   try {

@@ -1,3 +1,4 @@
+import { useContractSerialisers } from '#src/common/http/response-schemas.js';
 import { HttpMetrics } from '#src/metrics/http-metrics.js';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -54,6 +55,7 @@ export async function createApp(
   });
 
   const document = createOpenApiDocument(app, config.publicUrl);
+  useContractSerialisers(fastify, document);
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/openapi.json',
     useGlobalPrefix: false,
