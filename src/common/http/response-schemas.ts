@@ -5,12 +5,26 @@ type Json = Record<string, unknown>;
 
 const COMPONENT_REF = '#/components/schemas/';
 
-/** `#/components/schemas/User` becomes `User#`, the id the schema is added to Fastify under. */
+/**
+ * Keywords that only validate. fast-json-stringify checks the branches of an anyOf or oneOf with
+ * them (through ajv) to pick the one to write, so an answer the contract describes loosely (an
+ * email address the strict format would refuse) would fail to serialise: the shape is enough.
+ * Date formats stay: they tell it to write a Date as an ISO string.
+ */
+const VALIDATION_ONLY = new Set(['pattern', 'minLength', 'maxLength', 'minimum', 'maximum']);
+const DATE_FORMATS = new Set(['date-time', 'date', 'time']);
+
+/**
+ * `#/components/schemas/User` becomes `User#`, the id the schema is added to Fastify under; the
+ * validation-only keywords go.
+ */
 function rewriteRefs(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(rewriteRefs);
   if (!value || typeof value !== 'object') return value;
   const out: Json = {};
   for (const [k, v] of Object.entries(value as Json)) {
+    if (VALIDATION_ONLY.has(k) && typeof v !== 'object') continue;
+    if (k === 'format' && typeof v === 'string' && !DATE_FORMATS.has(v)) continue;
     out[k] =
       k === '$ref' && typeof v === 'string' && v.startsWith(COMPONENT_REF)
         ? `${v.slice(COMPONENT_REF.length)}#`
