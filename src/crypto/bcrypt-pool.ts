@@ -62,6 +62,9 @@ export class BcryptPool {
   private spawn(): Slot {
     const worker = new Worker(new URL('./bcrypt.worker.js', import.meta.url), {
       workerData: { nice: this.nice },
+      // A worker only passes strings to the native bcrypt: a small heap is plenty, and each
+      // worker's V8 would otherwise size its young generation like the main thread's.
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 },
     });
     worker.unref();
     const slot: Slot = { worker, job: null };

@@ -91,6 +91,9 @@ describe('browser sign-in in Chromium', { skip }, () => {
   }
 
   it('signs a new person in through the provider and lands signed in', async () => {
+    // Away from the last test's page first: the account app, finding its session gone, would
+    // navigate to /signin by itself and interrupt this test's first navigation.
+    await page.goto('about:blank');
     await context.clearCookies();
     await page.goto(`${base}/signin`);
     assert.equal(await page.title(), 'Sign in · Gatehouse');
@@ -118,6 +121,9 @@ describe('browser sign-in in Chromium', { skip }, () => {
   });
 
   it('signs in with a password through the page form', async () => {
+    // Away from the last test's page first: the account app, finding its session gone, would
+    // navigate to /signin by itself and interrupt this test's first navigation.
+    await page.goto('about:blank');
     await context.clearCookies();
     const local = await makeUser(t, { signIn: false });
     await page.goto(`${base}/signin`);
@@ -134,6 +140,9 @@ describe('browser sign-in in Chromium', { skip }, () => {
   });
 
   it('confirms a link with the local password on the confirm-link page', async () => {
+    // Away from the last test's page first: the account app, finding its session gone, would
+    // navigate to /signin by itself and interrupt this test's first navigation.
+    await page.goto('about:blank');
     await context.clearCookies();
     const local = await makeUser(t, { emailVerified: true, signIn: false });
     idp.accounts.set('browser-linker', { email: local.email, email_verified: true });
@@ -155,6 +164,9 @@ describe('browser sign-in in Chromium', { skip }, () => {
   });
 
   it('shows a plain error page when linking is refused, echoing nothing from the provider', async () => {
+    // Away from the last test's page first: the account app, finding its session gone, would
+    // navigate to /signin by itself and interrupt this test's first navigation.
+    await page.goto('about:blank');
     await context.clearCookies();
     const local = await makeUser(t, { emailVerified: true, signIn: false });
     idp.accounts.set('browser-carol', { email: local.email, email_verified: false });
