@@ -33,6 +33,14 @@ export const PRINCIPAL_TABLES: ReadonlySet<string> = new Set([
   'group_members',
   'project_members',
 ]);
+/** The two members of better-sqlite3's handle and statement this file uses. */
+interface SqliteStatement {
+  all(): { version: string | number }[];
+}
+interface SqliteHandle {
+  prepare(sql: string): SqliteStatement;
+}
+
 /** Set on a transaction that wrote a principal table: caches are emptied everywhere at commit. */
 const CHANGED = 'principalDataChanged';
 /** Set on a transaction that must bump principal_version before it commits. */
@@ -131,13 +139,30 @@ export class PrincipalChangesRepository {
 
   /** The hot path when no Redis vouches for the caches: one primary-key read. */
   async readVersion(): Promise<string> {
-    const rows: { version: string | number }[] = await this.dataSource.query(
-      'SELECT version FROM principal_version WHERE id = 1',
-    );
+    const rows: { version: string | number }[] = this.sqliteRead
+      ? this.sqliteRead()
+      : await this.dataSource.query('SELECT version FROM principal_version WHERE id = 1');
     const row = rows[0];
     if (!row) throw new Error('principal_version row missing: migrations not run');
     return String(row.version);
   }
+
+  /**
+   * On SQLite the read is made on better-sqlite3's handle with one prepared statement: it runs on
+   * every cached request without Redis, and TypeORM's path (a query runner, the statement prepared
+   * again each time) cost more than the request's own work (docs/performance.md).
+   */
+  private get sqliteRead(): (() => { version: string | number }[]) | null {
+    if (this.dataSource.options.type !== 'better-sqlite3') return null;
+    if (!this.statement) {
+      const handle = (this.dataSource.driver as unknown as { databaseConnection: SqliteHandle })
+        .databaseConnection;
+      this.statement = handle.prepare('SELECT version FROM principal_version WHERE id = 1');
+    }
+    const statement = this.statement;
+    return () => statement.all();
+  }
+  private statement: SqliteStatement | null = null;
 
   /** True when no other process can share the database (in-memory SQLite). */
   get databaseIsPrivate(): boolean {
