@@ -164,6 +164,11 @@ export class PrincipalChangesRepository {
   }
   private statement: SqliteStatement | null = null;
 
+  /** True when the read runs synchronously (SQLite): nothing is ever in flight to share. */
+  get readsSynchronously(): boolean {
+    return this.dataSource.options.type === 'better-sqlite3';
+  }
+
   /** True when no other process can share the database (in-memory SQLite). */
   get databaseIsPrivate(): boolean {
     const o = this.dataSource.options;

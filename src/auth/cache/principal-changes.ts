@@ -57,6 +57,8 @@ export class PrincipalChanges implements OnModuleInit, OnModuleDestroy {
   /** The read in flight, and the one queued behind it for requests that arrived after it began. */
   private reading: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
+  /** SQLite: the read that begins at the end of this turn of the event loop. */
+  private scheduled: Promise<void> | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -142,6 +144,16 @@ export class PrincipalChanges implements OnModuleInit, OnModuleDestroy {
 
   /** Resolves once a read of principal_version that began after this call has been applied. */
   private readAfterNow(): Promise<void> {
+    if (this.repo.readsSynchronously) {
+      // SQLite answers at once, so no read is ever in flight to share: the read waits for the end
+      // of this turn of the event loop instead, and every request that asked before it begins
+      // shares it (under load, a batch of requests per read instead of one each).
+      this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.scheduled = null;
+        return this.readVersion();
+      });
+      return this.scheduled;
+    }
     if (!this.reading) {
       this.reading = this.readVersion().finally(() => {
         this.reading = null;
