@@ -16,7 +16,7 @@ export const API_PREFIX = 'api/v1';
 export const BODY_LIMIT_BYTES = 100 * 1024;
 
 /** The caller's `X-Request-Id` when it is a plain token of up to 64 characters, else a new UUID. */
-export function requestIdOf(req: IncomingMessage): string {
+function requestIdOf(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
   return typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
 }

@@ -1,7 +1,7 @@
+import { handOver } from '#src/provider/hand-over.js';
 import { Controller, Get, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SESSION_COOKIE } from '#src/kernel/auth.guard.js';
 import type { InteractionDetails } from 'oidc-provider';
 import { ApiHtml, ApiRedirect } from '#src/common/http/api-problems.js';
@@ -242,16 +242,4 @@ function refererOrigin(referer: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The raw request and response for the provider, which answers on them itself (a redirect back to
- * the client): Fastify stops managing the reply, and what was set on it so far goes to the raw one.
- */
-function handOver(req: FastifyRequest, res: FastifyReply): [IncomingMessage, ServerResponse] {
-  res.hijack();
-  for (const [name, value] of Object.entries(res.getHeaders())) {
-    if (value !== undefined) res.raw.setHeader(name, value);
-  }
-  return [req.raw, res.raw];
 }

@@ -1,3 +1,4 @@
+import { handOver } from '#src/provider/hand-over.js';
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -611,14 +612,7 @@ export class OidcProviderService {
   /** Hands the request to the provider (Koa, on the raw request and response). */
   private async pass(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { handler } = await this.current();
-    reply.hijack();
-    // What the hooks and the routing set so far (security headers, the request id, a cleared
-    // session cookie) is on the reply, which a hijacked request never writes: onto the raw one.
-    for (const [name, value] of Object.entries(reply.getHeaders())) {
-      if (value !== undefined) reply.raw.setHeader(name, value);
-    }
-    (req.raw as IncomingMessage & { body?: unknown }).body = req.body;
-    handler(req.raw, reply.raw);
+    handler(...handOver(req, reply));
   }
 
   private async route(

@@ -2,7 +2,7 @@ import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common'
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { ProblemFilter } from '#src/common/errors/problem.filter.js';
-import { SCIM_CONTENT_TYPE, ScimException, type ScimType } from '#src/common/errors/scim-error.js';
+import { SCIM_CONTENT_TYPE, ScimException } from '#src/common/errors/scim-error.js';
 
 function fromAppException(e: AppException): ScimException {
   switch (e.code) {
@@ -50,9 +50,6 @@ export class ScimExceptionFilter implements ExceptionFilter {
   toScim(exception: unknown, req: FastifyRequest): ScimException {
     if (exception instanceof ScimException) return exception;
     if (exception instanceof AppException) return fromAppException(exception);
-    const p = this.problems.toProblem(exception, req);
-    const scimType: ScimType | undefined =
-      p.status === 400 && /JSON/.test(p.detail) ? 'invalidSyntax' : undefined;
-    return new ScimException(p.status, p.detail, scimType);
+    return ScimException.fromProblem(this.problems.toProblem(exception, req));
   }
 }

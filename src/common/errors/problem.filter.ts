@@ -138,11 +138,7 @@ export class ProblemFilter implements ExceptionFilter {
     const path = requestPath(req);
     // A SCIM request refused before its controller (a body too large or not JSON): SCIM's schema.
     if (path === '/scim/v2' || path.startsWith('/scim/v2/')) {
-      const scim = new ScimException(
-        problem.status,
-        problem.detail,
-        problem.status === 400 && /JSON/.test(problem.detail) ? 'invalidSyntax' : undefined,
-      );
+      const scim = ScimException.fromProblem(problem);
       if (problem.status === 503) res.header('Retry-After', '1');
       res.status(scim.status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(scim.body()));
       return;

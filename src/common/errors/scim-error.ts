@@ -42,6 +42,15 @@ export class ScimException extends Error {
   static mutability(detail: string): ScimException {
     return new ScimException(400, detail, 'mutability');
   }
+  /**
+   * A problem (as the problem filter judged an error) in the SCIM schema: a body that is not JSON
+   * is `invalidSyntax`.
+   */
+  static fromProblem(p: { status: number; detail: string }): ScimException {
+    const scimType: ScimType | undefined =
+      p.status === 400 && /JSON/.test(p.detail) ? 'invalidSyntax' : undefined;
+    return new ScimException(p.status, p.detail, scimType);
+  }
   static notFound(what: string): ScimException {
     return new ScimException(404, `${what} not found.`);
   }
