@@ -33,6 +33,7 @@ export const PRINCIPAL_TABLES: ReadonlySet<string> = new Set([
   'group_members',
   'project_members',
 ]);
+const READ_VERSION = 'SELECT version FROM principal_version WHERE id = 1';
 /** The two members of better-sqlite3's handle and statement this file uses. */
 interface SqliteStatement {
   all(): { version: string | number }[];
@@ -139,9 +140,9 @@ export class PrincipalChangesRepository {
 
   /** The hot path when no Redis vouches for the caches: one primary-key read. */
   async readVersion(): Promise<string> {
-    const rows: { version: string | number }[] = this.sqliteRead
-      ? this.sqliteRead()
-      : await this.dataSource.query('SELECT version FROM principal_version WHERE id = 1');
+    const rows: { version: string | number }[] = this.readsSynchronously
+      ? this.sqliteStatement().all()
+      : await this.dataSource.query(READ_VERSION);
     const row = rows[0];
     if (!row) throw new Error('principal_version row missing: migrations not run');
     return String(row.version);
@@ -152,15 +153,13 @@ export class PrincipalChangesRepository {
    * every cached request without Redis, and TypeORM's path (a query runner, the statement prepared
    * again each time) cost more than the request's own work (docs/performance.md).
    */
-  private get sqliteRead(): (() => { version: string | number }[]) | null {
-    if (this.dataSource.options.type !== 'better-sqlite3') return null;
+  private sqliteStatement(): SqliteStatement {
     if (!this.statement) {
       const handle = (this.dataSource.driver as unknown as { databaseConnection: SqliteHandle })
         .databaseConnection;
-      this.statement = handle.prepare('SELECT version FROM principal_version WHERE id = 1');
+      this.statement = handle.prepare(READ_VERSION);
     }
-    const statement = this.statement;
-    return () => statement.all();
+    return this.statement;
   }
   private statement: SqliteStatement | null = null;
 
