@@ -456,42 +456,30 @@ async function signin(): Promise<void> {
     log('sign-in: login storm with a latency probe on the cheap route');
     // prom-client's event-loop delay histogram (perf_hooks.monitorEventLoopDelay) restarts at every
     // scrape: this one starts the storm's window; GC time is the difference of its counters.
+    // The login storm and the probe on the cheap route beside it, for `seconds`.
+    const stormWithProbe = (seconds: number): Promise<[LoadResult, LoadResult]> =>
+      Promise.all([
+        load({
+          url: `${g.server.url}${API}/auth/login`,
+          method: 'POST',
+          body: { username: g.email, password: PASSWORD },
+          seconds,
+          connections: SIGNIN_CONNECTIONS,
+        }),
+        load({
+          url: g.server.url + g.mePath,
+          headers: { authorization: `Bearer ${g.session}` },
+          seconds,
+          connections: 2,
+          overallRate: PROBE_RATE,
+        }),
+      ]);
     // A short storm first, not measured: the first requests pay for JIT compilation of the login
     // and probe paths (the worst probe of a cold start is the first one, at 20 to 50 ms).
-    await Promise.all([
-      load({
-        url: `${g.server.url}${API}/auth/login`,
-        method: 'POST',
-        body: { username: g.email, password: PASSWORD },
-        seconds: 2,
-        connections: SIGNIN_CONNECTIONS,
-      }),
-      load({
-        url: g.server.url + g.mePath,
-        headers: { authorization: `Bearer ${g.session}` },
-        seconds: 2,
-        connections: 2,
-        overallRate: PROBE_RATE,
-      }),
-    ]);
+    await stormWithProbe(2);
     const before = await runtimeMetrics(g.server.url);
     g.server.resetPeak();
-    const [storm, probe] = await Promise.all([
-      load({
-        url: `${g.server.url}${API}/auth/login`,
-        method: 'POST',
-        body: { username: g.email, password: PASSWORD },
-        seconds: SECONDS,
-        connections: SIGNIN_CONNECTIONS,
-      }),
-      load({
-        url: g.server.url + g.mePath,
-        headers: { authorization: `Bearer ${g.session}` },
-        seconds: SECONDS,
-        connections: 2,
-        overallRate: PROBE_RATE,
-      }),
-    ]);
+    const [storm, probe] = await stormWithProbe(SECONDS);
     const rss = g.server.peakRss();
     const after = await runtimeMetrics(g.server.url);
     shared.loginRps = storm.rps;
