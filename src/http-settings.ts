@@ -1,12 +1,13 @@
 import { BadRequestException } from '@nestjs/common';
 import { ProblemFilter } from '#src/common/errors/problem.filter.js';
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger as Pino } from 'pino';
+import { createAccessLog } from '#src/common/logging.js';
 import { createValidationPipe } from '#src/common/validation.js';
 import { runWithRequestId } from '#src/common/request-context.js';
 import type { AppConfig } from '#src/config/config.js';
@@ -33,6 +34,35 @@ function trustProxyOption(
 ): boolean | string | ((address: string, hop: number) => boolean) {
   if (typeof setting === 'number') return (_address, hop) => hop < setting;
   return setting;
+}
+
+/**
+ * The security headers of every response (helmet's defaults, with the pages' CSP), worked out once
+ * with helmet itself: none of them depends on the request, and `@fastify/helmet` would rebuild
+ * helmet's middleware for every request (about 5% of a cheap request's CPU).
+ */
+export function securityHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const collector = {
+    setHeader(name: string, value: unknown): void {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader(): void {},
+  };
+  helmet({
+    contentSecurityPolicy: {
+      directives: {
+        'script-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+        'form-action': ["'self'", 'http:', 'https:'],
+      },
+    },
+  })({} as IncomingMessage, collector as unknown as ServerResponse, (err?: unknown) => {
+    if (err !== undefined) {
+      throw err instanceof Error ? err : new Error('helmet refused the security header settings');
+    }
+  });
+  return headers;
 }
 
 /**
@@ -71,10 +101,12 @@ export async function configureHttp(
   log: Pino,
 ): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
+  const security = securityHeaders();
+  const access = createAccessLog(log);
   // The id travels on the request (for the problem filter's correlation id) and the response.
   fastify.addHook('onRequest', (req, reply, done) => {
     req.headers['x-request-id'] = req.id;
-    void reply.header('X-Request-Id', req.id);
+    void reply.headers(security).header('X-Request-Id', req.id);
     // Errors before the handler (a body too large, bad JSON) are logged with the id too.
     runWithRequestId(req.id, done);
   });
@@ -92,18 +124,9 @@ export async function configureHttp(
       res: { status },
       responseTime: Math.round(reply.elapsedTime),
     };
-    if (status >= 500) log.error(line, 'request failed');
-    else log.info(line, 'request');
+    if (status >= 500) access.error(line, 'request failed');
+    else access.info(line, 'request');
     done();
-  });
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        'script-src': ["'self'", "'unsafe-inline'"],
-        'img-src': ["'self'", 'data:'],
-        'form-action': ["'self'", 'http:', 'https:'],
-      },
-    },
   });
   await app.register(fastifyCookie);
   // SCIM clients send application/scim+json (RFC 7644 §3.1): read as JSON, same limit.

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -23,8 +23,9 @@ export function isWellFormedToken(token: string, prefix: string): boolean {
   return checksum(body) === token.slice(-8);
 }
 
+/** One-shot SHA-256 (no Hash object per call: this runs on every authenticated request). */
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 /** A short, non-secret part shown in lists so a person can tell their keys apart. */
