@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger as Pino } from 'pino';
 import { createAccessLog } from '#src/common/logging.js';
 import { createValidationPipe } from '#src/common/validation.js';
-import { runWithRequestId } from '#src/common/request-context.js';
+import { runWithRequest } from '#src/common/request-context.js';
 import type { AppConfig } from '#src/config/config.js';
 
 export const API_PREFIX = 'api/v1';
@@ -108,12 +108,12 @@ export async function configureHttp(
     req.headers['x-request-id'] = req.id;
     void reply.headers(security).header('X-Request-Id', req.id);
     // Errors before the handler (a body too large, bad JSON) are logged with the id too.
-    runWithRequestId(req.id, done);
+    runWithRequest(req.id, reply.raw, done);
   });
   // The body was read in another async context: everything the handler causes (warnings, audit
   // entries) knows the request's id from here on.
-  fastify.addHook('preHandler', (req, _reply, done) => {
-    runWithRequestId(req.id, done);
+  fastify.addHook('preHandler', (req, reply, done) => {
+    runWithRequest(req.id, reply.raw, done);
   });
   // One line per request when its response is finished (or the client went away).
   fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done) => {

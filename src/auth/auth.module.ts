@@ -5,6 +5,7 @@ import { AuthService } from '#src/auth/auth.service.js';
 import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
 import { PrincipalChangesRepository } from '#src/auth/cache/principal-changes.repository.js';
 import { LoginMetrics } from '#src/auth/login-metrics.js';
+import { BcryptMetrics } from '#src/auth/bcrypt-metrics.js';
 import { CryptoModule } from '#src/crypto/crypto.module.js';
 import { SessionsController } from '#src/auth/sessions/sessions.controller.js';
 import { SessionsAdminService } from '#src/auth/sessions/sessions-admin.service.js';
@@ -43,6 +44,7 @@ import { ImpersonationService } from '#src/auth/sessions/impersonation.service.j
     SessionsRepository,
     UserTokensRepository,
     LoginMetrics,
+    BcryptMetrics,
     OidcProvidersService,
     UserIdentitiesRepository,
     LinkedIdentitiesService,

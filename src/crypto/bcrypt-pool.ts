@@ -5,7 +5,25 @@ type Job = {
   msg: BcryptRequest;
   resolve: (v: string | boolean) => void;
   reject: (e: Error) => void;
+  /** Removes the job's abort listener, once it has started or been dropped. */
+  release: () => void;
 };
+
+/** What the pool is doing, for the metrics. */
+export interface BcryptPoolStats {
+  running: number;
+  queued: number;
+  /** Jobs dropped from the queue because their caller gave up (its client went away). */
+  dropped: number;
+}
+
+/** A job given up by its caller (see `AbortSignal`) before a thread took it. */
+export class BcryptJobDropped extends Error {
+  constructor() {
+    super('bcrypt job dropped: its caller gave up before a thread was free');
+    this.name = 'BcryptJobDropped';
+  }
+}
 type Slot = { worker: Worker; job: Job | null };
 
 /**
@@ -19,31 +37,61 @@ export class BcryptPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
+  private dropped = 0;
 
   constructor(
     private readonly size: number,
     private readonly nice: number,
   ) {}
 
-  hash(password: string, cost: number): Promise<string> {
-    return this.run({ id: 0, op: 'hash', password, cost }) as Promise<string>;
+  /** A job whose `signal` aborts while it waits for a thread is dropped (BcryptJobDropped). */
+  hash(password: string, cost: number, signal?: AbortSignal): Promise<string> {
+    return this.run({ id: 0, op: 'hash', password, cost }, signal) as Promise<string>;
   }
 
-  compare(password: string, hash: string): Promise<boolean> {
-    return this.run({ id: 0, op: 'compare', password, hash }) as Promise<boolean>;
+  compare(password: string, hash: string, signal?: AbortSignal): Promise<boolean> {
+    return this.run({ id: 0, op: 'compare', password, hash }, signal) as Promise<boolean>;
+  }
+
+  stats(): BcryptPoolStats {
+    return {
+      running: this.slots.filter((s) => s.job !== null).length,
+      queued: this.queue.length,
+      dropped: this.dropped,
+    };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const slots = this.slots.splice(0);
-    for (const job of this.queue.splice(0)) job.reject(new Error('bcrypt pool closed'));
+    for (const job of this.queue.splice(0)) {
+      job.release();
+      job.reject(new Error('bcrypt pool closed'));
+    }
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  private run(msg: BcryptRequest): Promise<string | boolean> {
+  private run(msg: BcryptRequest, signal?: AbortSignal): Promise<string | boolean> {
     if (this.closed) return Promise.reject(new Error('bcrypt pool closed'));
+    if (signal?.aborted) {
+      this.dropped++;
+      return Promise.reject(new BcryptJobDropped());
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ msg: { ...msg, id: this.nextId++ }, resolve, reject });
+      const job: Job = { msg: { ...msg, id: this.nextId++ }, resolve, reject, release: () => {} };
+      if (signal) {
+        // Only a job still waiting can be dropped: a thread cannot be stopped mid-hash.
+        const onAbort = (): void => {
+          const i = this.queue.indexOf(job);
+          if (i < 0) return;
+          this.queue.splice(i, 1);
+          this.dropped++;
+          reject(new BcryptJobDropped());
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        job.release = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.queue.push(job);
       this.dispatch();
     });
   }
@@ -54,6 +102,7 @@ export class BcryptPool {
       if (!slot && this.slots.length < this.size) slot = this.spawn();
       if (!slot) return;
       const job = this.queue.shift() as Job;
+      job.release();
       slot.job = job;
       slot.worker.postMessage(job.msg);
     }

@@ -2,7 +2,8 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { readFile } from 'node:fs/promises';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
-import { BcryptPool } from '#src/crypto/bcrypt-pool.js';
+import { BcryptJobDropped, BcryptPool, type BcryptPoolStats } from '#src/crypto/bcrypt-pool.js';
+import { clientGoneSignal } from '#src/common/request-context.js';
 
 export interface PasswordPolicy {
   minLength: number;
@@ -87,10 +88,30 @@ export class PasswordService implements OnModuleInit, OnModuleDestroy {
     return this.pool.hash(password, this.config.bcryptCost);
   }
 
-  /** Always one bcrypt comparison, whether or not there is a hash to compare with. */
+  /**
+   * Always one bcrypt comparison, whether or not there is a hash to compare with. A comparison still
+   * waiting for a thread when its request's client goes away is dropped (a storm of sign-ins whose
+   * clients time out would otherwise keep the threads busy for nobody): the request ends with
+   * `client_gone` (499), and nothing about the attempt is recorded.
+   */
   async verify(password: string, hash: string | null | undefined): Promise<boolean> {
     const tooLong = Buffer.byteLength(password, 'utf8') > this.config.passwordPolicy.maxBytes;
-    const ok = await this.pool.compare(password, hash ?? this.dummyHash);
+    let ok: boolean;
+    try {
+      ok = await this.pool.compare(password, hash ?? this.dummyHash, clientGoneSignal());
+    } catch (err) {
+      if (err instanceof BcryptJobDropped)
+        throw new AppException(
+          'client_gone',
+          'The client went away before its password was checked.',
+        );
+      throw err;
+    }
     return ok && !!hash && !tooLong;
+  }
+
+  /** The bcrypt threads' work (running, queued, dropped), for the metrics. */
+  poolStats(): BcryptPoolStats {
+    return this.pool.stats();
   }
 }

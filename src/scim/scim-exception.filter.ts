@@ -25,6 +25,8 @@ function fromAppException(e: AppException): ScimException {
       return new ScimException(429, e.detail);
     case 'unavailable':
       return new ScimException(503, e.detail);
+    case 'client_gone':
+      return new ScimException(499, e.detail);
   }
 }
 

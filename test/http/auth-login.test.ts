@@ -121,9 +121,14 @@ describe('POST /auth/login cost for unknown users at BCRYPT_COST 10', () => {
   before(async () => {
     t = await createTestApp({ BCRYPT_COST: '10', LOCKOUT_THRESHOLD: '1000' });
     // Counted at the pool, not timed: a busy machine cannot make this pass or fail.
-    BcryptPool.prototype.compare = function (this: BcryptPool, password: string, hash: string) {
+    BcryptPool.prototype.compare = function (
+      this: BcryptPool,
+      password: string,
+      hash: string,
+      signal?: AbortSignal,
+    ) {
       compared.push(hash);
-      return original.call(this, password, hash);
+      return original.call(this, password, hash, signal);
     };
   });
   after(async () => {

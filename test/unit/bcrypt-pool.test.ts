@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { BcryptPool } from '#src/crypto/bcrypt-pool.js';
+import { BcryptJobDropped, BcryptPool } from '#src/crypto/bcrypt-pool.js';
 
 /** Nice values of this process's threads (Linux: field 19 of /proc/self/task/<tid>/stat). */
 function threadNices(): number[] {
@@ -59,5 +59,29 @@ describe('BcryptPool', () => {
     assert.equal(await pool.compare('pw', await pool.hash('pw', 4)), true);
     await pool.close();
     await assert.rejects(pool.hash('pw', 4), /closed/);
+  });
+
+  it('drops a queued job whose caller gave up, never a running one, and counts it', async () => {
+    const pool = new BcryptPool(1, 0);
+    try {
+      const hash = await pool.hash('pw', 10);
+      const first = new AbortController();
+      const second = new AbortController();
+      const running = pool.compare('pw', hash, first.signal);
+      const queued = pool.compare('pw', hash, second.signal);
+      const last = pool.compare('nope', hash);
+      assert.deepEqual(pool.stats(), { running: 1, queued: 2, dropped: 0 });
+      first.abort(); // already on a thread: it runs to the end
+      second.abort(); // still waiting: dropped at once
+      await assert.rejects(queued, BcryptJobDropped);
+      assert.deepEqual(pool.stats(), { running: 1, queued: 1, dropped: 1 });
+      assert.equal(await running, true);
+      assert.equal(await last, false);
+      // A caller that has already given up does not queue anything.
+      await assert.rejects(pool.compare('pw', hash, AbortSignal.abort()), BcryptJobDropped);
+      assert.deepEqual(pool.stats(), { running: 0, queued: 0, dropped: 2 });
+    } finally {
+      await pool.close();
+    }
   });
 });

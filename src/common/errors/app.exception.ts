@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'rule_refused'
   | 'payload_too_large'
   | 'throttled'
-  | 'unavailable';
+  | 'unavailable'
+  | 'client_gone';
 
 export interface FieldError {
   field: string;

@@ -46,6 +46,10 @@ function statusOf(code: ErrorCode): { status: number; title: string } {
       return { status: 429, title: 'Too many requests' };
     case 'unavailable':
       return { status: 503, title: 'Service unavailable' };
+    // Nobody reads this answer: the status (nginx's "client closed request") is for the access log
+    // and the metrics.
+    case 'client_gone':
+      return { status: 499, title: 'Client closed request' };
   }
 }
 
