@@ -22,6 +22,7 @@ import { resetMysqlDatabase, seedScale, type ScaleSeed } from './lib/seed.js';
  * its reference in the same run, appended as a dated section to bench/RESULTS.md. Settings (env):
  *   BENCH_SECONDS      seconds per measurement (default 8)
  *   BENCH_CONNECTIONS  concurrent connections for throughput runs (default 16)
+ *   BENCH_ROUNDS       rounds the ceiling scenario interleaves its targets in (default 4)
  *   BCRYPT_COST        bcrypt cost for Gatehouse, the peer and the bound (default 12)
  *   BENCH_MYSQL_URL    mysql://user@host:port/<name containing "bench">: run Gatehouse and the peer
  *                      on MySQL (the database is dropped and re-created) and enable the scale scenario
@@ -39,6 +40,8 @@ const root = resolve(here, '..', '..');
 const env = process.env;
 const SECONDS = Number(env.BENCH_SECONDS ?? '8');
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? '16');
+/** Rounds the ceiling scenario splits each measurement into (see `ceiling`). */
+const ROUNDS = Math.max(1, Number(env.BENCH_ROUNDS ?? '4'));
 const COST = Number(env.BCRYPT_COST ?? '12');
 const MYSQL_URL = env.BENCH_MYSQL_URL ?? '';
 const ONLY = new Set(
@@ -309,103 +312,106 @@ const REFERENCES = [
 /** The targets of the Gatehouse ceiling routes, in the order of REFERENCES. */
 const CEILING_TARGET = `${REFERENCES.map((ref) => `≥ ${ref.min} ${ref.short}`).join(' · ')}; RSS ≤ 200 MB`;
 
+/** One server and request of the ceiling scenario, measured in rounds. */
+interface CeilingTarget {
+  what: string;
+  server: Server;
+  spec: Parameters<typeof load>[0];
+  /** A reference (by its short name), or a Gatehouse route with the issue's targets. */
+  reference?: string;
+  target?: string;
+  rounds: { r: LoadResult; rss: number | null; cpuUs: number | null }[];
+}
+
+/**
+ * Several rounds' measurements of one target as one: requests and CPU summed over the rounds (so
+ * req/s and CPU per request are over the whole time), RSS the highest peak, p50 the median round's
+ * and p99 the worst round's.
+ */
+function combined(rounds: CeilingTarget['rounds']): {
+  r: LoadResult;
+  rss: number | null;
+  cpuUs: number | null;
+} {
+  const sum = (f: (r: LoadResult) => number): number => rounds.reduce((a, m) => a + f(m.r), 0);
+  const seconds = sum((r) => r.seconds);
+  const ok = sum((r) => r.ok);
+  const total = sum((r) => r.total);
+  const p50s = rounds.map((m) => m.r.p50).sort((a, b) => a - b);
+  const cpuKnown = rounds.every((m) => m.cpuUs !== null);
+  const rsss = rounds.map((m) => m.rss).filter((v): v is number => v !== null);
+  return {
+    r: {
+      rps: seconds ? ok / seconds : 0,
+      p50: p50s[Math.floor(p50s.length / 2)] ?? 0,
+      p99: Math.max(...rounds.map((m) => m.r.p99)),
+      total,
+      ok,
+      non2xx: sum((r) => r.non2xx),
+      errors: sum((r) => r.errors),
+      seconds,
+    },
+    rss: rsss.length ? Math.max(...rsss) : null,
+    cpuUs:
+      cpuKnown && total ? rounds.reduce((a, m) => a + (m.cpuUs ?? 0) * m.r.total, 0) / total : null,
+  };
+}
+
+/**
+ * The framework ceiling: the three references and Gatehouse's `GET /users/me` by session, API key
+ * and JWT run side by side (every server started first), and are measured in BENCH_ROUNDS rounds
+ * of SECONDS / BENCH_ROUNDS each, one target after the other in every round, after a warm-up of
+ * each. A machine whose speed drifts during the run (neighbours on a shared host) then moves every
+ * target alike, instead of whichever was measured at the wrong moment.
+ */
 async function ceiling(): Promise<void> {
-  const refs: { short: string; rps?: number; cpu?: number }[] = [];
-  /**
-   * Throughput against each reference, then in brackets the reference's CPU per request over the
-   * route's, in the same order (steadier on a busy machine).
-   */
-  const against = (rps: number, cpu: number | null): string =>
-    `${refs.map((ref) => `${ratio(rps, ref.rps)} ${ref.short}`).join(' · ')} (CPU ${refs
-      .map((ref) => ratio(ref.cpu, cpu ?? undefined))
-      .join(' · ')})`;
-  const measured: Row[] = [];
-  for (const ref of REFERENCES) {
-    log(`framework ceiling: reference ${ref.short}`);
-    const hello = await startServer({
-      name: `hello ${ref.short}`,
-      script: join(root, ref.script),
-      readyPath: `${API}/hello`,
-      env: {
-        NODE_ENV: 'production',
-        SECRET_KEY: SECRET,
-        DATABASE_URL: 'sqlite::memory:',
-        LOG_LEVEL: env.LOG_LEVEL ?? 'info',
-        DATA_DIR: join(work, 'data-hello'),
-      },
-    });
-    try {
-      const { r, rss, cpuUs } = await measure(hello, {
-        url: `${hello.url}${API}/hello`,
-        seconds: SECONDS,
-        connections: CONNECTIONS,
-      });
-      refs.push({ short: ref.short, rps: r.rps, cpu: cpuUs ?? undefined });
-      measured.push({
-        scenario: 'ceiling',
-        what: `${ref.what} (reference ${ref.short})`,
-        result: r,
-        rss,
-        cpuUs,
-      });
-    } finally {
-      await hello.stop();
-    }
-  }
-  // The references against each other too, once all three are measured.
-  for (const row of measured) {
-    if (row.result) row.ratio = against(row.result.rps, row.cpuUs ?? null);
-    rows.push(row);
-  }
-
-  const g = await startGatehouse('main');
+  const servers: Server[] = [];
   try {
-    log(`framework ceiling: Gatehouse ${g.mePath}`);
+    const targets: CeilingTarget[] = [];
+    for (const ref of REFERENCES) {
+      const hello = await startServer({
+        name: `hello ${ref.short}`,
+        script: join(root, ref.script),
+        readyPath: `${API}/hello`,
+        env: {
+          NODE_ENV: 'production',
+          SECRET_KEY: SECRET,
+          DATABASE_URL: 'sqlite::memory:',
+          LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+          DATA_DIR: join(work, `data-hello-${ref.short.replace(/\W+/g, '-')}`),
+        },
+      });
+      servers.push(hello);
+      targets.push({
+        what: `${ref.what} (reference ${ref.short})`,
+        server: hello,
+        spec: { url: `${hello.url}${API}/hello`, seconds: 0, connections: CONNECTIONS },
+        reference: ref.short,
+        rounds: [],
+      });
+    }
+    const g = await startGatehouse('main');
+    servers.push(g.server);
     const me = `${g.server.url}${g.mePath}`;
-    const session = await measure(g.server, {
-      url: me,
-      headers: { authorization: `Bearer ${g.session}` },
-      seconds: SECONDS,
-      connections: CONNECTIONS,
-    });
-    shared.sessionRps = session.r.rps;
-    shared.sessionCpu = session.cpuUs ?? undefined;
-    rows.push({
-      scenario: 'ceiling',
-      what: `GET ${g.mePath} by session token`,
-      result: session.r,
-      rss: session.rss,
-      cpuUs: session.cpuUs,
-      ratio: against(session.r.rps, session.cpuUs),
-      target: CEILING_TARGET,
-    });
-
-    const kinds: [string, () => Promise<string>][] = [
+    const credentials: [string, () => Promise<string>][] = [
+      ['session token', () => Promise.resolve(g.session)],
       ['API key (gth_)', () => apiKeyOf(g)],
       ['JWT access token', () => accessTokenOf(g)],
     ];
-    for (const [label, get] of kinds) {
+    for (const [label, get] of credentials) {
       try {
         const token = await get();
-        log(`framework ceiling: ${label}`);
-        const m = await measure(g.server, {
-          url: me,
-          headers: { authorization: `Bearer ${token}` },
-          seconds: SECONDS,
-          connections: CONNECTIONS,
-        });
-        if (label.startsWith('API')) {
-          shared.apiKeyRps = m.r.rps;
-          shared.apiKeyCpu = m.cpuUs ?? undefined;
-        }
-        rows.push({
-          scenario: 'ceiling',
+        targets.push({
           what: `GET ${g.mePath} by ${label}`,
-          result: m.r,
-          rss: m.rss,
-          cpuUs: m.cpuUs,
-          ratio: against(m.r.rps, m.cpuUs),
+          server: g.server,
+          spec: {
+            url: me,
+            headers: { authorization: `Bearer ${token}` },
+            seconds: 0,
+            connections: CONNECTIONS,
+          },
           target: CEILING_TARGET,
+          rounds: [],
         });
       } catch (err) {
         if (!(err instanceof Skip)) throw err;
@@ -416,6 +422,47 @@ async function ceiling(): Promise<void> {
         });
       }
     }
+
+    log(`framework ceiling: warm-up, then ${ROUNDS} rounds of ${targets.length} targets`);
+    for (const t of targets) await load({ ...t.spec, seconds: 1 });
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of targets) {
+        t.rounds.push(await measure(t.server, { ...t.spec, seconds: SECONDS / ROUNDS }));
+      }
+    }
+
+    const results = targets.map((t) => ({ t, m: combined(t.rounds) }));
+    const refs = results
+      .filter(({ t }) => t.reference !== undefined)
+      .map(({ t, m }) => ({ short: t.reference ?? '', rps: m.r.rps, cpu: m.cpuUs ?? undefined }));
+    /**
+     * Throughput against each reference, then in brackets the reference's CPU per request over the
+     * route's, in the same order (steadier on a busy machine).
+     */
+    const against = (rps: number, cpu: number | null): string =>
+      `${refs.map((ref) => `${ratio(rps, ref.rps)} ${ref.short}`).join(' · ')} (CPU ${refs
+        .map((ref) => ratio(ref.cpu, cpu ?? undefined))
+        .join(' · ')})`;
+    for (const { t, m } of results) {
+      if (t.what.startsWith(`GET ${g.mePath} by session`)) {
+        shared.sessionRps = m.r.rps;
+        shared.sessionCpu = m.cpuUs ?? undefined;
+      }
+      if (t.what.startsWith(`GET ${g.mePath} by API key`)) {
+        shared.apiKeyRps = m.r.rps;
+        shared.apiKeyCpu = m.cpuUs ?? undefined;
+      }
+      rows.push({
+        scenario: 'ceiling',
+        what: t.what,
+        result: m.r,
+        rss: m.rss,
+        cpuUs: m.cpuUs,
+        ratio: against(m.r.rps, m.cpuUs),
+        ...(t.target ? { target: t.target } : {}),
+      });
+    }
+
     try {
       const projectId = await projectOf(g);
       const path = `${API}/projects/${projectId}/permissions?userId=${g.userId}`;
@@ -445,7 +492,7 @@ async function ceiling(): Promise<void> {
       });
     }
   } finally {
-    await g.server.stop();
+    for (const server of servers) await server.stop();
   }
 }
 
@@ -798,6 +845,8 @@ function report(started: Date, elapsedS: number): string {
   const cmd = [
     'BENCH_SECONDS',
     'BENCH_CONNECTIONS',
+    'BENCH_ROUNDS',
+    'BENCH_PROBE_RATE',
     'BCRYPT_COST',
     'BENCH_ONLY',
     'BENCH_MYSQL_URL',
@@ -814,7 +863,7 @@ function report(started: Date, elapsedS: number): string {
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, ${m.os}, Node ${m.node}; commit ${m.commit}`,
     `- Database: ${db}`,
     `- Command: \`${cmd ? `${cmd} ` : ''}npm run bench\` (${SECONDS} s per measurement, ${CONNECTIONS} connections, sign-in ${SIGNIN_CONNECTIONS} connections, bcrypt cost ${COST}; whole run ${Math.round(elapsedS)} s)`,
-    "- Load generator: autocannon in the runner process; every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).",
+    `- Load generator: autocannon in the runner process; every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling: the three references and the three /users/me rows run side by side and are measured in ${ROUNDS} interleaved rounds (each row's req/s and CPU over all its rounds, p50 of the median round, p99 of the worst); ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).`,
     '',
     '| Scenario | What | req/s | p50 ms | p99 ms | RSS MB | CPU µs/req | Ratio | Target | Note |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
