@@ -94,10 +94,14 @@ function log(msg: string): void {
 }
 
 /** Measure a load spec and keep the server's peak RSS during it. */
-async function measure(
-  server: Server,
-  spec: Parameters<typeof load>[0],
-): Promise<{ r: LoadResult; rss: number | null; cpuUs: number | null }> {
+/** One load run against a server: its result, the server's RSS peak and CPU per request. */
+interface Measured {
+  r: LoadResult;
+  rss: number | null;
+  cpuUs: number | null;
+}
+
+async function measure(server: Server, spec: Parameters<typeof load>[0]): Promise<Measured> {
   server.resetPeak();
   const cpu0 = cpuSeconds(server.child.pid);
   const r = await load(spec);
@@ -320,7 +324,9 @@ interface CeilingTarget {
   /** A reference (by its short name), or a Gatehouse route with the issue's targets. */
   reference?: string;
   target?: string;
-  rounds: { r: LoadResult; rss: number | null; cpuUs: number | null }[];
+  /** Keeps the combined figures for the peer scenario's comparisons. */
+  share?: (m: Measured) => void;
+  rounds: Measured[];
 }
 
 /**
@@ -328,11 +334,7 @@ interface CeilingTarget {
  * req/s and CPU per request are over the whole time), RSS the highest peak, p50 the median round's
  * and p99 the worst round's.
  */
-function combined(rounds: CeilingTarget['rounds']): {
-  r: LoadResult;
-  rss: number | null;
-  cpuUs: number | null;
-} {
+function combined(rounds: Measured[]): Measured {
   const sum = (f: (r: LoadResult) => number): number => rounds.reduce((a, m) => a + f(m.r), 0);
   const seconds = sum((r) => r.seconds);
   const ok = sum((r) => r.ok);
@@ -393,12 +395,26 @@ async function ceiling(): Promise<void> {
     const g = await startGatehouse('main');
     servers.push(g.server);
     const me = `${g.server.url}${g.mePath}`;
-    const credentials: [string, () => Promise<string>][] = [
-      ['session token', () => Promise.resolve(g.session)],
-      ['API key (gth_)', () => apiKeyOf(g)],
+    const credentials: [string, () => Promise<string>, ((m: Measured) => void)?][] = [
+      [
+        'session token',
+        () => Promise.resolve(g.session),
+        (m) => {
+          shared.sessionRps = m.r.rps;
+          shared.sessionCpu = m.cpuUs ?? undefined;
+        },
+      ],
+      [
+        'API key (gth_)',
+        () => apiKeyOf(g),
+        (m) => {
+          shared.apiKeyRps = m.r.rps;
+          shared.apiKeyCpu = m.cpuUs ?? undefined;
+        },
+      ],
       ['JWT access token', () => accessTokenOf(g)],
     ];
-    for (const [label, get] of credentials) {
+    for (const [label, get, share] of credentials) {
       try {
         const token = await get();
         targets.push({
@@ -411,6 +427,7 @@ async function ceiling(): Promise<void> {
             connections: CONNECTIONS,
           },
           target: CEILING_TARGET,
+          ...(share ? { share } : {}),
           rounds: [],
         });
       } catch (err) {
@@ -444,14 +461,7 @@ async function ceiling(): Promise<void> {
         .map((ref) => ratio(ref.cpu, cpu ?? undefined))
         .join(' · ')})`;
     for (const { t, m } of results) {
-      if (t.what.startsWith(`GET ${g.mePath} by session`)) {
-        shared.sessionRps = m.r.rps;
-        shared.sessionCpu = m.cpuUs ?? undefined;
-      }
-      if (t.what.startsWith(`GET ${g.mePath} by API key`)) {
-        shared.apiKeyRps = m.r.rps;
-        shared.apiKeyCpu = m.cpuUs ?? undefined;
-      }
+      t.share?.(m);
       rows.push({
         scenario: 'ceiling',
         what: t.what,

@@ -20,6 +20,9 @@ const REDACT = [
   '*.clientSecret',
 ];
 
+/** Fields of every line, the access log's included. */
+const BASE = { service: 'gatehouse' };
+
 /**
  * JSON lines to stdout, or to `destination` (tests capture the log this way). A line written while
  * a request is served carries its id as `reqId`.
@@ -28,7 +31,7 @@ export function createPino(level: string, destination?: DestinationStream): Pino
   const options = {
     level,
     redact: { paths: REDACT, censor: '[redacted]' },
-    base: { service: 'gatehouse' },
+    base: BASE,
     mixin: (): Record<string, string> => {
       const reqId = currentRequestId();
       return reqId ? { reqId } : {};
@@ -55,7 +58,7 @@ function stdoutDestination(): DestinationStream {
 export function createAccessLog(log: Pino): Pino {
   const stream = (log as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
   if (!stream) throw new Error('the logger has no stream');
-  return pino({ level: log.level, base: { service: 'gatehouse' } }, stream);
+  return pino({ level: log.level, base: BASE }, stream);
 }
 
 /** Nest's start-up chatter (a line per module and per route) is for debugging, not for operators. */

@@ -44,11 +44,11 @@ export class BcryptPool {
     private readonly nice: number,
   ) {}
 
-  /** A job whose `signal` aborts while it waits for a thread is dropped (BcryptJobDropped). */
-  hash(password: string, cost: number, signal?: AbortSignal): Promise<string> {
-    return this.run({ id: 0, op: 'hash', password, cost }, signal) as Promise<string>;
+  hash(password: string, cost: number): Promise<string> {
+    return this.run({ id: 0, op: 'hash', password, cost }) as Promise<string>;
   }
 
+  /** A comparison whose `signal` aborts while it waits for a thread is dropped (BcryptJobDropped). */
   compare(password: string, hash: string, signal?: AbortSignal): Promise<boolean> {
     return this.run({ id: 0, op: 'compare', password, hash }, signal) as Promise<boolean>;
   }

@@ -121,7 +121,17 @@ class PrincipalChangeSubscriber implements EntitySubscriberInterface {
 
 @Injectable()
 export class PrincipalChangesRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  /** True when the read runs synchronously (SQLite): nothing is ever in flight to share. */
+  readonly readsSynchronously: boolean;
+  /** True when no other process can share the database (in-memory SQLite). */
+  readonly databaseIsPrivate: boolean;
+
+  // Both asked on every cached request: decided once, from the data source's options.
+  constructor(private readonly dataSource: DataSource) {
+    const o = dataSource.options;
+    this.readsSynchronously = o.type === 'better-sqlite3';
+    this.databaseIsPrivate = o.type === 'better-sqlite3' && o.database === ':memory:';
+  }
 
   /**
    * Registers callbacks for committed changes to the principal tables (`changed`, which must not
@@ -162,15 +172,4 @@ export class PrincipalChangesRepository {
     return this.statement;
   }
   private statement: SqliteStatement | null = null;
-
-  /** True when the read runs synchronously (SQLite): nothing is ever in flight to share. */
-  get readsSynchronously(): boolean {
-    return this.dataSource.options.type === 'better-sqlite3';
-  }
-
-  /** True when no other process can share the database (in-memory SQLite). */
-  get databaseIsPrivate(): boolean {
-    const o = this.dataSource.options;
-    return o.type === 'better-sqlite3' && o.database === ':memory:';
-  }
 }
