@@ -161,6 +161,7 @@ async function startGatehouse(
   const server = await startServer({
     name: `gatehouse-${name}`,
     script: join(root, script),
+    stdoutFile: join(work, `gatehouse-${name}.stdout`),
     nodeArgs,
     readyPath: '/health/live',
     env: {
@@ -374,6 +375,7 @@ async function ceiling(): Promise<void> {
       const hello = await startServer({
         name: `hello ${ref.short}`,
         script: join(root, ref.script),
+        stdoutFile: join(work, `hello-${ref.short.replace(/\W+/g, '-')}.stdout`),
         readyPath: `${API}/hello`,
         env: {
           NODE_ENV: 'production',
@@ -590,13 +592,14 @@ async function peer(): Promise<void> {
   const p = await startServer({
     name: 'better-auth',
     script: join(root, 'dist/bench/peers/better-auth-app.js'),
+    stdoutFile: join(work, 'better-auth.stdout'),
     readyPath: '/health',
     readyLine: /^PEER /,
     env: { BCRYPT_COST: String(COST), PEER_DATABASE_URL: dbUrl, NODE_ENV: 'production' },
   });
   try {
     const setup = JSON.parse(
-      (p.lines.find((l) => l.startsWith('PEER ')) ?? 'PEER {}').slice(5),
+      (p.lines().find((l) => l.startsWith('PEER ')) ?? 'PEER {}').slice(5),
     ) as { email: string; password: string; apiKey: string };
     const origin = p.url;
     const signIn = await fetch(`${p.url}/api/auth/sign-in/email`, {

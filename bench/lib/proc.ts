@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** A free loopback port, asked from the kernel. */
@@ -47,8 +47,8 @@ export interface Server {
   url: string;
   port: number;
   child: ChildProcess;
-  /** stdout lines seen so far (the peer app prints its set-up there). */
-  lines: string[];
+  /** The first lines of its stdout so far (the peer app prints its set-up there). */
+  lines(): string[];
   /** Peak RSS seen by the sampler since the last reset, in MB. */
   peakRss(): number | null;
   resetPeak(): void;
@@ -64,6 +64,12 @@ export interface StartOptions {
   readyPath: string;
   /** A stdout line that must appear too (e.g. the peer's set-up line). */
   readyLine?: RegExp;
+  /**
+   * Where the server's stdout goes. A file, not a pipe into this process: the load generator runs
+   * here, on the same cores, and reading thousands of access-log lines a second would take CPU from
+   * it (and a pipe the reader falls behind on makes the server's writes wait).
+   */
+  stdoutFile: string;
   timeoutMs?: number;
 }
 
@@ -71,19 +77,23 @@ export interface StartOptions {
 export async function startServer(opts: StartOptions): Promise<Server> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const out = openSync(opts.stdoutFile, 'w');
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script], {
     env: { ...process.env, ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', out, 'pipe'],
   });
-  const lines: string[] = [];
+  closeSync(out);
+  const lines = (): string[] => {
+    try {
+      return readFileSync(opts.stdoutFile, 'utf8')
+        .slice(0, 256 * 1024)
+        .split('\n')
+        .slice(0, 1000);
+    } catch {
+      return [];
+    }
+  };
   let stderr = '';
-  let buffer = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    for (const l of parts) if (lines.length < 1000) lines.push(l);
-  });
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < 20_000) stderr += chunk.toString();
   });
@@ -100,7 +110,7 @@ export async function startServer(opts: StartOptions): Promise<Server> {
       child.kill('SIGKILL');
       throw new Error(`${opts.name} did not start in time:\n${stderr}`);
     }
-    const lineOk = !opts.readyLine || lines.some((l) => opts.readyLine?.test(l));
+    const lineOk = !opts.readyLine || lines().some((l) => opts.readyLine?.test(l));
     if (lineOk) {
       try {
         const res = await fetch(url + opts.readyPath);
