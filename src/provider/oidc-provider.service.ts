@@ -603,9 +603,16 @@ export class OidcProviderService {
     }
     // CORS preflights of the token endpoint (Nest's route there answers POST only).
     fastify.options(TOKEN_PATH, serve);
-    fastify.addHook('preHandler', async (req, reply) => {
-      if (req.method !== 'POST' || req.routeOptions.url !== TOKEN_PATH) return;
+    // The provider's grants at the shared token endpoint: a hook on Nest's POST route there only
+    // (registered after this), so that no other request runs it.
+    const grants = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
       if ((await this.route(req, reply)) === 'provider') await this.pass(req, reply);
+    };
+    fastify.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      if (route.url !== TOKEN_PATH || !methods.includes('POST')) return;
+      const existing = route.preHandler ?? [];
+      route.preHandler = [...(Array.isArray(existing) ? existing : [existing]), grants];
     });
   }
 
