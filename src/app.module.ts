@@ -7,7 +7,11 @@ import { OidcModule } from '#src/auth/oidc/oidc.module.js';
 import { PagesModule } from '#src/pages/pages.module.js';
 import { ProblemFilter } from '#src/common/errors/problem.filter.js';
 import { InputGuard } from '#src/common/http/input.guard.js';
-import { SignInThrottlerGuard, throttlerModule } from '#src/common/http/throttle.js';
+import {
+  SignInThrottler,
+  SignInThrottlerGuard,
+  throttlerModule,
+} from '#src/common/http/throttle.js';
 import { AppConfig } from '#src/config/config.js';
 import { ConfigModule } from '#src/config/config.module.js';
 import { ConsoleModule } from '#src/console/console.module.js';
@@ -52,6 +56,7 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
+        SignInThrottler,
         // Order matters: the per-IP limit runs before authentication work.
         { provide: APP_GUARD, useClass: SignInThrottlerGuard },
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -14,12 +14,19 @@ interface RequestContext {
 
 const storage = new AsyncLocalStorage<RequestContext>();
 
-/** Runs `fn` (the rest of the request's handling) with the request's id and response in context. */
+/**
+ * Runs `fn` (the rest of the request's handling) with the request's id and response in context. When
+ * that request's context is already the current one (a request without a body reaches its handler
+ * in the context its first hook set), `fn` just runs instead of entering a copy of it again.
+ */
 export function runWithRequest<T>(
   requestId: string,
   response: ServerResponse | undefined,
   fn: () => T,
 ): T {
+  const current = storage.getStore();
+  if (current && response && current.response === response && current.requestId === requestId)
+    return fn();
   return storage.run({ requestId, response }, fn);
 }
 

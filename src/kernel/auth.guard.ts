@@ -19,6 +19,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const CREDENTIAL_PATHS =
   /\/users\/[^/]+\/(password|api-keys|grants|authentications|mfa|sessions|impersonate)(\/|$)|\/users\/impersonate$/;
 
+type SignedInRequirement = Extract<AuthRequirement, { public: false }>;
+
 // Set on a request whose route declared `setsSessionCookie` (and so passed the cross-site check).
 const SIGN_IN_ROUTE = Symbol('gatehouse:sets-session-cookie');
 
@@ -57,7 +59,8 @@ export class AuthGuard implements CanActivate {
     this.publicOrigin = new URL(config.publicUrl).origin;
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous for public routes and for credentials their resolver answers from its cache. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(
       AUTH_METADATA,
@@ -71,8 +74,18 @@ export class AuthGuard implements CanActivate {
       }
       return true;
     }
+    const principal = this.authenticate(req);
+    return principal instanceof Promise
+      ? principal.then((p) => this.admit(req, requirement, p))
+      : this.admit(req, requirement, principal);
+  }
 
-    const principal = await this.authenticate(req);
+  /** The signed-in caller may use this route: CSRF, impersonation, MFA enrolment, permission. */
+  private admit(
+    req: AuthenticatedRequest,
+    requirement: SignedInRequirement,
+    principal: Principal,
+  ): true {
     if (principal.credential.via === 'cookie' && !SAFE_METHODS.has(req.method))
       this.checkOrigin(req);
     req.principal = principal;
@@ -109,15 +122,15 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(req: AuthenticatedRequest): Promise<Principal> {
+  /** The caller's principal: at once when the resolver answers from its cache. */
+  private authenticate(req: AuthenticatedRequest): Principal | Promise<Principal> {
     if (req.principal) return req.principal;
     const credential = credentialOf(req);
     if (!credential || credential.token === '') throw AppException.unauthenticated();
-    const resolver = this.registry.find(credential.token);
-    const principal = resolver ? await resolver.resolve(credential.token, credential.via) : null;
-    if (!principal)
-      throw AppException.unauthenticated('The credential is invalid, expired or revoked.');
-    return principal;
+    const resolved = this.registry
+      .find(credential.token)
+      ?.resolve(credential.token, credential.via);
+    return resolved instanceof Promise ? resolved.then(signedIn) : signedIn(resolved ?? null);
   }
 
   /**
@@ -141,6 +154,12 @@ export class AuthGuard implements CanActivate {
       throw new AppException('csrf_failed', detail);
     }
   }
+}
+
+function signedIn(principal: Principal | null): Principal {
+  if (!principal)
+    throw AppException.unauthenticated('The credential is invalid, expired or revoked.');
+  return principal;
 }
 
 function safeOrigin(url: string): string | undefined {

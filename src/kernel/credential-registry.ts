@@ -9,13 +9,19 @@ export interface Invalidatable {
   clear(): void;
 }
 
+/** What resolving a credential gives: at once from a cache, or later. */
+export type Resolved = Principal | null | Promise<Principal | null>;
+
 /** A way of turning a bearer token into a principal (sessions, API keys, access tokens). */
 export interface CredentialResolver {
   readonly kind: CredentialKind;
   /** Cheap, offline test of the token's shape (prefix, checksum); no database work. */
   accepts(token: string): boolean;
-  /** The principal, or null when the token is unknown, revoked or expired. */
-  resolve(token: string, via: 'header' | 'cookie'): Promise<Principal | null>;
+  /**
+   * The principal, or null when the token is unknown, revoked or expired. Synchronous when it can
+   * answer from its cache without waiting (the guard then makes no promise for the request).
+   */
+  resolve(token: string, via: 'header' | 'cookie'): Resolved;
   /** Ends the credential the principal signed in with (logout), in the caller's transaction. */
   revokeForLogout(tx: Tx, principal: Principal): Promise<void>;
   /** Its cache of resolved principals, emptied on any principal change. */

@@ -29,13 +29,15 @@ export class UserAdminService {
   }
 
   /** One user, with (on request) their projects that the caller may see. */
-  async get(
+  get(
     p: Principal,
     id: string,
     includeProjects = false,
   ): Promise<UserDetailResponse & { projects?: UserProject[] }> {
-    const user = await this.users.get(p, id);
-    if (!includeProjects) return user;
-    return { ...user, projects: await this.access.projectsOfUser(user.id, p) };
+    // GET /users/me passes straight through (it runs on every whoami).
+    if (!includeProjects) return this.users.get(p, id);
+    return this.users
+      .get(p, id)
+      .then(async (user) => ({ ...user, projects: await this.access.projectsOfUser(user.id, p) }));
   }
 }

@@ -124,6 +124,15 @@ export class PrincipalChanges implements OnModuleInit, OnModuleDestroy {
     await this.readAfterNow();
   }
 
+  /**
+   * Runs `fn` (a cache lookup) once the caches may be trusted, as after `catchUp`: at once, with no
+   * promise made, when nothing needs reading (Redis vouches for them, or the database is private).
+   */
+  whenCaughtUp<T>(fn: () => T | Promise<T>): T | Promise<T> {
+    if (this.redisVouches || this.repo.databaseIsPrivate) return fn();
+    return this.readAfterNow().then(fn);
+  }
+
   /** Principal data changed: every cache here and on the other instances is emptied. */
   changed(): Promise<void> {
     for (const c of this.caches) c.clear();

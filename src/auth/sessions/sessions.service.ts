@@ -9,7 +9,11 @@ import { newId } from '#src/database/ids.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { UsersService } from '#src/users/users.service.js';
 import type { User } from '#src/users/user.entity.js';
-import { ResolvesCredentials, type CredentialResolver } from '#src/kernel/credential-registry.js';
+import {
+  ResolvesCredentials,
+  type CredentialResolver,
+  type Resolved,
+} from '#src/kernel/credential-registry.js';
 import { Session } from '#src/auth/entities/session.entity.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
@@ -147,19 +151,31 @@ export class SessionsService implements CredentialResolver {
     return isWellFormedToken(token, SESSION_PREFIX);
   }
 
-  async resolve(token: string, via: 'header' | 'cookie'): Promise<Principal | null> {
+  resolve(token: string, via: 'header' | 'cookie'): Resolved {
     const tokenHash = sha256Hex(token);
-    await this.changes.catchUp();
+    return this.changes.whenCaughtUp(() => this.resolveHash(tokenHash, via));
+  }
+
+  /** From the cache when it holds the session (synchronously unless it is time to touch it). */
+  private resolveHash(tokenHash: string, via: 'header' | 'cookie'): Resolved {
     const now = Date.now();
     const cached = this.cache.get(tokenHash, now);
-    if (cached) {
-      if (!this.live(cached.expiresAt, cached.lastSeenAt, now)) return null;
-      if (now - cached.lastSeenAt > TOUCH_EVERY_MS) {
-        cached.lastSeenAt = now;
-        await this.repo.touch(cached.sessionId, new Date(now));
-      }
-      return { ...cached.principal, credential: { kind: 'session', id: cached.sessionId, via } };
-    }
+    if (!cached) return this.resolveUncached(tokenHash, via, now);
+    if (!this.live(cached.expiresAt, cached.lastSeenAt, now)) return null;
+    const principal: Principal = {
+      ...cached.principal,
+      credential: { kind: 'session', id: cached.sessionId, via },
+    };
+    if (now - cached.lastSeenAt <= TOUCH_EVERY_MS) return principal;
+    cached.lastSeenAt = now;
+    return this.repo.touch(cached.sessionId, new Date(now)).then(() => principal);
+  }
+
+  private async resolveUncached(
+    tokenHash: string,
+    via: 'header' | 'cookie',
+    now: number,
+  ): Promise<Principal | null> {
     const generation = this.cache.generation;
     const found = await this.repo.findActiveByHash(tokenHash);
     if (!found) return null;

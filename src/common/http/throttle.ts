@@ -2,9 +2,11 @@ import {
   Injectable,
   Logger,
   SetMetadata,
+  type CanActivate,
   type ExecutionContext,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
 import { Redis } from 'ioredis';
@@ -82,12 +84,25 @@ export function throttlerModule() {
   });
 }
 
-/** Applies the per-IP limit only to routes marked @SignInRateLimit(), and not at all when RATE_LIMIT_SIGNIN=0. */
+/** @nestjs/throttler's guard as configured by `throttlerModule` (per client IP); see below. */
 @Injectable()
-export class SignInThrottlerGuard extends ThrottlerGuard {
-  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    return Promise.resolve(
-      !this.reflector.get<boolean | undefined>(SIGNIN_LIMIT_METADATA, context.getHandler()),
-    );
+export class SignInThrottler extends ThrottlerGuard {}
+
+/**
+ * Applies the per-IP limit only to routes marked @SignInRateLimit(), and not at all when
+ * RATE_LIMIT_SIGNIN=0. Every other route passes at once, without entering the throttler's
+ * asynchronous check (this guard runs on every request).
+ */
+@Injectable()
+export class SignInThrottlerGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly throttler: SignInThrottler,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (!this.reflector.get<boolean | undefined>(SIGNIN_LIMIT_METADATA, context.getHandler()))
+      return true;
+    return this.throttler.canActivate(context);
   }
 }

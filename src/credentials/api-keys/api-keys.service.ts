@@ -4,7 +4,11 @@ import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js'
 import { permits } from '#src/kernel/permissions.js';
 import { generateToken, isWellFormedToken, sha256Hex, visiblePrefix } from '#src/crypto/tokens.js';
 import { AuditService } from '#src/audit/audit.service.js';
-import { ResolvesCredentials, type CredentialResolver } from '#src/kernel/credential-registry.js';
+import {
+  ResolvesCredentials,
+  type CredentialResolver,
+  type Resolved,
+} from '#src/kernel/credential-registry.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { CredentialCache } from '#src/auth/cache/credential-cache.js';
 import { Database, type Tx } from '#src/database/database.service.js';
@@ -236,21 +240,35 @@ export class ApiKeysService implements CredentialResolver {
     return isWellFormedToken(token, API_KEY_PREFIX);
   }
 
-  async resolve(token: string, via: 'header' | 'cookie'): Promise<Principal | null> {
+  resolve(token: string, via: 'header' | 'cookie'): Resolved {
     if (via !== 'header') return null;
     const keyHash = sha256Hex(token);
     // Other instances' revocations first (see PrincipalChanges).
-    await this.changes.catchUp();
+    return this.changes.whenCaughtUp(() => this.resolveHash(token, keyHash, via));
+  }
+
+  /** From the cache when it holds the key (synchronously unless it is time to touch it). */
+  private resolveHash(token: string, keyHash: string, via: 'header' | 'cookie'): Resolved {
     const now = Date.now();
     const cached = this.cache.get(keyHash, now);
     // An expired key goes the long way, so its refusal is audited.
-    if (cached && (cached.expiresAt === null || cached.expiresAt > now)) {
-      if (cached.lastUsedAt === null || now - cached.lastUsedAt > TOUCH_EVERY_MS) {
-        cached.lastUsedAt = now;
-        await this.touch(cached.keyId, now);
-      }
-      return { ...cached.principal, credential: { kind: 'api_key', id: cached.keyId, via } };
-    }
+    if (!cached || (cached.expiresAt !== null && cached.expiresAt <= now))
+      return this.resolveUncached(token, keyHash, via, now);
+    const principal: Principal = {
+      ...cached.principal,
+      credential: { kind: 'api_key', id: cached.keyId, via },
+    };
+    if (cached.lastUsedAt !== null && now - cached.lastUsedAt <= TOUCH_EVERY_MS) return principal;
+    cached.lastUsedAt = now;
+    return this.touch(cached.keyId, now).then(() => principal);
+  }
+
+  private async resolveUncached(
+    token: string,
+    keyHash: string,
+    via: 'header' | 'cookie',
+    now: number,
+  ): Promise<Principal | null> {
     const generation = this.cache.generation;
     const found = await this.repo.findByHash(keyHash);
     if (!found) {

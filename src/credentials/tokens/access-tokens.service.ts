@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { SignJWT, type JWTPayload } from 'jose';
 import { AppConfig } from '#src/config/config.js';
 import { AuditService } from '#src/audit/audit.service.js';
-import { ResolvesCredentials, type CredentialResolver } from '#src/kernel/credential-registry.js';
+import {
+  ResolvesCredentials,
+  type CredentialResolver,
+  type Resolved,
+} from '#src/kernel/credential-registry.js';
 import type { Principal } from '#src/kernel/principal.js';
 import { CredentialCache } from '#src/auth/cache/credential-cache.js';
 import { sha256Hex } from '#src/crypto/tokens.js';
@@ -147,19 +151,30 @@ export class AccessTokensService implements CredentialResolver {
     return token.length < 8192 && JWT_SHAPE.test(token);
   }
 
-  async resolve(token: string, via: 'header' | 'cookie'): Promise<Principal | null> {
+  resolve(token: string, via: 'header' | 'cookie'): Resolved {
     if (via !== 'header') return null;
     const tokenHash = sha256Hex(token);
     // Other instances' revocations first (see PrincipalChanges).
-    await this.changes.catchUp();
+    return this.changes.whenCaughtUp(() => this.resolveHash(token, tokenHash, via));
+  }
+
+  /** From the cache (synchronously) when it holds the token, else verified. */
+  private resolveHash(token: string, tokenHash: string, via: 'header' | 'cookie'): Resolved {
     const now = Date.now();
     const cached = this.cache.get(tokenHash, now);
-    if (cached && cached.validUntil > now) {
-      return {
-        ...cached.principal,
-        credential: { kind: 'access_token', id: cached.credentialId, via },
-      };
-    }
+    if (!cached || cached.validUntil <= now) return this.verifyAndCache(token, tokenHash, via, now);
+    return {
+      ...cached.principal,
+      credential: { kind: 'access_token', id: cached.credentialId, via },
+    };
+  }
+
+  private async verifyAndCache(
+    token: string,
+    tokenHash: string,
+    via: 'header' | 'cookie',
+    now: number,
+  ): Promise<Principal | null> {
     const generation = this.cache.generation;
     const found = await this.resolveUncached(token, via);
     if (!found) return null;
