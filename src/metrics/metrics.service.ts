@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { isIP } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
 
@@ -25,7 +25,7 @@ function isLoopback(ip: string | undefined): boolean {
   return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
-/** Prometheus metrics: HTTP by route, sign-in outcomes, throttling, database pool. */
+/** Prometheus metrics: HTTP by route, sign-in outcomes, throttling (and the process's defaults). */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
@@ -52,12 +52,6 @@ export class MetricsService {
     name: 'gatehouse_throttled_total',
     help: 'Requests refused with 429',
     labelNames: ['route'],
-    registers: [this.registry],
-  });
-  readonly dbPool = new Gauge({
-    name: 'gatehouse_db_pool_connections',
-    help: 'Database pool connections by state',
-    labelNames: ['state'],
     registers: [this.registry],
   });
 
