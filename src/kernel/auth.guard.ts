@@ -59,7 +59,7 @@ export class AuthGuard implements CanActivate {
     this.publicOrigin = new URL(config.publicUrl).origin;
   }
 
-  /** Synchronous for public routes and for credentials their resolver answers from its cache. */
+  /** Synchronous for public routes (and for a credential its resolver answers at once). */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(
@@ -122,7 +122,7 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  /** The caller's principal: at once when the resolver answers from its cache. */
+  /** The caller's principal: at once when the resolver answers at once. */
   private authenticate(req: AuthenticatedRequest): Principal | Promise<Principal> {
     if (req.principal) return req.principal;
     const credential = credentialOf(req);

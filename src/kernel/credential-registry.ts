@@ -18,8 +18,8 @@ export interface CredentialResolver {
   /** Cheap, offline test of the token's shape (prefix, checksum); no database work. */
   accepts(token: string): boolean;
   /**
-   * The principal, or null when the token is unknown, revoked or expired. Synchronous when it can
-   * answer from its cache without waiting (the guard then makes no promise for the request).
+   * The principal, or null when the token is unknown, revoked or expired; at once when the
+   * resolver can tell without waiting (a token it never takes this way).
    */
   resolve(token: string, via: 'header' | 'cookie'): Resolved;
   /** Ends the credential the principal signed in with (logout), in the caller's transaction. */

@@ -59,6 +59,8 @@ export class PrincipalChanges implements OnModuleInit, OnModuleDestroy {
   private queued: Promise<void> | null = null;
   /** SQLite: the read that begins at the end of this turn of the event loop. */
   private scheduled: Promise<void> | null = null;
+  /** The end of this turn of the event loop, while requests wait for it. */
+  private turn: Promise<void> | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -125,12 +127,24 @@ export class PrincipalChanges implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Runs `fn` (a cache lookup) once the caches may be trusted, as after `catchUp`: at once, with no
-   * promise made, when nothing needs reading (Redis vouches for them, or the database is private).
+   * Runs `fn` (a cache lookup) once the caches may be trusted, as after `catchUp`, and never before
+   * the end of the event loop's current turn: the credential checks of the requests that arrived in
+   * one turn then run together, one after another, after the first part of every one of them.
+   * Measured under load, that makes each request about 30% cheaper than running every request
+   * through in one go (docs/performance.md), and without Redis one `principal_version` read serves
+   * them all.
    */
-  whenCaughtUp<T>(fn: () => T | Promise<T>): T | Promise<T> {
-    if (this.redisVouches || this.repo.databaseIsPrivate) return fn();
+  whenCaughtUp<T>(fn: () => T | Promise<T>): Promise<T> {
+    if (this.redisVouches || this.repo.databaseIsPrivate) return this.endOfTurn().then(fn);
     return this.readAfterNow().then(fn);
+  }
+
+  /** Resolves at the end of this turn of the event loop (one promise shared by all its callers). */
+  private endOfTurn(): Promise<void> {
+    this.turn ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.turn = null;
+    });
+    return this.turn;
   }
 
   /** Principal data changed: every cache here and on the other instances is emptied. */
@@ -157,7 +171,7 @@ export class PrincipalChanges implements OnModuleInit, OnModuleDestroy {
       // SQLite answers at once, so no read is ever in flight to share: the read waits for the end
       // of this turn of the event loop instead, and every request that asked before it begins
       // shares it (under load, a batch of requests per read instead of one each).
-      this.scheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.scheduled ??= this.endOfTurn().then(() => {
         this.scheduled = null;
         return this.readVersion();
       });
