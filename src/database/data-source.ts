@@ -10,12 +10,12 @@ import { failoverStreamOf, hostRing, type HostRing } from '#src/database/failove
  * connection, waiting for one from the pool, and any one statement. The statement limit starts
  * after the migrations (an ALTER of a large table may legitimately take minutes).
  */
-
-/** Pages of write-ahead log after which a commit checkpoints (SQLite's default is 1000). */
-export const WAL_AUTOCHECKPOINT_PAGES = 100;
 export const DB_CONNECT_TIMEOUT_MS = 2000;
 export const DB_ACQUIRE_TIMEOUT_MS = 1500;
 export const DB_QUERY_TIMEOUT_MS = 2500;
+
+/** Pages of write-ahead log after which a commit checkpoints (SQLite's default is 1000). */
+const WAL_AUTOCHECKPOINT_PAGES = 100;
 
 /** MariaDB Galera: "WSREP has not yet prepared node for application use" (the node is not in the primary component). */
 export const ER_WSREP_NOT_READY = 1047;
