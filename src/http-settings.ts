@@ -2,14 +2,20 @@ import { BadRequestException } from '@nestjs/common';
 import { ProblemFilter } from '#src/common/errors/problem.filter.js';
 import fastifyCookie from '@fastify/cookie';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import helmet from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger as Pino } from 'pino';
 import { createAccessLog } from '#src/common/logging.js';
 import { createValidationPipe } from '#src/common/validation.js';
-import { runWithRequest } from '#src/common/request-context.js';
+import {
+  contextOf,
+  openRequestContext,
+  routeHasContext,
+  runHandlerInContext,
+  runInContext,
+} from '#src/common/request-context.js';
 import type { AppConfig } from '#src/config/config.js';
 
 export const API_PREFIX = 'api/v1';
@@ -108,12 +114,26 @@ export async function configureHttp(
     req.headers['x-request-id'] = req.id;
     void reply.headers(security).header('X-Request-Id', req.id);
     // Errors before the handler (a body too large, bad JSON) are logged with the id too.
-    runWithRequest(req.id, reply.raw, done);
+    if (!routeHasContext(req.routeOptions.config)) return done();
+    runInContext(openRequestContext(req, req.id, reply.raw), done);
   });
   // The body was read in another async context: everything the handler causes (warnings, audit
   // entries) knows the request's id from here on.
-  fastify.addHook('preHandler', (req, reply, done) => {
-    runWithRequest(req.id, reply.raw, done);
+  fastify.addHook('preHandler', (req, _reply, done) => {
+    const context = contextOf(req);
+    if (context) runInContext(context, done);
+    else done();
+  });
+  // Each handler holds its request's context until it has finished (see runHandlerInContext).
+  fastify.addHook('onRoute', (route) => {
+    if (!routeHasContext(route.config)) return;
+    const handler = route.handler;
+    route.handler = function (this: FastifyInstance, req, reply) {
+      const context = contextOf(req);
+      return context
+        ? runHandlerInContext(context, () => handler.call(this, req, reply))
+        : handler.call(this, req, reply);
+    };
   });
   // One line per request when its response is finished (or the client went away).
   fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done) => {

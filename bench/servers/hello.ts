@@ -1,10 +1,14 @@
 import 'reflect-metadata';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { API_PREFIX } from '#src/http-settings.js';
+import { NoRequestContext } from '#src/common/request-context.js';
 import { loadConfig, type AppConfig } from '#src/config/config.js';
 
 @Controller('hello')
 class HelloController {
+  // Served as Gatehouse serves its hot read routes (GET /users/me), without a request context: the
+  // F+plugins reference then costs what such a route's settings cost. The other references ignore it.
+  @NoRequestContext()
   @Get()
   hello(): { hello: string } {
     return { hello: 'world' };

@@ -19,6 +19,11 @@ export interface AuditRecord {
   targetId: string;
   /** What changed; callers pass before/after of plain fields, never secrets. */
   changes?: Record<string, unknown>;
+  /**
+   * The request the change was made by, when the caller knows it and the request may have no
+   * context (`@NoRequestContext()` routes); else the current request's.
+   */
+  requestId?: string | null;
 }
 
 export interface AuditEntryView {
@@ -117,7 +122,7 @@ export class AuditService {
     entry.changesDigest = sha256(entry.changes);
     entry.prevHash = head.lastHash;
     entry.redactedAt = null;
-    entry.requestId = currentRequestId();
+    entry.requestId = record.requestId ?? currentRequestId();
     entry.hash = entryHash(entry);
     await this.repo.append(tx, entry);
     // The event for webhooks, in the same transaction: it exists if and only if the change does.

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { afterAnswer } from '#src/common/request-context.js';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { generateToken, sha256Hex } from '#src/crypto/tokens.js';
@@ -521,11 +522,10 @@ export class AuthService implements BeforeApplicationShutdown {
 
   /** Always 202 and the same work on the caller's side: the lookup and mail happen after the answer. */
   requestPasswordReset(email: string): void {
-    setImmediate(() => {
-      this.sendReset(email).catch((err: unknown) =>
-        this.logger.error({ msg: 'password reset failed', error: (err as Error).message }),
-      );
-    });
+    afterAnswer(
+      () => this.sendReset(email),
+      (err) => this.logger.error({ msg: 'password reset failed', error: (err as Error).message }),
+    );
   }
 
   private async sendReset(email: string): Promise<void> {

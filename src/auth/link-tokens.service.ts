@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { afterAnswer } from '#src/common/request-context.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { AppConfig } from '#src/config/config.js';
 import { sha256Hex } from '#src/crypto/tokens.js';
@@ -56,11 +57,10 @@ export class LinkTokensService {
    * gets the same answer, at once (the lookup and mail happen after it), so nothing is revealed.
    */
   requestActivationLink(email: string): void {
-    setImmediate(() => {
-      this.sendActivation(email).catch((err: unknown) =>
-        this.logger.error({ msg: 'activation link failed', error: (err as Error).message }),
-      );
-    });
+    afterAnswer(
+      () => this.sendActivation(email),
+      (err) => this.logger.error({ msg: 'activation link failed', error: (err as Error).message }),
+    );
   }
 
   private async sendActivation(email: string): Promise<void> {

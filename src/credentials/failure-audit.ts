@@ -5,6 +5,11 @@ import { Database } from '#src/database/database.service.js';
 const ONCE_PER_MS = 60_000;
 const MAX_TRACKED = 10_000;
 
+/** The log field of a request id given explicitly (else the request context's, if any). */
+function reqIdOf(requestId: string | null | undefined): { reqId?: string } {
+  return requestId ? { reqId: requestId } : {};
+}
+
 /**
  * Audits failed uses of known credentials (revoked or expired key, disabled owner, refresh-token
  * reuse) in their own transaction. Each (credential, reason) is written at most once a minute per
@@ -27,12 +32,15 @@ export class FailureAudit {
     credentialId: string;
     reason: string;
     extra?: Record<string, unknown>;
+    /** The request that presented the credential (see `CredentialResolver.resolve`). */
+    requestId?: string | null;
   }): Promise<void> {
     const key = `${entry.action}:${entry.credentialId}:${entry.reason}`;
     const now = Date.now();
     const last = this.recent.get(key);
     this.logger.warn({
       msg: 'credential use refused',
+      ...reqIdOf(entry.requestId),
       action: entry.action,
       credentialId: entry.credentialId,
       reason: entry.reason,
@@ -47,11 +55,17 @@ export class FailureAudit {
         targetType: 'user',
         targetId: entry.userId,
         changes: { credentialId: entry.credentialId, reason: entry.reason, ...entry.extra },
+        requestId: entry.requestId ?? null,
       }),
     );
   }
 
-  unknown(kind: string, visiblePrefix: string): void {
-    this.logger.warn({ msg: 'unknown credential presented', kind, prefix: visiblePrefix });
+  unknown(kind: string, visiblePrefix: string, requestId?: string | null): void {
+    this.logger.warn({
+      msg: 'unknown credential presented',
+      ...reqIdOf(requestId),
+      kind,
+      prefix: visiblePrefix,
+    });
   }
 }

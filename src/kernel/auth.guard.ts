@@ -90,7 +90,7 @@ export class AuthGuard implements CanActivate {
       this.checkOrigin(req);
     req.principal = principal;
     if (principal.impersonation) {
-      setRequestImpersonation(principal.impersonation);
+      setRequestImpersonation(req, principal.impersonation);
       if (
         requirement.changesCredentials ||
         (!SAFE_METHODS.has(req.method) && CREDENTIAL_PATHS.test(requestPath(req)))
@@ -129,7 +129,7 @@ export class AuthGuard implements CanActivate {
     if (!credential || credential.token === '') throw AppException.unauthenticated();
     const resolved = this.registry
       .find(credential.token)
-      ?.resolve(credential.token, credential.via);
+      ?.resolve(credential.token, credential.via, req.id);
     return resolved instanceof Promise ? resolved.then(signedIn) : signedIn(resolved ?? null);
   }
 

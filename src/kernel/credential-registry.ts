@@ -19,9 +19,10 @@ export interface CredentialResolver {
   accepts(token: string): boolean;
   /**
    * The principal, or null when the token is unknown, revoked or expired; at once when the
-   * resolver can tell without waiting (a token it never takes this way).
+   * resolver can tell without waiting (a token it never takes this way). `requestId` names the
+   * request in what a refusal logs and audits: the route may have no request context.
    */
-  resolve(token: string, via: 'header' | 'cookie'): Resolved;
+  resolve(token: string, via: 'header' | 'cookie', requestId?: string): Resolved;
   /** Ends the credential the principal signed in with (logout), in the caller's transaction. */
   revokeForLogout(tx: Tx, principal: Principal): Promise<void>;
   /** Its cache of resolved principals, emptied on any principal change. */

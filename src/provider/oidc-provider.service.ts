@@ -1,4 +1,5 @@
 import { handOver } from '#src/provider/hand-over.js';
+import { finished } from 'node:stream/promises';
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -616,10 +617,16 @@ export class OidcProviderService {
     });
   }
 
-  /** Hands the request to the provider (Koa, on the raw request and response). */
+  /**
+   * Hands the request to the provider (Koa, on the raw request and response), until it has
+   * answered: the route's handler, and with it the request's context, lasts as long as its work.
+   */
   private async pass(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { handler } = await this.current();
-    handler(...handOver(req, reply));
+    const [raw, res] = handOver(req, reply);
+    handler(raw, res);
+    // Done when the response is (or its client has gone: that rejects, and is not an error here).
+    await finished(res).catch(() => undefined);
   }
 
   private async route(

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { NoRequestContext } from '#src/common/request-context.js';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -70,6 +71,7 @@ export class UsersController {
   }
 
   @Authenticated()
+  @NoRequestContext()
   @Get('me')
   @ApiOperation({ operationId: 'getMe', summary: 'The caller' })
   @ApiOkResponse({ type: UserWithProjectsDto })

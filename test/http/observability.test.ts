@@ -2,9 +2,14 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { AuditEntry } from '#src/audit/audit-entry.entity.js';
+import { API_KEY_PREFIX } from '#src/credentials/api-keys/api-keys.service.js';
+import { generateToken } from '#src/crypto/tokens.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { makeUser } from '../factories/users.js';
 import { API, login } from '../factories/auth.js';
+import { makeApiKey } from '../factories/credentials.js';
+import { until } from '../support/async-context.js';
+import { contextCostsPromises } from '#src/common/request-context.js';
 
 class Capture extends Writable {
   text = '';
@@ -83,6 +88,50 @@ describe('request ids in the access log, warnings and audit entries', () => {
       .find({ where: { targetId: u.user.id, targetType: 'user', action: 'api_key.create' } });
     assert.equal(entries.length, 1);
     assert.ok(entries.every((e) => e.requestId === 'req-audit-1'));
+  });
+
+  it('names the request on a refused credential of a route served without a request context', async () => {
+    const owner = await makeUser(t);
+    const key = await makeApiKey(t, owner);
+    await t.http
+      .delete(`${API}/users/${owner.user.id}/api-keys/${key.id}`)
+      .set(owner.auth)
+      .expect(204);
+    await t.http.get(`${API}/users/me`).set(key.auth).set('X-Request-Id', 'req-hot-1').expect(401);
+    const refused = await t.db.getRepository(AuditEntry).find({
+      where: { targetId: owner.user.id, action: 'api_key.use_refused' },
+    });
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0]!.requestId, 'req-hot-1');
+    const warning = await log.waitFor(
+      (l) => l.msg === 'credential use refused' && l.credentialId === key.id,
+    );
+    assert.equal(warning.reqId, 'req-hot-1');
+
+    // A well-formed key nobody issued: logged (not audited), with the request's id.
+    await t.http
+      .get(`${API}/users/me`)
+      .set('Authorization', `Bearer ${generateToken(API_KEY_PREFIX)}`)
+      .set('X-Request-Id', 'req-hot-2')
+      .expect(401);
+    const unknown = await log.waitFor(
+      (l) => l.msg === 'unknown credential presented' && l.reqId === 'req-hot-2',
+    );
+    assert.equal(unknown.kind, 'api_key');
+  });
+
+  it('serves GET /users/me without turning the request context (and its promise hooks) on', async () => {
+    const u = await makeUser(t);
+    // A write holds the context while it is served; it is off again once none is being served.
+    await t.http
+      .post(`${API}/users/${u.user.id}/api-keys`)
+      .set(u.auth)
+      .send({ name: 'a write' })
+      .expect(201);
+    await until(() => !contextCostsPromises());
+    const me = await t.http.get(`${API}/users/me`).set(u.auth).expect(200);
+    assert.equal(me.body.id, u.user.id);
+    assert.equal(contextCostsPromises(), false);
   });
 
   it('logs Nest route mapping at debug, not info', () => {

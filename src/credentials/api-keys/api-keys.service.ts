@@ -240,20 +240,25 @@ export class ApiKeysService implements CredentialResolver {
     return isWellFormedToken(token, API_KEY_PREFIX);
   }
 
-  resolve(token: string, via: 'header' | 'cookie'): Resolved {
+  resolve(token: string, via: 'header' | 'cookie', requestId?: string): Resolved {
     if (via !== 'header') return null;
     const keyHash = sha256Hex(token);
     // Other instances' revocations first (see PrincipalChanges).
-    return this.changes.whenCaughtUp(() => this.resolveHash(token, keyHash, via));
+    return this.changes.whenCaughtUp(() => this.resolveHash(token, keyHash, via, requestId));
   }
 
   /** From the cache when it holds the key (synchronously unless it is time to touch it). */
-  private resolveHash(token: string, keyHash: string, via: 'header' | 'cookie'): Resolved {
+  private resolveHash(
+    token: string,
+    keyHash: string,
+    via: 'header' | 'cookie',
+    requestId: string | undefined,
+  ): Resolved {
     const now = Date.now();
     const cached = this.cache.get(keyHash, now);
     // An expired key goes the long way, so its refusal is audited.
     if (!cached || (cached.expiresAt !== null && cached.expiresAt <= now))
-      return this.resolveUncached(token, keyHash, via, now);
+      return this.resolveUncached(token, keyHash, via, now, requestId);
     const principal: Principal = {
       ...cached.principal,
       credential: { kind: 'api_key', id: cached.keyId, via },
@@ -268,11 +273,12 @@ export class ApiKeysService implements CredentialResolver {
     keyHash: string,
     via: 'header' | 'cookie',
     now: number,
+    requestId: string | undefined,
   ): Promise<Principal | null> {
     const generation = this.cache.generation;
     const found = await this.repo.findByHash(keyHash);
     if (!found) {
-      this.failures.unknown('api_key', visiblePrefix(token, API_KEY_PREFIX));
+      this.failures.unknown('api_key', visiblePrefix(token, API_KEY_PREFIX), requestId);
       return null;
     }
     const { key, user } = found;
@@ -290,6 +296,7 @@ export class ApiKeysService implements CredentialResolver {
         userId: user.id,
         credentialId: key.id,
         reason,
+        requestId,
       });
       return null;
     }

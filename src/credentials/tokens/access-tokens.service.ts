@@ -151,18 +151,24 @@ export class AccessTokensService implements CredentialResolver {
     return token.length < 8192 && JWT_SHAPE.test(token);
   }
 
-  resolve(token: string, via: 'header' | 'cookie'): Resolved {
+  resolve(token: string, via: 'header' | 'cookie', requestId?: string): Resolved {
     if (via !== 'header') return null;
     const tokenHash = sha256Hex(token);
     // Other instances' revocations first (see PrincipalChanges).
-    return this.changes.whenCaughtUp(() => this.resolveHash(token, tokenHash, via));
+    return this.changes.whenCaughtUp(() => this.resolveHash(token, tokenHash, via, requestId));
   }
 
   /** From the cache (synchronously) when it holds the token, else verified. */
-  private resolveHash(token: string, tokenHash: string, via: 'header' | 'cookie'): Resolved {
+  private resolveHash(
+    token: string,
+    tokenHash: string,
+    via: 'header' | 'cookie',
+    requestId: string | undefined,
+  ): Resolved {
     const now = Date.now();
     const cached = this.cache.get(tokenHash, now);
-    if (!cached || cached.validUntil <= now) return this.verifyAndCache(token, tokenHash, via, now);
+    if (!cached || cached.validUntil <= now)
+      return this.verifyAndCache(token, tokenHash, via, now, requestId);
     return {
       ...cached.principal,
       credential: { kind: 'access_token', id: cached.credentialId, via },
@@ -174,9 +180,10 @@ export class AccessTokensService implements CredentialResolver {
     tokenHash: string,
     via: 'header' | 'cookie',
     now: number,
+    requestId: string | undefined,
   ): Promise<Principal | null> {
     const generation = this.cache.generation;
-    const found = await this.resolveUncached(token, via);
+    const found = await this.resolveUncached(token, via, requestId);
     if (!found) return null;
     const { principal, exp } = found;
     const { credential, ...rest } = principal;
@@ -220,6 +227,7 @@ export class AccessTokensService implements CredentialResolver {
   private async resolveUncached(
     token: string,
     via: 'header' | 'cookie',
+    requestId?: string,
   ): Promise<{ principal: Principal; exp: number } | null> {
     const claims = await this.verify(token);
     if (!claims) return null;
@@ -241,6 +249,7 @@ export class AccessTokensService implements CredentialResolver {
           userId: user.id,
           credentialId: grant.id,
           reason: 'grant_revoked',
+          requestId,
         });
         return null;
       }

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { NoRequestContext } from '#src/common/request-context.js';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -148,6 +149,7 @@ export class ProjectsController {
   }
 
   @ProjectAccess('projects.read')
+  @NoRequestContext()
   @Get(':id/permissions')
   @ApiOperation({
     operationId: 'getProjectPermissions',
