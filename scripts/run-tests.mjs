@@ -31,8 +31,9 @@ const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const res = spawnSync(
   process.execPath,
   [
+    // Ends a file's process once its tests are done even if a handle is left open (see there).
+    `--import=${new URL('./exit-when-done.mjs', import.meta.url).href}`,
     '--test',
-    '--test-force-exit',
     '--test-timeout=300000',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
