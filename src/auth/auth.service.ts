@@ -1,5 +1,5 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { afterAnswer } from '#src/common/request-context.js';
+import { afterAnswer, inRequestBackground } from '#src/common/request-context.js';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { generateToken, sha256Hex } from '#src/crypto/tokens.js';
@@ -434,18 +434,22 @@ export class AuthService implements BeforeApplicationShutdown {
 
   private recordFailureInBackground(userId: string): void {
     const previous = this.pendingFailures.get(userId) ?? Promise.resolve();
-    const next: Promise<void> = previous
-      .then(() => this.recordFailure(userId))
-      .catch((err: unknown) => {
-        this.logger.error({
-          msg: 'recording a failed sign-in failed',
-          userId,
-          error: (err as Error).message,
-        });
-      })
-      .finally(() => {
-        if (this.pendingFailures.get(userId) === next) this.pendingFailures.delete(userId);
-      });
+    // The request's context stays on until it is recorded (the lock's audit entry and warning
+    // name the request), though the answer does not wait for it.
+    const next: Promise<void> = inRequestBackground(
+      previous
+        .then(() => this.recordFailure(userId))
+        .catch((err: unknown) => {
+          this.logger.error({
+            msg: 'recording a failed sign-in failed',
+            userId,
+            error: (err as Error).message,
+          });
+        })
+        .finally(() => {
+          if (this.pendingFailures.get(userId) === next) this.pendingFailures.delete(userId);
+        }),
+    );
     this.pendingFailures.set(userId, next);
   }
 

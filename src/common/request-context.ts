@@ -144,6 +144,18 @@ export function runHandlerInContext<T>(context: RequestContext, handler: () => T
 }
 
 /**
+ * Keeps the current request's context on until `work` settles: for work a request starts and does
+ * not wait for (a failed sign-in counted in the background), whose audit entries and log lines
+ * still name the request. Returns `work`.
+ */
+export function inRequestBackground<T>(work: Promise<T>): Promise<T> {
+  if (!storage.getStore()) return work;
+  holdContext();
+  work.then(releaseContext, releaseContext);
+  return work;
+}
+
+/**
  * Runs `task` at the next turn, after the answer has been written, in the current request's
  * context (its audit entries and log lines still name the request). For work whose outcome the
  * caller must not learn from the answer's timing (a password-reset mail). `task` is given its own

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { inRequestBackground } from '#src/common/request-context.js';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { AppConfig } from '#src/config/config.js';
 
@@ -61,13 +62,15 @@ export class MailService implements OnModuleDestroy {
 
   /** Fire-and-forget for mails whose failure must not fail the request (and must not reveal timing). */
   sendInBackground(mail: Mail): void {
-    this.send(mail).catch((err: unknown) => {
-      this.logger.error({
-        msg: 'mail delivery failed',
-        subject: mail.subject,
-        error: (err as Error).message,
-      });
-    });
+    void inRequestBackground(
+      this.send(mail).catch((err: unknown) => {
+        this.logger.error({
+          msg: 'mail delivery failed',
+          subject: mail.subject,
+          error: (err as Error).message,
+        });
+      }),
+    );
   }
 
   link(path: string): string {

@@ -8,6 +8,7 @@ import {
   type RequestContext,
   afterAnswer,
   contextCostsPromises,
+  inRequestBackground,
   currentImpersonation,
   currentRequestId,
   openRequestContext,
@@ -136,6 +137,26 @@ describe('request context', () => {
     a.res.close();
     await done.wait;
     assert.equal(seen, 'req-later');
+  });
+
+  it('keeps the context for work the request started and did not wait for', async () => {
+    const a = open('req-background');
+    const g = gate();
+    const work = runHandlerInContext(contextOf(a.req), () => {
+      const started = inRequestBackground(
+        g.wait.then(async () => {
+          await nextTurn();
+          return currentRequestId();
+        }),
+      );
+      return Promise.resolve({ started });
+    });
+    const { started } = await work; // the handler has finished
+    a.res.close(); // and the response has closed
+    await nextTurn();
+    await nextTurn();
+    g.open();
+    assert.equal(await started, 'req-background');
   });
 
   it('sets an impersonation only on the request it is given', () => {
