@@ -2,14 +2,14 @@
 // hooks on in its own processes, so whether the request context leaves them off is seen here.
 import type { ServerResponse } from 'node:http';
 import { EventEmitter } from 'node:events';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   contextCostsPromises,
   contextOf,
+  OFF_AFTER_IDLE_MS,
   openRequestContext,
   runHandlerInContext,
 } from '#src/common/request-context.js';
-import { promiseAsyncId } from './async-context.js';
+import { promiseAsyncId, until } from './async-context.js';
 
 const req = {};
 const res = new EventEmitter();
@@ -21,7 +21,6 @@ const during = await runHandlerInContext(context, async () => ({
   asyncId: await promiseAsyncId(),
 }));
 res.emit('close');
-await nextTurn();
-await nextTurn();
+await until(() => !contextCostsPromises(), OFF_AFTER_IDLE_MS + 5000);
 const after = { costs: contextCostsPromises(), asyncId: await promiseAsyncId() };
 process.stdout.write(JSON.stringify({ before: 0, during, after }));
