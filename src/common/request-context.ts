@@ -19,8 +19,8 @@ const storage = new AsyncLocalStorage<RequestContext>();
  * Before Node 24 (and on 22 without `--experimental-async-context-frame`), AsyncLocalStorage
  * carries its store through promise hooks: while it is enabled, every promise of the process
  * (whichever request made it) runs three hooks, about 13% of the CPU of a cached `GET /users/me`.
- * There, the storage is turned off whenever no request that needs a context is being served (see
- * `holdContext`). Async context frames (Node 24) cost nothing per promise and are left alone.
+ * There, the storage is turned off once no request has needed a context for a second (see
+ * `releaseContext`). Async context frames (Node 24) cost nothing per promise and are left alone.
  */
 const PROMISE_HOOKS = propagatesThroughPromiseHooks();
 
