@@ -20,6 +20,14 @@ const REDACT = [
   '*.clientSecret',
 ];
 
+/**
+ * A request id as a log field, for lines whose request is known but may have no context (routes
+ * marked `@NoRequestContext()`, where the mixin below adds nothing).
+ */
+export function reqIdField(requestId: unknown): { reqId?: string } {
+  return typeof requestId === 'string' && requestId !== '' ? { reqId: requestId } : {};
+}
+
 /** Fields of every line, the access log's included. */
 const BASE = { service: 'gatehouse' };
 

@@ -156,9 +156,14 @@ export function runHandlerInContext<T>(context: RequestContext, handler: () => T
     releaseContext();
     throw err;
   }
-  if (result instanceof Promise) result.then(releaseContext, releaseContext);
+  if (result instanceof Promise) releaseWhenSettled(result);
   else releaseContext();
   return result;
+}
+
+/** Ends a hold once `work` has settled, whichever way. */
+function releaseWhenSettled(work: Promise<unknown>): void {
+  work.then(releaseContext, releaseContext);
 }
 
 /**
@@ -169,7 +174,7 @@ export function runHandlerInContext<T>(context: RequestContext, handler: () => T
 export function inRequestBackground<T>(work: Promise<T>): Promise<T> {
   if (!storage.getStore()) return work;
   holdContext();
-  work.then(releaseContext, releaseContext);
+  releaseWhenSettled(work);
   return work;
 }
 
@@ -184,8 +189,8 @@ export function afterAnswer(task: () => Promise<void>, onError: (err: unknown) =
   if (context) holdContext();
   setImmediate(() => {
     const run = (): Promise<void> => task().catch(onError);
-    const done = context ? runInContext(context, run) : run();
-    if (context) void done.finally(releaseContext);
+    if (!context) return void run();
+    releaseWhenSettled(runInContext(context, run));
   });
 }
 

@@ -1,14 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '#src/audit/audit.service.js';
+import { reqIdField } from '#src/common/logging.js';
 import { Database } from '#src/database/database.service.js';
 
 const ONCE_PER_MS = 60_000;
 const MAX_TRACKED = 10_000;
-
-/** The log field of a request id given explicitly (else the request context's, if any). */
-function reqIdOf(requestId: string | null | undefined): { reqId?: string } {
-  return requestId ? { reqId: requestId } : {};
-}
 
 /**
  * Audits failed uses of known credentials (revoked or expired key, disabled owner, refresh-token
@@ -40,7 +36,7 @@ export class FailureAudit {
     const last = this.recent.get(key);
     this.logger.warn({
       msg: 'credential use refused',
-      ...reqIdOf(entry.requestId),
+      ...reqIdField(entry.requestId),
       action: entry.action,
       credentialId: entry.credentialId,
       reason: entry.reason,
@@ -63,7 +59,7 @@ export class FailureAudit {
   unknown(kind: string, visiblePrefix: string, requestId?: string | null): void {
     this.logger.warn({
       msg: 'unknown credential presented',
-      ...reqIdOf(requestId),
+      ...reqIdField(requestId),
       kind,
       prefix: visiblePrefix,
     });

@@ -122,7 +122,7 @@ describe('request ids in the access log, warnings and audit entries', () => {
 
   it('serves GET /users/me without turning the request context (and its promise hooks) on', async () => {
     const u = await makeUser(t);
-    // A write holds the context while it is served; it is off again once none is being served.
+    // A write holds the context while it is served; it is off once none has held it for a second.
     await t.http
       .post(`${API}/users/${u.user.id}/api-keys`)
       .set(u.auth)

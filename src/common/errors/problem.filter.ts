@@ -11,6 +11,7 @@ import {
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { reqIdField } from '#src/common/logging.js';
 import { Database, isNodeNotReady, isTransientConflict } from '#src/database/database.service.js';
 import { errorStatusPage, isMachinePath, sendPage } from '#src/common/http/html.js';
 import { AppException, type ErrorCode, type FieldError } from '#src/common/errors/app.exception.js';
@@ -114,15 +115,6 @@ export function isDbDown(err: unknown): boolean {
  * RFC 6750 section 3: every 401 names the Bearer scheme; `error="invalid_token"` when a credential
  * was presented (and refused), no error code when none was.
  */
-/**
- * The request's id as a log field: given explicitly, because a route served without a request
- * context (`@NoRequestContext()`) has no `reqId` added to its lines.
- */
-function requestIdField(req: FastifyRequest): { reqId?: string } {
-  const id = req.headers['x-request-id'];
-  return typeof id === 'string' ? { reqId: id } : {};
-}
-
 export function bearerChallenge(req: FastifyRequest, detail: string): string {
   const presented =
     req.headers.authorization !== undefined ||
@@ -218,7 +210,7 @@ export class ProblemFilter implements ExceptionFilter {
       // conflict the caller must resolve, so 503 with Retry-After like an unavailable database.
       this.logger.warn({
         msg: 'transaction conflict after retries',
-        ...requestIdField(req),
+        ...reqIdField(req.headers['x-request-id']),
         error: (exception as Error)?.message,
       });
       return problemFromAppException(
@@ -228,7 +220,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (isDbDown(exception) || (this.db && !this.db.dataSource.isInitialized)) {
       this.logger.warn({
         msg: 'database unavailable',
-        ...requestIdField(req),
+        ...reqIdField(req.headers['x-request-id']),
         error: (exception as Error)?.message,
       });
       return problemFromAppException(
@@ -239,7 +231,7 @@ export class ProblemFilter implements ExceptionFilter {
     const err = exception as Error;
     this.logger.error({
       msg: 'unhandled error',
-      ...requestIdField(req),
+      ...reqIdField(req.headers['x-request-id']),
       correlationId,
       name: err?.name,
       message: err?.message,
