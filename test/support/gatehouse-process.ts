@@ -12,6 +12,8 @@ export interface Answer {
   type: string;
   body: Record<string, unknown>;
   ms: number;
+  /** The Retry-After header (seconds) a 503 carries. */
+  retryAfter?: string;
 }
 
 /**
@@ -154,6 +156,9 @@ export class GatehouseProcess {
               type: String(res.headers['content-type'] ?? ''),
               body,
               ms: Date.now() - start,
+              ...(res.headers['retry-after']
+                ? { retryAfter: String(res.headers['retry-after']) }
+                : {}),
             });
           });
           res.on('error', reject);
