@@ -1,6 +1,15 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
+
+/**
+ * The response a connection is answering now: the latest request read from it, until its answer
+ * has closed. With HTTP pipelining (rare) only the latest of several gets the shutdown header;
+ * the connection still closes once it is idle.
+ */
+const CURRENT_RESPONSE = Symbol('gatehouse:current-response');
+type TrackedSocket = Socket & { [CURRENT_RESPONSE]?: ServerResponse | undefined };
 
 /**
  * Graceful shutdown of the server process on SIGTERM and SIGINT, in this order:
@@ -21,14 +30,26 @@ export function installGracefulShutdown(
 ): void {
   const logger = new Logger('Shutdown');
   const server = app.getHttpServer() as Server;
-  const inFlight = new Set<ServerResponse>();
+  // Counted, not collected: a long-lived Set that every response entered and left kept responses
+  // alive across V8's young-generation collections (about 1.3 MB promoted per scavenge under load,
+  // a quarter of the hot path's CPU; docs/performance.md). Connections are few and long-lived;
+  // each one knows its current response, which is all the signal handler needs.
+  let inFlight = 0;
+  const connections = new Set<TrackedSocket>();
   let stopping = false;
 
-  // Before Express sees the request, so the header is there whatever answers it.
-  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
-    inFlight.add(res);
+  server.on('connection', (socket: TrackedSocket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+  // Before Fastify sees the request, so the header is there whatever answers it.
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    const socket = req.socket as TrackedSocket;
+    socket[CURRENT_RESPONSE] = res;
     res.once('close', () => {
-      inFlight.delete(res);
+      inFlight--;
+      if (socket[CURRENT_RESPONSE] === res) socket[CURRENT_RESPONSE] = undefined;
       if (stopping) server.closeIdleConnections();
     });
     if (stopping) res.setHeader('Connection', 'close');
@@ -38,18 +59,21 @@ export function installGracefulShutdown(
     if (stopping) return;
     stopping = true;
     const started = Date.now();
-    logger.log({ msg: 'shutting down', signal, inFlight: inFlight.size, timeoutSeconds });
+    logger.log({ msg: 'shutting down', signal, inFlight, timeoutSeconds });
     const timer = setTimeout(() => {
       logger.error({
         msg: 'shutdown timed out; exiting with requests or resources still open',
         timeoutSeconds,
-        inFlight: inFlight.size,
+        inFlight,
       });
       exit(1);
     }, timeoutSeconds * 1000);
     timer.unref();
     try {
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      for (const socket of connections) {
+        const res = socket[CURRENT_RESPONSE];
+        if (res && !res.headersSent) res.setHeader('Connection', 'close');
+      }
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
