@@ -23,6 +23,8 @@ import { resetMysqlDatabase, seedScale, type ScaleSeed } from './lib/seed.js';
  *   BENCH_SECONDS      seconds per measurement (default 8)
  *   BENCH_CONNECTIONS  concurrent connections for throughput runs (default 16)
  *   BENCH_ROUNDS       rounds the ceiling scenario interleaves its targets in (default 4)
+ *   BENCH_PROCESSES    processes each ceiling server is started in; rounds alternate between them
+ *                      (default 2)
  *   BCRYPT_COST        bcrypt cost for Gatehouse, the peer and the bound (default 12)
  *   BENCH_MYSQL_URL    mysql://user@host:port/<name containing "bench">: run Gatehouse and the peer
  *                      on MySQL (the database is dropped and re-created) and enable the scale scenario
@@ -42,6 +44,11 @@ const SECONDS = Number(env.BENCH_SECONDS ?? '8');
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? '16');
 /** Rounds the ceiling scenario splits each measurement into (see `ceiling`). */
 const ROUNDS = Math.max(1, Number(env.BENCH_ROUNDS ?? '4'));
+/**
+ * Processes each ceiling server runs in (see `ceiling`): a Gatehouse process keeps the speed it
+ * started with, and two starts of the same build differed by up to 30% in CPU per request.
+ */
+const PROCESSES = Math.max(1, Math.min(ROUNDS, Number(env.BENCH_PROCESSES ?? '2')));
 const COST = Number(env.BCRYPT_COST ?? '12');
 const MYSQL_URL = env.BENCH_MYSQL_URL ?? '';
 const ONLY = new Set(
@@ -137,17 +144,34 @@ interface Gatehouse {
   mePath: string;
 }
 
-/**
- * The V8 flags production runs Gatehouse with: those of package.json's `start:prod` script (one
- * place for them), or BENCH_NODE_FLAGS to try others.
- */
-function gatehouseNodeFlags(): string[] {
-  if (env.BENCH_NODE_FLAGS !== undefined) return env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
+/** The words of package.json's `start:prod` script: production's one place for its process settings. */
+function startProdWords(): string[] {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
-  const start = pkg.scripts['start:prod'] ?? '';
-  return start.split(' ').filter((w) => w.startsWith('--'));
+  return (pkg.scripts['start:prod'] ?? '').split(' ').filter(Boolean);
+}
+
+/**
+ * The V8 flags production runs Gatehouse with: those of `start:prod`, or BENCH_NODE_FLAGS to try
+ * others.
+ */
+function gatehouseNodeFlags(): string[] {
+  if (env.BENCH_NODE_FLAGS !== undefined) return env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
+  return startProdWords().filter((w) => w.startsWith('--'));
+}
+
+/** The environment `start:prod` sets before `node` (MALLOC_ARENA_MAX). */
+function gatehouseProcessEnv(): Record<string, string> {
+  const words = startProdWords();
+  const node = words.indexOf('node');
+  const assignments = words.slice(0, node < 0 ? 0 : node);
+  return Object.fromEntries(
+    assignments
+      .map((w) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1] ?? '', m[2] ?? '']),
+  );
 }
 
 async function startGatehouse(
@@ -178,6 +202,7 @@ async function startGatehouse(
       // A production server refuses to make its first admin by signup: it is named at start-up.
       BOOTSTRAP_ADMIN_EMAIL: email,
       BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
+      ...gatehouseProcessEnv(),
       ...extraEnv,
     },
   });
@@ -317,11 +342,17 @@ const REFERENCES = [
 /** The targets of the Gatehouse ceiling routes, in the order of REFERENCES. */
 const CEILING_TARGET = `${REFERENCES.map((ref) => `≥ ${ref.min} ${ref.short}`).join(' · ')}; RSS ≤ 200 MB`;
 
-/** One server and request of the ceiling scenario, measured in rounds. */
-interface CeilingTarget {
-  what: string;
+/** One server process and the request to load it with. */
+interface CeilingRun {
   server: Server;
   spec: Parameters<typeof load>[0];
+}
+
+/** One row of the ceiling scenario: its server in PROCESSES processes, measured in rounds. */
+interface CeilingTarget {
+  what: string;
+  /** One per process; round `i` measures `runs[i % runs.length]`. */
+  runs: CeilingRun[];
   /** A reference (by its short name), or a Gatehouse route with the issue's targets. */
   reference?: string;
   target?: string;
@@ -372,35 +403,48 @@ async function ceiling(): Promise<void> {
   try {
     const targets: CeilingTarget[] = [];
     for (const ref of REFERENCES) {
-      const hello = await startServer({
-        name: `hello ${ref.short}`,
-        script: join(root, ref.script),
-        stdoutFile: join(work, `hello-${ref.short.replace(/\W+/g, '-')}.stdout`),
-        readyPath: `${API}/hello`,
-        env: {
-          NODE_ENV: 'production',
-          SECRET_KEY: SECRET,
-          DATABASE_URL: 'sqlite::memory:',
-          LOG_LEVEL: env.LOG_LEVEL ?? 'info',
-          DATA_DIR: join(work, `data-hello-${ref.short.replace(/\W+/g, '-')}`),
-        },
-      });
-      servers.push(hello);
+      const runs: CeilingRun[] = [];
+      for (let i = 1; i <= PROCESSES; i++) {
+        const name = `${ref.short.replace(/\W+/g, '-')}-${i}`;
+        const hello = await startServer({
+          name: `hello ${ref.short} #${i}`,
+          script: join(root, ref.script),
+          stdoutFile: join(work, `hello-${name}.stdout`),
+          readyPath: `${API}/hello`,
+          env: {
+            NODE_ENV: 'production',
+            SECRET_KEY: SECRET,
+            DATABASE_URL: 'sqlite::memory:',
+            LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+            DATA_DIR: join(work, `data-hello-${name}`),
+          },
+        });
+        servers.push(hello);
+        runs.push({
+          server: hello,
+          spec: { url: `${hello.url}${API}/hello`, seconds: 0, connections: CONNECTIONS },
+        });
+      }
       targets.push({
         what: `${ref.what} (reference ${ref.short})`,
-        server: hello,
-        spec: { url: `${hello.url}${API}/hello`, seconds: 0, connections: CONNECTIONS },
+        runs,
         reference: ref.short,
         rounds: [],
       });
     }
-    const g = await startGatehouse('main');
-    servers.push(g.server);
-    const me = `${g.server.url}${g.mePath}`;
-    const credentials: [string, () => Promise<string>, ((m: Measured) => void)?][] = [
+    // The first process is `main` (the project permission row below uses it), the others main2...
+    const gs: Gatehouse[] = [];
+    for (let i = 1; i <= PROCESSES; i++) {
+      const gi = await startGatehouse(i === 1 ? 'main' : `main${i}`);
+      servers.push(gi.server);
+      gs.push(gi);
+    }
+    const g = gs[0];
+    if (!g) throw new Error('no Gatehouse process started');
+    const credentials: [string, (gi: Gatehouse) => Promise<string>, ((m: Measured) => void)?][] = [
       [
         'session token',
-        () => Promise.resolve(g.session),
+        (gi) => Promise.resolve(gi.session),
         (m) => {
           shared.sessionRps = m.r.rps;
           shared.sessionCpu = m.cpuUs ?? undefined;
@@ -408,26 +452,32 @@ async function ceiling(): Promise<void> {
       ],
       [
         'API key (gth_)',
-        () => apiKeyOf(g),
+        (gi) => apiKeyOf(gi),
         (m) => {
           shared.apiKeyRps = m.r.rps;
           shared.apiKeyCpu = m.cpuUs ?? undefined;
         },
       ],
-      ['JWT access token', () => accessTokenOf(g)],
+      ['JWT access token', (gi) => accessTokenOf(gi)],
     ];
     for (const [label, get, share] of credentials) {
       try {
-        const token = await get();
+        const runs: CeilingRun[] = [];
+        for (const gi of gs) {
+          const token = await get(gi);
+          runs.push({
+            server: gi.server,
+            spec: {
+              url: `${gi.server.url}${gi.mePath}`,
+              headers: { authorization: `Bearer ${token}` },
+              seconds: 0,
+              connections: CONNECTIONS,
+            },
+          });
+        }
         targets.push({
           what: `GET ${g.mePath} by ${label}`,
-          server: g.server,
-          spec: {
-            url: me,
-            headers: { authorization: `Bearer ${token}` },
-            seconds: 0,
-            connections: CONNECTIONS,
-          },
+          runs,
           target: CEILING_TARGET,
           ...(share ? { share } : {}),
           rounds: [],
@@ -442,11 +492,15 @@ async function ceiling(): Promise<void> {
       }
     }
 
-    log(`framework ceiling: warm-up, then ${ROUNDS} rounds of ${targets.length} targets`);
-    for (const t of targets) await load({ ...t.spec, seconds: 1 });
+    log(
+      `framework ceiling: warm-up, then ${ROUNDS} rounds of ${targets.length} targets (${PROCESSES} processes each)`,
+    );
+    for (const t of targets) for (const run of t.runs) await load({ ...run.spec, seconds: 1 });
     for (let round = 0; round < ROUNDS; round++) {
       for (const t of targets) {
-        t.rounds.push(await measure(t.server, { ...t.spec, seconds: SECONDS / ROUNDS }));
+        const run = t.runs[round % t.runs.length];
+        if (!run) continue;
+        t.rounds.push(await measure(run.server, { ...run.spec, seconds: SECONDS / ROUNDS }));
       }
     }
 
@@ -876,7 +930,7 @@ function report(started: Date, elapsedS: number): string {
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, ${m.os}, Node ${m.node}; commit ${m.commit}`,
     `- Database: ${db}`,
     `- Command: \`${cmd ? `${cmd} ` : ''}npm run bench\` (${SECONDS} s per measurement, ${CONNECTIONS} connections, sign-in ${SIGNIN_CONNECTIONS} connections, bcrypt cost ${COST}; whole run ${Math.round(elapsedS)} s)`,
-    `- Load generator: autocannon in the runner process; every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling: the three references and the three /users/me rows run side by side and are measured in ${ROUNDS} interleaved rounds (each row's req/s and CPU over all its rounds, p50 of the median round, p99 of the worst); ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).`,
+    `- Load generator: autocannon in the runner process; every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling: the three references and the three /users/me rows run side by side and are measured in ${ROUNDS} interleaved rounds, each server started in ${PROCESSES} processes with the rounds alternating between them (a process keeps the speed it started with) (each row's req/s and CPU over all its rounds, RSS the highest process's, p50 of the median round, p99 of the worst); ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).`,
     '',
     '| Scenario | What | req/s | p50 ms | p99 ms | RSS MB | CPU µs/req | Ratio | Target | Note |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
