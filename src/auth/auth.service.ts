@@ -514,14 +514,18 @@ export class AuthService implements BeforeApplicationShutdown {
     const base = principal.user
       ? toUserResponse(principal.user, principal.roles)
       : await this.users.toResponse(await this.users.requireUser(principal.userId));
-    return {
-      ...base,
-      permissions: principal.permissions,
-      credential: { kind: principal.credential.kind, id: principal.credential.id },
-      ...(principal.impersonation
+    // Object.assign, not a spread followed by more fields (see withCredential in the kernel).
+    return Object.assign(
+      {},
+      base,
+      {
+        permissions: principal.permissions,
+        credential: { kind: principal.credential.kind, id: principal.credential.id },
+      },
+      principal.impersonation
         ? { impersonatedBy: principal.impersonation.by, reason: principal.impersonation.reason }
-        : {}),
-    };
+        : {},
+    );
   }
 
   /** Always 202 and the same work on the caller's side: the lookup and mail happen after the answer. */

@@ -16,6 +16,7 @@ import { PermissionCatalogue } from '#src/users/permission-catalogue.js';
 import type { Role } from '#src/users/role.entity.js';
 import type { User } from '#src/users/user.entity.js';
 import {
+  ownUserDetail,
   toUserDetail,
   toUserResponse,
   type UserDetailResponse,
@@ -102,7 +103,7 @@ export class UserManagementService {
     const userId = this.idOf(p, id);
     // Oneself: the principal carries the user row and role names (as fresh as the principal).
     return userId === p.userId && p.user
-      ? toUserDetail(p.user, p.roles)
+      ? ownUserDetail(p.user, p.roles)
       : this.detail(await this.users.requireUser(userId));
   }
 

@@ -37,5 +37,27 @@ export interface UserDetailResponse extends UserResponse {
 }
 
 export function toUserDetail(user: PrincipalUser, roles: string[]): UserDetailResponse {
-  return { ...toUserResponse(user, roles), data: { ...user.data } };
+  // Onto the fresh response, not `{ ...response, data }` (see withCredential in the kernel).
+  return Object.assign(toUserResponse(user, roles), { data: { ...user.data } });
+}
+
+/**
+ * The detail of a principal's own user row, made once per row and role list: a cached credential
+ * shares its user row and role names across requests (a change to either empties the caches, and
+ * the next principal has new ones), so `GET /users/me`, the hottest read, does not copy the row and
+ * format its dates for every request. Frozen: the same object answers every request of that row.
+ */
+const ownDetails = new WeakMap<
+  PrincipalUser,
+  { roles: readonly string[]; detail: Readonly<UserDetailResponse> }
+>();
+
+export function ownUserDetail(user: PrincipalUser, roles: string[]): Readonly<UserDetailResponse> {
+  const made = ownDetails.get(user);
+  if (made?.roles === roles) return made.detail;
+  const detail = toUserDetail(user, [...roles]);
+  Object.freeze(detail.roles);
+  Object.freeze(detail.data);
+  ownDetails.set(user, { roles, detail: Object.freeze(detail) });
+  return detail;
 }

@@ -15,7 +15,7 @@ import {
   type Resolved,
 } from '#src/kernel/credential-registry.js';
 import { Session } from '#src/auth/entities/session.entity.js';
-import type { Principal } from '#src/kernel/principal.js';
+import { withCredential, type Principal } from '#src/kernel/principal.js';
 import { PrincipalChanges } from '#src/auth/cache/principal-changes.js';
 import { SessionCache } from '#src/auth/sessions/session-cache.js';
 import { SessionsRepository } from '#src/auth/sessions/sessions.repository.js';
@@ -162,10 +162,11 @@ export class SessionsService implements CredentialResolver {
     const cached = this.cache.get(tokenHash, now);
     if (!cached) return this.resolveUncached(tokenHash, via, now);
     if (!this.live(cached.expiresAt, cached.lastSeenAt, now)) return null;
-    const principal: Principal = {
-      ...cached.principal,
-      credential: { kind: 'session', id: cached.sessionId, via },
-    };
+    const principal = withCredential(cached.principal, {
+      kind: 'session',
+      id: cached.sessionId,
+      via,
+    });
     if (now - cached.lastSeenAt <= TOUCH_EVERY_MS) return principal;
     cached.lastSeenAt = now;
     return this.repo.touch(cached.sessionId, new Date(now)).then(() => principal);

@@ -9,7 +9,7 @@ import {
   type CredentialResolver,
   type Resolved,
 } from '#src/kernel/credential-registry.js';
-import type { Principal } from '#src/kernel/principal.js';
+import { withCredential, type Principal } from '#src/kernel/principal.js';
 import { CredentialCache } from '#src/auth/cache/credential-cache.js';
 import { Database, type Tx } from '#src/database/database.service.js';
 import { newId } from '#src/database/ids.js';
@@ -259,10 +259,7 @@ export class ApiKeysService implements CredentialResolver {
     // An expired key goes the long way, so its refusal is audited.
     if (!cached || (cached.expiresAt !== null && cached.expiresAt <= now))
       return this.resolveUncached(token, keyHash, via, now, requestId);
-    const principal: Principal = {
-      ...cached.principal,
-      credential: { kind: 'api_key', id: cached.keyId, via },
-    };
+    const principal = withCredential(cached.principal, { kind: 'api_key', id: cached.keyId, via });
     if (cached.lastUsedAt !== null && now - cached.lastUsedAt <= TOUCH_EVERY_MS) return principal;
     cached.lastUsedAt = now;
     return this.touch(cached.keyId, now).then(() => principal);

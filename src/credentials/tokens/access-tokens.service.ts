@@ -7,7 +7,7 @@ import {
   type CredentialResolver,
   type Resolved,
 } from '#src/kernel/credential-registry.js';
-import type { Principal } from '#src/kernel/principal.js';
+import { withCredential, type Principal } from '#src/kernel/principal.js';
 import { CredentialCache } from '#src/auth/cache/credential-cache.js';
 import { sha256Hex } from '#src/crypto/tokens.js';
 import type { Tx } from '#src/database/database.service.js';
@@ -169,10 +169,11 @@ export class AccessTokensService implements CredentialResolver {
     const cached = this.cache.get(tokenHash, now);
     if (!cached || cached.validUntil <= now)
       return this.verifyAndCache(token, tokenHash, via, now, requestId);
-    return {
-      ...cached.principal,
-      credential: { kind: 'access_token', id: cached.credentialId, via },
-    };
+    return withCredential(cached.principal, {
+      kind: 'access_token',
+      id: cached.credentialId,
+      via,
+    });
   }
 
   private async verifyAndCache(
