@@ -300,6 +300,35 @@ describe('users routes', () => {
       assert.deepEqual(me.body.data, { shoe: 42 });
     });
 
+    it('answers /users/me as the user is now, after a change to the row and to the roles', async () => {
+      const u = await makeUser(t, { fullName: 'Before' });
+      const first = await t.http.get(`${API}/users/me`).set(u.auth);
+      assert.equal(first.status, 200);
+      assert.equal(first.body.fullName, 'Before');
+      assert.deepEqual(first.body.roles, []);
+      // Served again from the principal's cached row: the same answer.
+      assert.deepEqual((await t.http.get(`${API}/users/me`).set(u.auth)).body, first.body);
+
+      const patched = await t.http
+        .patch(`${API}/users/me`)
+        .set(u.auth)
+        .send({ fullName: 'After', data: { k: 1 } });
+      assert.equal(patched.status, 200);
+      const after = await t.http.get(`${API}/users/me`).set(u.auth);
+      assert.equal(after.status, 200);
+      assert.equal(after.body.fullName, 'After');
+      assert.deepEqual(after.body.data, { k: 1 });
+      assert.equal(after.body.version, patched.body.version);
+      assert.equal((await row(u.user.id))?.fullName, 'After');
+
+      const role = await makeRole(t);
+      await giveRole(t, u.user.id, role);
+      const withRole = await t.http.get(`${API}/users/me`).set(u.auth);
+      assert.equal(withRole.status, 200);
+      assert.deepEqual(withRole.body.roles, [role.name]);
+      assert.equal(withRole.body.fullName, 'After');
+    });
+
     it('refuses another user (403) and an anonymous caller (401); unknown id is 404', async () => {
       assertProblem(await t.http.get(`${API}/users/${bob.user.id}`).set(alice.auth), 403);
       assertProblem(await t.http.get(`${API}/users/${bob.user.id}`), 401);
