@@ -17,6 +17,17 @@ export function machine(): Machine {
     commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
       .toString()
       .trim();
+    // What was measured is not that commit when the code around it has changed since.
+    const changed = execSync(
+      'git status --porcelain --untracked-files=no -- src bench package.json',
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    )
+      .toString()
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.endsWith('bench/RESULTS.md'));
+    if (changed.length) commit += ` with uncommitted changes to ${changed.length} file(s)`;
   } catch {
     // not a git checkout
   }
