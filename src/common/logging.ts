@@ -63,7 +63,8 @@ export interface AccessEntry {
   method: string;
   /** Without the query string. */
   path: string;
-  ip: string;
+  /** Undefined once the socket is gone (a client that left): the field is then left out, as pino does. */
+  ip: string | undefined;
   status: number;
   /** Milliseconds, rounded. */
   responseTime: number;
@@ -82,8 +83,9 @@ const ERROR = 50;
  * would write, as `{ reqId, req: {id, method, path, ip}, res: {status}, responseTime }`
  * (test/unit/access-log.test.ts compares the two). Its fields are fixed and chosen to hold no
  * secret (method, path without the query, status, ip, time, request id), so the line is written
- * directly: pino's general serialiser (redaction, the request-context mixin, each field's type
- * checked) cost about 3.8 µs of the 70 to 85 of a cached `GET /users/me` (docs/performance.md).
+ * directly: pino's general serialiser (every field's type looked at, the nested objects through
+ * its own stringify) cost about 3.8 µs of the 70 to 85 of a cached `GET /users/me`
+ * (docs/performance.md).
  */
 export function createAccessLog(log: Pino): AccessLog {
   const stream = (log as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
@@ -96,7 +98,7 @@ export function createAccessLog(log: Pino): AccessLog {
     if (!(failed ? error : info)) return;
     const id = JSON.stringify(e.reqId);
     stream.write(
-      `{"level":${failed ? ERROR : INFO},"time":${Date.now()},${base},"reqId":${id},"req":{"id":${id},"method":${JSON.stringify(e.method)},"path":${JSON.stringify(e.path)},"ip":${JSON.stringify(e.ip)}},"res":{"status":${e.status}},"responseTime":${e.responseTime},"msg":"${failed ? 'request failed' : 'request'}"}\n`,
+      `{"level":${failed ? ERROR : INFO},"time":${Date.now()},${base},"reqId":${id},"req":{"id":${id},"method":${JSON.stringify(e.method)},"path":${JSON.stringify(e.path)}${e.ip === undefined ? '' : `,"ip":${JSON.stringify(e.ip)}`}},"res":{"status":${e.status}},"responseTime":${e.responseTime},"msg":"${failed ? 'request failed' : 'request'}"}\n`,
     );
   };
 }

@@ -36,6 +36,8 @@ const entries: AccessEntry[] = [
     status: 503,
     responseTime: 2500,
   },
+  // The socket already gone: no address.
+  { reqId: 'gone', method: 'GET', path: '/left', ip: undefined, status: 200, responseTime: 7 },
 ];
 
 describe('access log', () => {
@@ -60,6 +62,7 @@ describe('access log', () => {
       assert.equal(withoutTime(ours), withoutTime(byPino));
       const parsed = JSON.parse(ours) as { level: number; time: number; msg: string };
       assert.equal(parsed.level, entries[i]?.status === 503 ? 50 : 30);
+      assert.equal('ip' in (JSON.parse(ours) as { req: object }).req, entries[i]?.ip !== undefined);
       assert.ok(Math.abs(parsed.time - Date.now()) < 60_000);
     }
   });
