@@ -514,9 +514,8 @@ export class AuthService implements BeforeApplicationShutdown {
     const base = principal.user
       ? toUserResponse(principal.user, principal.roles)
       : await this.users.toResponse(await this.users.requireUser(principal.userId));
-    // Object.assign, not a spread followed by more fields (see withCredential in the kernel).
+    // Onto the fresh response, not a spread followed by more fields (see withCredential in the kernel).
     return Object.assign(
-      {},
       base,
       {
         permissions: principal.permissions,

@@ -73,10 +73,6 @@ export interface AccessEntry {
 /** Writes one request's access line. */
 export type AccessLog = (entry: AccessEntry) => void;
 
-/** pino's numbers for the two levels the access log writes at. */
-const INFO = 30;
-const ERROR = 50;
-
 /**
  * The access log: one line per request on `log`'s stream, at its level, with its base fields:
  * exactly the line `log.info(entry, 'request')` (or `log.error(..., 'request failed')` for a 5xx)
@@ -93,6 +89,8 @@ export function createAccessLog(log: Pino): AccessLog {
   const base = JSON.stringify(BASE).slice(1, -1);
   const info = log.isLevelEnabled('info');
   const error = log.isLevelEnabled('error');
+  // pino's numbers for the two levels (30 and 50), from the logger's own table.
+  const { info: INFO, error: ERROR } = log.levels.values;
   return (e) => {
     const failed = e.status >= 500;
     if (!(failed ? error : info)) return;

@@ -67,7 +67,7 @@ export interface Principal {
  * `{ ...cached, credential }`: on Node 20 (V8 11.3) an object made by a spread and then given one
  * more property survives the next scavenge, though nothing refers to it, and is promoted to the old
  * generation. On the hot path that was every principal made since the last scavenge
- * (docs/performance.md, "Memory").
+ * (docs/performance.md, "No 'spread, then one more property' on the hot path").
  */
 export function withCredential(
   cached: Omit<Principal, 'credential'>,

@@ -41,17 +41,18 @@ export function toUserDetail(user: PrincipalUser, roles: string[]): UserDetailRe
   return Object.assign(toUserResponse(user, roles), { data: { ...user.data } });
 }
 
+/** The detail made for each cached user row, with the role list it was made from. */
+const ownDetails = new WeakMap<
+  PrincipalUser,
+  { roles: readonly string[]; detail: Readonly<UserDetailResponse> }
+>();
+
 /**
  * The detail of a principal's own user row, made once per row and role list: a cached credential
  * shares its user row and role names across requests (a change to either empties the caches, and
  * the next principal has new ones), so `GET /users/me`, the hottest read, does not copy the row and
  * format its dates for every request. Frozen: the same object answers every request of that row.
  */
-const ownDetails = new WeakMap<
-  PrincipalUser,
-  { roles: readonly string[]; detail: Readonly<UserDetailResponse> }
->();
-
 export function ownUserDetail(user: PrincipalUser, roles: string[]): Readonly<UserDetailResponse> {
   const made = ownDetails.get(user);
   if (made?.roles === roles) return made.detail;
