@@ -50,11 +50,13 @@ export class EventOutboxRepository {
       .getMany();
     const won: EventOutboxRow[] = [];
     for (const row of rows) {
+      // Bound as a string: TypeORM's SQLite driver writes a number parameter into the SQL text, so
+      // each row would prepare a new statement and push a reused one out of the statement cache.
       const res = await tx
         .getRepository(EventOutboxRow)
         .createQueryBuilder()
         .delete()
-        .where('seq = :seq', { seq: row.seq })
+        .where('seq = :seq', { seq: String(row.seq) })
         .execute();
       if ((res.affected ?? 0) > 0) won.push({ ...row, seq: String(row.seq) });
     }

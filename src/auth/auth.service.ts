@@ -8,6 +8,7 @@ import { newId } from '#src/database/ids.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { MailService } from '#src/mail/mail.service.js';
 import { UsersService } from '#src/users/users.service.js';
+import type { Session } from '#src/auth/entities/session.entity.js';
 import type { User } from '#src/users/user.entity.js';
 import { toUserResponse, type UserResponse } from '#src/users/user.mapper.js';
 import { UserToken, type UserTokenKind } from '#src/auth/entities/user-token.entity.js';
@@ -274,14 +275,22 @@ export class AuthService implements BeforeApplicationShutdown {
       this.metrics.outcome(user.status === 'pending' ? 'pending' : 'disabled');
       throw SIGN_IN_FAILED;
     }
-    const next = await this.db.transaction((tx) =>
-      this.mfa.afterFirstStep(tx, user, 'pwd', ctx.method),
-    );
-    if (next.kind === 'challenge') {
+    // One transaction for the second-factor check and, with no factor in force, the session.
+    const step = await this.db.transaction(async (tx) => {
+      const next = await this.mfa.afterFirstStep(tx, user, 'pwd', ctx.method);
+      if (next.kind === 'challenge') return next;
+      const started = await this.startSession(tx, user, {
+        ...ctx,
+        amr: 'pwd',
+        mfaEnrolment: next.mfaEnrolment,
+      });
+      return { kind: 'session' as const, started };
+    });
+    if (step.kind === 'challenge') {
       this.metrics.outcome('mfa_required');
-      return next.challenge;
+      return step.challenge;
     }
-    return this.completeSignIn(user, { ...ctx, amr: 'pwd', mfaEnrolment: next.mfaEnrolment });
+    return this.signedIn(user, step.started);
   }
 
   /** Resets the failure count and starts the session of a sign-in that passed every step. */
@@ -290,22 +299,37 @@ export class AuthService implements BeforeApplicationShutdown {
     ctx: SessionContext,
     inTx?: (tx: Tx) => Promise<void>,
   ): Promise<SignedIn> {
-    const result = await this.db.transaction(async (tx) => {
+    const started = await this.db.transaction(async (tx) => {
       if (inTx) await inTx(tx);
-      if (user.failedLogins > 0 || user.lockCount > 0 || user.lockedUntil) {
-        await this.users.applyChanges(tx, user, {
-          failedLogins: 0,
-          lockCount: 0,
-          lockedUntil: null,
-        });
-      }
-      return this.sessions.create(tx, user, ctx);
+      return this.startSession(tx, user, ctx);
     });
+    return this.signedIn(user, started);
+  }
+
+  private async startSession(
+    tx: Tx,
+    user: User,
+    ctx: SessionContext,
+  ): Promise<{ session: Session; token: string }> {
+    if (user.failedLogins > 0 || user.lockCount > 0 || user.lockedUntil) {
+      await this.users.applyChanges(tx, user, {
+        failedLogins: 0,
+        lockCount: 0,
+        lockedUntil: null,
+      });
+    }
+    return this.sessions.create(tx, user, ctx);
+  }
+
+  private async signedIn(
+    user: User,
+    started: { session: Session; token: string },
+  ): Promise<SignedIn> {
     this.metrics.outcome('success');
     return {
       user: await this.users.toResponse(user),
-      token: result.token,
-      expiresAt: result.session.expiresAt.toISOString(),
+      token: started.token,
+      expiresAt: started.session.expiresAt.toISOString(),
     };
   }
 

@@ -10,7 +10,15 @@ export class SessionsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async insert(tx: Tx, session: Session): Promise<void> {
-    await tx.getRepository(Session).insert(asRow(session));
+    // Every column is set here: without updateEntity(false) TypeORM reads the new row back for
+    // the columns that have database defaults, one more statement on every sign-in.
+    await tx
+      .createQueryBuilder()
+      .insert()
+      .into(Session)
+      .values(asRow(session))
+      .updateEntity(false)
+      .execute();
   }
 
   /** The hot path: one indexed lookup by token hash, with its user. */
