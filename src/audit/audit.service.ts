@@ -88,6 +88,8 @@ export function entryHash(
 
 @Injectable()
 export class AuditService {
+  private eventWanted: ((tx: Tx, action: string) => Promise<boolean>) | null = null;
+
   constructor(
     private readonly repo: AuditRepository,
     private readonly outbox: EventOutboxRepository,
@@ -125,7 +127,9 @@ export class AuditService {
     entry.requestId = record.requestId ?? currentRequestId();
     entry.hash = entryHash(entry);
     await this.repo.append(tx, entry);
-    // The event for webhooks, in the same transaction: it exists if and only if the change does.
+    // The event for webhooks, in the same transaction: it exists if and only if the change does,
+    // and its consumer (when one has said what it takes) wants this action.
+    if (this.eventWanted && !(await this.eventWanted(tx, entry.action))) return;
     const event = new EventOutboxRow();
     event.seq = entry.seq;
     event.at = entry.at;
@@ -139,6 +143,16 @@ export class AuditService {
   }
 
   // --- The event outbox (read by the webhook worker) ---
+
+  /**
+   * Lets the outbox's consumer say, inside each recording transaction, whether it takes an event
+   * for `action`; until one does, every change writes one. Without a taker (no enabled webhook
+   * endpoint, the usual case) a change then costs one read instead of an outbox row that a worker
+   * round would read, delete and fan out to nobody, on the event loop that serves requests.
+   */
+  wantEventsWhen(test: (tx: Tx, action: string) => Promise<boolean>): void {
+    this.eventWanted = test;
+  }
 
   /** Whether any event waits in the outbox. */
   hasPendingEvents(): Promise<boolean> {

@@ -100,6 +100,7 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   onApplicationBootstrap(): void {
     this.stopped = false;
+    this.audit.wantEventsWhen((tx, action) => this.endpoints.anyEnabledFor(tx, action));
     this.audit.onEventsCommitted(() => this.wake());
     this.schedule(0);
   }
@@ -144,11 +145,16 @@ export class WebhookWorker implements OnApplicationBootstrap, BeforeApplicationS
       });
   }
 
-  /** One round; true when it found work (so another round follows at once). */
+  /**
+   * One round; true when a batch was full, so more work may be waiting and another round follows
+   * at once. A round that drained the outbox and the due deliveries waits for the next commit or
+   * poll instead: a second round right after every event would only read two empty tables again,
+   * on the event loop that serves requests.
+   */
   async runOnce(): Promise<boolean> {
     const fanned = await this.fanOut();
     const sent = await this.deliverDue();
-    return fanned > 0 || sent > 0;
+    return fanned >= OUTBOX_BATCH || sent >= SEND_BATCH;
   }
 
   // --- 1. Outbox → deliveries ---

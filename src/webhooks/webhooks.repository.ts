@@ -4,6 +4,7 @@ import type { Tx } from '#src/database/database.service.js';
 import { asRow } from '#src/database/columns.js';
 import { forUpdate } from '#src/database/locks.js';
 import { WebhookEndpoint } from '#src/webhooks/entities/webhook-endpoint.entity.js';
+import { matchesFilters } from '#src/webhooks/webhook-events.js';
 
 export interface EndpointSecrets {
   current: { keyId: string; ciphertext: string };
@@ -82,6 +83,16 @@ export class WebhooksRepository {
       qb.where('e.workspaceId = :ws', { ws: filter.workspaceId });
     if (beforeId !== null) qb.andWhere('e.id < :beforeId', { beforeId });
     return qb.orderBy('e.id', 'DESC').limit(limit).getMany();
+  }
+
+  /** Whether an enabled endpoint's filters take `action` (read in the change's transaction). */
+  async anyEnabledFor(tx: Tx, action: string): Promise<boolean> {
+    const rows = await this.m(tx)
+      .createQueryBuilder('e')
+      .select(['e.id', 'e.events'])
+      .where('e.enabled = :on', { on: true })
+      .getMany();
+    return rows.some((e) => matchesFilters(e.events, action));
   }
 
   /** What the fan-out needs of every enabled endpoint. */
