@@ -45,6 +45,10 @@ describe('webhook outbox: events only for what an enabled endpoint takes', () =>
     const rows = await t.db.query<{ n: number | string }[]>(sql, params);
     return Number(rows[0]!.n);
   }
+  async function setEnabled(id: string, enabled: boolean): Promise<void> {
+    const res = await t.http.patch(`/api/v1/webhooks/${id}`).set(admin.auth).send({ enabled });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  }
   const outbox = (): Promise<number> => count('SELECT COUNT(*) AS n FROM event_outbox');
   const audited = (targetId: string): Promise<number> =>
     count('SELECT COUNT(*) AS n FROM audit_entries WHERE target_id = ?', [targetId]);
@@ -65,21 +69,13 @@ describe('webhook outbox: events only for what an enabled endpoint takes', () =>
     assert.equal(await audited(unwanted), 1);
     assert.equal(await outbox(), before, "role.create is not in the endpoint's filters");
 
-    await t.http
-      .patch(`/api/v1/webhooks/${hook.id}`)
-      .set(admin.auth)
-      .send({ enabled: false })
-      .expect(200);
+    await setEnabled(hook.id, false);
     const paused = newId();
     await recordChange('role.update', paused);
     assert.equal(await audited(paused), 1);
     assert.equal(await outbox(), before, 'the endpoint that takes it is disabled');
 
-    await t.http
-      .patch(`/api/v1/webhooks/${hook.id}`)
-      .set(admin.auth)
-      .send({ enabled: true })
-      .expect(200);
+    await setEnabled(hook.id, true);
     const wanted = newId();
     await recordChange('role.update', wanted);
     assert.equal(await outbox(), before + 1, 'enabled again: the event is written');
