@@ -580,7 +580,7 @@ async function signin(): Promise<void> {
     what: `pure bcrypt bound: bcrypt.compare/s, cost ${COST}, all cores (async API, ${bound.inFlight} in flight, separate process)`,
   };
   rows.push(boundRow);
-  let login: { row: Row; rps: number } | undefined;
+  let loginRow: Row | undefined;
 
   const g = await startGatehouse('signin');
   try {
@@ -618,17 +618,14 @@ async function signin(): Promise<void> {
     const rss = g.server.peakRss();
     const after = await runtimeMetrics(g.server.url);
     shared.loginRps = storm.rps;
-    login = {
-      rps: storm.rps,
-      row: {
-        scenario: 'signin',
-        what: `POST /auth/login (cost ${COST}, ${SIGNIN_CONNECTIONS} connections)`,
-        result: storm,
-        rss,
-        target: '≥ 0.9x bound; RSS ≤ 200 MB',
-      },
+    loginRow = {
+      scenario: 'signin',
+      what: `POST /auth/login (cost ${COST}, ${SIGNIN_CONNECTIONS} connections)`,
+      result: storm,
+      rss,
+      target: '≥ 0.9x bound; RSS ≤ 200 MB',
     };
-    rows.push(login.row);
+    rows.push(loginRow);
     rows.push({
       scenario: 'signin',
       what: `GET ${g.mePath} during the storm (${PROBE_RATE} req/s probe)`,
@@ -651,7 +648,7 @@ async function signin(): Promise<void> {
   const boundAfter = await measureBound();
   const perSecond = (bound.perSecond + boundAfter.perSecond) / 2;
   boundRow.note = `${perSecond.toFixed(2)} compares/s (the mean of ${bound.perSecond.toFixed(2)} before the storm and ${boundAfter.perSecond.toFixed(2)} after it)`;
-  if (login) login.row.ratio = ratio(login.rps, perSecond);
+  if (loginRow?.result) loginRow.ratio = ratio(loginRow.result.rps, perSecond);
 }
 
 async function peer(): Promise<void> {

@@ -52,13 +52,14 @@ export class EventOutboxRepository {
     for (const row of rows) {
       // Bound as a string: TypeORM's SQLite driver writes a number parameter into the SQL text, so
       // each row would prepare a new statement and push a reused one out of the statement cache.
+      const seq = String(row.seq);
       const res = await tx
         .getRepository(EventOutboxRow)
         .createQueryBuilder()
         .delete()
-        .where('seq = :seq', { seq: String(row.seq) })
+        .where('seq = :seq', { seq })
         .execute();
-      if ((res.affected ?? 0) > 0) won.push({ ...row, seq: String(row.seq) });
+      if ((res.affected ?? 0) > 0) won.push({ ...row, seq });
     }
     return won;
   }

@@ -8,13 +8,16 @@ import { newId } from '#src/database/ids.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { MailService } from '#src/mail/mail.service.js';
 import { UsersService } from '#src/users/users.service.js';
-import type { Session } from '#src/auth/entities/session.entity.js';
 import type { User } from '#src/users/user.entity.js';
 import { toUserResponse, type UserResponse } from '#src/users/user.mapper.js';
 import { UserToken, type UserTokenKind } from '#src/auth/entities/user-token.entity.js';
 import { PasswordService } from '#src/crypto/password.service.js';
 import type { Principal } from '#src/kernel/principal.js';
-import { SessionsService, type SessionContext } from '#src/auth/sessions/sessions.service.js';
+import {
+  SessionsService,
+  type SessionContext,
+  type StartedSession,
+} from '#src/auth/sessions/sessions.service.js';
 import { UserTokensRepository } from '#src/auth/user-tokens.repository.js';
 import { LoginMetrics } from '#src/auth/login-metrics.js';
 import { UserEventBus } from '#src/kernel/events.js';
@@ -306,11 +309,7 @@ export class AuthService implements BeforeApplicationShutdown {
     return this.signedIn(user, started);
   }
 
-  private async startSession(
-    tx: Tx,
-    user: User,
-    ctx: SessionContext,
-  ): Promise<{ session: Session; token: string }> {
+  private async startSession(tx: Tx, user: User, ctx: SessionContext): Promise<StartedSession> {
     if (user.failedLogins > 0 || user.lockCount > 0 || user.lockedUntil) {
       await this.users.applyChanges(tx, user, {
         failedLogins: 0,
@@ -321,10 +320,7 @@ export class AuthService implements BeforeApplicationShutdown {
     return this.sessions.create(tx, user, ctx);
   }
 
-  private async signedIn(
-    user: User,
-    started: { session: Session; token: string },
-  ): Promise<SignedIn> {
+  private async signedIn(user: User, started: StartedSession): Promise<SignedIn> {
     this.metrics.outcome('success');
     return {
       user: await this.users.toResponse(user),

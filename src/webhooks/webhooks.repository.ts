@@ -87,12 +87,7 @@ export class WebhooksRepository {
 
   /** Whether an enabled endpoint's filters take `action` (read in the change's transaction). */
   async anyEnabledFor(tx: Tx, action: string): Promise<boolean> {
-    const rows = await this.m(tx)
-      .createQueryBuilder('e')
-      .select(['e.id', 'e.events'])
-      .where('e.enabled = :on', { on: true })
-      .getMany();
-    return rows.some((e) => matchesFilters(e.events, action));
+    return (await this.enabled(tx)).some((e) => matchesFilters(e.events, action));
   }
 
   /** What the fan-out needs of every enabled endpoint. */

@@ -57,6 +57,12 @@ export interface SessionContext {
   mfaEnrolment?: boolean;
 }
 
+/** A new session and its token (the only time the token exists outside its hash). */
+export interface StartedSession {
+  session: Session;
+  token: string;
+}
+
 export function sessionContext(req: FastifyRequest, method: string): SessionContext {
   return {
     ip: req.ip ?? null,
@@ -99,7 +105,7 @@ export class SessionsService implements CredentialResolver {
     user: User,
     ctx: SessionContext,
     impersonation?: { by: { id: string; email: string }; reason: string; minutes: number },
-  ): Promise<{ session: Session; token: string }> {
+  ): Promise<StartedSession> {
     // A service account (an OAuth client's) never signs in with a browser.
     if (user.kind === 'service') throw AppException.unauthenticated('This account cannot sign in.');
     const token = generateToken(SESSION_PREFIX);
