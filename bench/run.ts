@@ -11,7 +11,14 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { call, expectOk, field, Skip } from './lib/http.js';
-import { load, probe, type LoadResult, type ProbeResult } from './lib/load.js';
+import {
+  load,
+  probe,
+  storm,
+  type LoadResult,
+  type ProbeResult,
+  type StormSpec,
+} from './lib/load.js';
 import { machine } from './lib/machine.js';
 import { cpuSeconds, runScript, startServer, type Server } from './lib/proc.js';
 import { summarise, type ProfileSummary } from './lib/profile.js';
@@ -21,6 +28,7 @@ import { resetMysqlDatabase, seedScale, type ScaleSeed } from './lib/seed.js';
  * `npm run bench`: every scenario against servers started as child processes on loopback, each with
  * its reference in the same run, appended as a dated section to bench/RESULTS.md. Settings (env):
  *   BENCH_SECONDS      seconds per measurement (default 8)
+ *   BENCH_SIGNIN_SECONDS  measured window of the sign-in storms (default 2 × BENCH_SECONDS)
  *   BENCH_CONNECTIONS  concurrent connections for throughput runs (default 16)
  *   BENCH_ROUNDS       rounds the ceiling scenario interleaves its targets in (default 4)
  *   BENCH_PROCESSES    processes each ceiling server is started in; rounds alternate between them
@@ -68,6 +76,13 @@ const SIGNIN_CONNECTIONS = Number(
   env.BENCH_SIGNIN_CONNECTIONS ?? String(availableParallelism() * 4),
 );
 const PROBE_RATE = Number(env.BENCH_PROBE_RATE ?? '50');
+/** Seconds a sign-in storm runs before its measured window (see storm() in lib/load.ts). */
+const SIGNIN_WARMUP = 3;
+/**
+ * The sign-in storms' measured window: at cost 12 about 9 sign-ins end per second, so one sign-in
+ * more or less in an 8 s window moves the ratio by 1.4%; 16 s halves that.
+ */
+const SIGNIN_SECONDS = Number(env.BENCH_SIGNIN_SECONDS ?? String(SECONDS * 2));
 
 const PASSWORD = 'bench password long enough 123';
 const SECRET = 'bench-secret-key-bench-secret-key-0123456789';
@@ -100,7 +115,6 @@ function log(msg: string): void {
   process.stdout.write(`[bench] ${msg}\n`);
 }
 
-/** Measure a load spec and keep the server's peak RSS during it. */
 /** One load run against a server: its result, the server's RSS peak and CPU per request. */
 interface Measured {
   r: LoadResult;
@@ -115,6 +129,29 @@ async function measure(server: Server, spec: Parameters<typeof load>[0]): Promis
   const cpu1 = cpuSeconds(server.child.pid);
   const cpuUs = cpu0 !== null && cpu1 !== null && r.total ? ((cpu1 - cpu0) * 1e6) / r.total : null;
   return { r, rss: server.peakRss(), cpuUs };
+}
+
+/**
+ * A sign-in storm against a server, measured in its steady state (see storm()): RSS peak and CPU
+ * per answer are the window's. `warmup` runs during the storm's warm-up, `window` at the start of
+ * the window (both are awaited).
+ */
+async function measureStorm(
+  server: Server,
+  spec: StormSpec,
+  alongside: { warmup?: () => Promise<unknown>; window?: () => Promise<unknown> } = {},
+): Promise<Measured> {
+  const run = storm(spec);
+  await alongside.warmup?.();
+  await run.measuring;
+  server.resetPeak();
+  const cpu0 = cpuSeconds(server.child.pid);
+  await Promise.all([run.closed, alongside.window?.()]);
+  const cpu1 = cpuSeconds(server.child.pid);
+  const rss = server.peakRss();
+  const r = await run.done;
+  const cpuUs = cpu0 !== null && cpu1 !== null && r.total ? ((cpu1 - cpu0) * 1e6) / r.total : null;
+  return { r, rss, cpuUs };
 }
 
 // ---------- databases ----------
@@ -267,14 +304,15 @@ async function projectOf(g: Gatehouse): Promise<string> {
 }
 
 /** Event-loop delay and GC figures from a Gatehouse's /metrics (prom-client's default metrics). */
-async function runtimeMetrics(url: string): Promise<{
+interface RuntimeMetrics {
   lagP50: number;
   lagP99: number;
   lagMax: number;
   gcSeconds: number;
   gcCount: number;
-  bcryptJobs: number;
-}> {
+}
+
+async function runtimeMetrics(url: string): Promise<RuntimeMetrics> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string): number => {
     const re = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'gm');
@@ -288,20 +326,7 @@ async function runtimeMetrics(url: string): Promise<{
     lagMax: value('nodejs_eventloop_lag_max_seconds'),
     gcSeconds: value('nodejs_gc_duration_seconds_sum'),
     gcCount: value('nodejs_gc_duration_seconds_count'),
-    bcryptJobs: value('gatehouse_bcrypt_jobs'),
   };
-}
-
-/**
- * Waits until Gatehouse's bcrypt threads have nothing running or queued: a load run that ends
- * leaves sign-ins in flight, whose comparisons would otherwise eat into the next measurement.
- */
-async function bcryptIdle(url: string, limitMs = 30_000): Promise<void> {
-  const until = Date.now() + limitMs;
-  while ((await runtimeMetrics(url)).bcryptJobs > 0) {
-    if (Date.now() > until) throw new Error('bcrypt threads still busy after the warm-up');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 // ---------- scenarios ----------
@@ -585,44 +610,48 @@ async function signin(): Promise<void> {
   const g = await startGatehouse('signin');
   try {
     log('sign-in: login storm with a latency probe on the cheap route');
-    // prom-client's event-loop delay histogram (perf_hooks.monitorEventLoopDelay) restarts at every
-    // scrape: this one starts the storm's window; GC time is the difference of its counters.
-    // The login storm and the probe on the cheap route beside it, for `seconds`.
-    // The probe sends on a fixed schedule and times each request from when it was due (see probe()).
-    const stormWithProbe = (seconds: number): Promise<[LoadResult, ProbeResult]> =>
-      Promise.all([
-        load({
-          url: `${g.server.url}${API}/auth/login`,
-          method: 'POST',
-          body: { username: g.email, password: PASSWORD },
-          seconds,
-          connections: SIGNIN_CONNECTIONS,
-        }),
-        probe({
-          url: g.server.url + g.mePath,
-          headers: { authorization: `Bearer ${g.session}` },
-          seconds,
-          connections: 2,
-          rate: PROBE_RATE,
-        }),
-      ]);
-    // A short storm first, not measured: the first requests pay for JIT compilation of the login
-    // and probe paths (the worst probe of a cold start is the first one, at 20 to 50 ms).
-    await stormWithProbe(2);
-    // The warm-up's last sign-ins are still on the bcrypt threads (their clients are gone, so the
-    // queued ones were dropped): measuring from here would count their CPU against the storm.
-    await bcryptIdle(g.server.url);
-    const before = await runtimeMetrics(g.server.url);
-    g.server.resetPeak();
-    const [storm, probeRun] = await stormWithProbe(SECONDS);
-    const rss = g.server.peakRss();
-    const after = await runtimeMetrics(g.server.url);
-    shared.loginRps = storm.rps;
+    // The storm runs from its warm-up straight into the measured window, and only the sign-ins that
+    // end inside the window count (see storm()): the bcrypt threads are in steady state then, as
+    // they are in the pure-bcrypt bound. The warm-up also pays for JIT compilation of the login and
+    // probe paths (the worst probe of a cold start is the first one, at 20 to 50 ms), so the probe
+    // runs in it too; in the window it sends on a fixed schedule and times each request from when
+    // it was due (see probe()).
+    const probeSpec = {
+      url: g.server.url + g.mePath,
+      headers: { authorization: `Bearer ${g.session}` },
+      connections: 2,
+      rate: PROBE_RATE,
+    };
+    let before: RuntimeMetrics | undefined;
+    let after: RuntimeMetrics | undefined;
+    let probeRun: ProbeResult | undefined;
+    const signIns = await measureStorm(
+      g.server,
+      {
+        url: `${g.server.url}${API}/auth/login`,
+        body: { username: g.email, password: PASSWORD },
+        connections: SIGNIN_CONNECTIONS,
+        warmupSeconds: SIGNIN_WARMUP,
+        seconds: SIGNIN_SECONDS,
+      },
+      {
+        warmup: () => probe({ ...probeSpec, seconds: SIGNIN_WARMUP - 1 }),
+        window: async () => {
+          // prom-client's event-loop delay histogram (perf_hooks.monitorEventLoopDelay) restarts
+          // at every scrape: this one starts the window's; GC time is the difference of counters.
+          before = await runtimeMetrics(g.server.url);
+          probeRun = await probe({ ...probeSpec, seconds: SIGNIN_SECONDS });
+          after = await runtimeMetrics(g.server.url);
+        },
+      },
+    );
+    if (!before || !after || !probeRun) throw new Error('the storm window did not run its probe');
+    shared.loginRps = signIns.r.rps;
     loginRow = {
       scenario: 'signin',
       what: `POST /auth/login (cost ${COST}, ${SIGNIN_CONNECTIONS} connections)`,
-      result: storm,
-      rss,
+      result: signIns.r,
+      rss: signIns.rss,
       target: '≥ 0.9x bound; RSS ≤ 200 MB',
     };
     rows.push(loginRow);
@@ -630,14 +659,14 @@ async function signin(): Promise<void> {
       scenario: 'signin',
       what: `GET ${g.mePath} during the storm (${PROBE_RATE} req/s probe)`,
       result: probeRun,
-      rss,
+      rss: signIns.rss,
       target: 'p99 ≤ 20 ms',
       note: `p99 ${fmt(probeRun.p99, 1)} ms, max ${fmt(probeRun.max, 1)} ms over ${probeRun.total} requests on a fixed schedule, each timed from when it was due`,
     });
     rows.push({
       scenario: 'signin',
       what: "Gatehouse's event loop during the storm (perf_hooks, via /metrics)",
-      note: `loop delay p50 ${fmt(after.lagP50 * 1000, 1)} ms, p99 ${fmt(after.lagP99 * 1000, 1)} ms, max ${fmt(after.lagMax * 1000, 1)} ms; GC ${fmt((after.gcSeconds - before.gcSeconds) * 1000, 0)} ms in ${after.gcCount - before.gcCount} pauses over ${SECONDS} s`,
+      note: `loop delay p50 ${fmt(after.lagP50 * 1000, 1)} ms, p99 ${fmt(after.lagP99 * 1000, 1)} ms, max ${fmt(after.lagMax * 1000, 1)} ms; GC ${fmt((after.gcSeconds - before.gcSeconds) * 1000, 0)} ms in ${after.gcCount - before.gcCount} pauses over ${SIGNIN_SECONDS} s`,
     });
   } finally {
     await g.server.stop();
@@ -676,14 +705,32 @@ async function peer(): Promise<void> {
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     if (signIn.status !== 200 || !cookie) throw new Error(`peer sign-in failed: ${signIn.status}`);
 
-    const login = await measure(p, {
-      url: `${p.url}/api/auth/sign-in/email`,
-      method: 'POST',
-      headers: { origin },
-      body: { email: setup.email, password: setup.password },
-      seconds: SECONDS,
-      connections: SIGNIN_CONNECTIONS,
-    });
+    // Measured as Gatehouse's storm is: in steady state after the same warm-up, with the same
+    // probe on its cheap route beside it, so both sign-in rates pay for the same work around them.
+    const peerProbe = {
+      url: `${p.url}/api/auth/get-session`,
+      headers: { cookie },
+      connections: 2,
+      rate: PROBE_RATE,
+    };
+    let probeRun: ProbeResult | undefined;
+    const login = await measureStorm(
+      p,
+      {
+        url: `${p.url}/api/auth/sign-in/email`,
+        headers: { origin },
+        body: { email: setup.email, password: setup.password },
+        connections: SIGNIN_CONNECTIONS,
+        warmupSeconds: SIGNIN_WARMUP,
+        seconds: SIGNIN_SECONDS,
+      },
+      {
+        warmup: () => probe({ ...peerProbe, seconds: SIGNIN_WARMUP - 1 }),
+        window: async () => {
+          probeRun = await probe({ ...peerProbe, seconds: SIGNIN_SECONDS });
+        },
+      },
+    );
     rows.push({
       scenario: 'peer',
       what: `better-auth sign-in/email (bcrypt cost ${COST})`,
@@ -692,6 +739,9 @@ async function peer(): Promise<void> {
       cpuUs: login.cpuUs,
       ratio: `Gatehouse ${ratio(shared.loginRps, login.r.rps)}`,
       target: 'Gatehouse ≥ 1.0x',
+      note: probeRun
+        ? `its get-session probe during the storm (${PROBE_RATE} req/s): p99 ${fmt(probeRun.p99, 1)} ms, max ${fmt(probeRun.max, 1)} ms`
+        : undefined,
     });
 
     const sess = await measure(p, {
@@ -925,6 +975,7 @@ function report(started: Date, elapsedS: number): string {
     'BENCH_SECONDS',
     'BENCH_CONNECTIONS',
     'BENCH_ROUNDS',
+    'BENCH_SIGNIN_SECONDS',
     'BENCH_PROBE_RATE',
     'BCRYPT_COST',
     'BENCH_ONLY',
@@ -941,8 +992,8 @@ function report(started: Date, elapsedS: number): string {
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, ${m.os}, Node ${m.node}; commit ${m.commit}`,
     `- Database: ${db}`,
-    `- Command: \`${cmd ? `${cmd} ` : ''}npm run bench\` (${SECONDS} s per measurement, ${CONNECTIONS} connections, sign-in ${SIGNIN_CONNECTIONS} connections, bcrypt cost ${COST}; whole run ${Math.round(elapsedS)} s)`,
-    `- Load generator: autocannon in the runner process (the sign-in storm's latency probe: a client of the runner's own that sends on a fixed schedule and times each request from when it was due); every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling: the three references and the three /users/me rows run side by side and are measured in ${ROUNDS} interleaved rounds, each server started in ${PROCESSES} processes with the rounds alternating between them (a process keeps the speed it started with) (each row's req/s and CPU over all its rounds, RSS the highest process's, p50 of the median round, p99 of the worst); ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).`,
+    `- Command: \`${cmd ? `${cmd} ` : ''}npm run bench\` (${SECONDS} s per measurement, ${CONNECTIONS} connections, sign-in ${SIGNIN_CONNECTIONS} connections for ${SIGNIN_SECONDS} s after ${SIGNIN_WARMUP} s of warm-up, bcrypt cost ${COST}; whole run ${Math.round(elapsedS)} s)`,
+    `- Load generator: in the runner process, autocannon for the throughput runs; the sign-in storms and the storm's latency probe use a light client of the runner's own (requests prepared once; the storm counts the sign-ins that end in its window after a warm-up; the probe sends on a fixed schedule and times each request from when it was due); every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling: the three references and the three /users/me rows run side by side and are measured in ${ROUNDS} interleaved rounds, each server started in ${PROCESSES} processes with the rounds alternating between them (a process keeps the speed it started with) (each row's req/s and CPU over all its rounds, RSS the highest process's, p50 of the median round, p99 of the worst); ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).`,
     '',
     '| Scenario | What | req/s | p50 ms | p99 ms | RSS MB | CPU µs/req | Ratio | Target | Note |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
@@ -951,7 +1002,7 @@ function report(started: Date, elapsedS: number): string {
     const x = r.result;
     const bad = x && (x.non2xx || x.errors) ? `${x.non2xx} non-2xx, ${x.errors} errors` : '';
     lines.push(
-      `| ${r.scenario} | ${r.what} | ${x ? fmt(x.rps) : '–'} | ${x ? fmt(x.p50, 1) : '–'} | ${x ? fmt(x.p99, 1) : '–'} | ${fmt(r.rss)} | ${fmt(r.cpuUs)} | ${r.ratio ?? ''} | ${r.target ?? ''} | ${[r.note, bad].filter(Boolean).join('; ')} |`,
+      `| ${r.scenario} | ${r.what} | ${x ? fmt(x.rps, x.rps < 100 ? 2 : 0) : '–'} | ${x ? fmt(x.p50, 1) : '–'} | ${x ? fmt(x.p99, 1) : '–'} | ${fmt(r.rss)} | ${fmt(r.cpuUs)} | ${r.ratio ?? ''} | ${r.target ?? ''} | ${[r.note, bad].filter(Boolean).join('; ')} |`,
     );
   }
   for (const n of notes) lines.push('', `- ${n}`);

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { probe, storm } from '../../bench/lib/load.js';
+import { PreparedConnection, prepareRequest } from '../../bench/lib/prepared-http.js';
+
+// The benchmark's own client (bench/lib/prepared-http.ts) and the sign-in storm's window: what the
+// login target and the probe's p99 are computed from.
+describe('the benchmark client', () => {
+  let server: Server;
+  let base: URL;
+  const received: { method: string; url: string; body: string; at: number }[] = [];
+
+  before(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ method: req.method ?? '', url: req.url ?? '', body, at: Date.now() });
+        if (req.url === '/chunked') {
+          // Split across writes (and so, usually, packets), with a body larger than one read.
+          res.writeHead(201);
+          res.write('first;');
+          setTimeout(() => res.end('x'.repeat(70_000)), 10);
+        } else if (req.url === '/empty') {
+          res.writeHead(204).end();
+        } else if (req.url === '/unframed') {
+          // Neither content-length nor chunks: the body ends with the connection.
+          res.useChunkedEncodingByDefault = false;
+          res.shouldKeepAlive = false;
+          res.writeHead(200).end('until close');
+        } else if (req.url === '/slow') {
+          setTimeout(() => res.writeHead(200, { 'content-length': '2' }).end('ok'), 20);
+        } else {
+          res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-length': '5' }).end('hello');
+        }
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  });
+
+  after(() => new Promise((resolve) => server.close(resolve)));
+
+  it('sends prepared requests on one connection and reads each framing, or fails', async () => {
+    received.length = 0;
+    const c = new PreparedConnection(base, 5_000);
+    try {
+      const post = prepareRequest('POST', new URL('/len?x=1', base), { 'x-a': 'b' }, '{"é":1}');
+      assert.equal(await c.send(post), 200);
+      assert.deepEqual(received[0], {
+        method: 'POST',
+        url: '/len?x=1',
+        body: '{"é":1}',
+        at: received[0]?.at,
+      });
+      assert.equal(await c.send(prepareRequest('GET', new URL('/chunked', base))), 201);
+      assert.equal(await c.send(prepareRequest('GET', new URL('/empty', base))), 204);
+      assert.equal(await c.send(prepareRequest('GET', new URL('/missing', base))), 404);
+      await assert.rejects(
+        c.send(prepareRequest('GET', new URL('/unframed', base))),
+        /framed by neither content-length nor chunks/,
+      );
+      // The failed connection is replaced; the old socket's close does not fail the next request.
+      assert.equal(await c.send(prepareRequest('GET', new URL('/len', base))), 200);
+      assert.equal(received.length, 6);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('probe: one request per due time, each answer counted once', async () => {
+    const r = await probe({
+      url: new URL('/len', base).href,
+      seconds: 0.5,
+      rate: 40,
+      connections: 2,
+    });
+    assert.equal(r.total, 20);
+    assert.equal(r.ok, 20);
+    assert.equal(r.errors, 0);
+    assert.ok(r.p99 >= r.p50 && r.max >= r.p99);
+  });
+
+  it('storm: counts only the answers that end in the window after the warm-up', async () => {
+    received.length = 0;
+    const run = storm({
+      url: new URL('/slow', base).href,
+      body: { username: 'u', password: 'p' },
+      connections: 2,
+      warmupSeconds: 0.4,
+      seconds: 0.6,
+    });
+    let measuringAt = 0;
+    void run.measuring.then(() => (measuringAt = Date.now()));
+    await run.closed;
+    const closedAt = Date.now();
+    const r = await run.done;
+    assert.ok(measuringAt > 0, 'the window opened before it closed');
+    assert.equal(r.errors, 0);
+    assert.equal(r.non2xx, 0);
+    // Every request was answered (the storm waits for those in flight), but the warm-up's answers
+    // and any ending after the window are not counted: the server saw clearly more than r.total.
+    const answeredInWindow = received.filter((x) => x.at >= measuringAt && x.at < closedAt).length;
+    assert.ok(r.total >= 10, `window answers: ${r.total}`);
+    assert.ok(received.length >= r.total + 10, `${received.length} sent, ${r.total} counted`);
+    assert.ok(Math.abs(r.total - answeredInWindow) <= 4, `${r.total} vs ${answeredInWindow}`);
+    assert.equal(r.rps, r.ok / 0.6);
+    assert.equal(received[0]?.body, '{"username":"u","password":"p"}');
+  });
+});
