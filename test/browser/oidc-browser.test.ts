@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +7,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { UserIdentity } from '#src/auth/entities/user-identity.entity.js';
 import { User } from '#src/users/user.entity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { freePort } from '../support/listen.js';
 import { TestOidcProvider } from '../support/oidc-provider.js';
 import { makeUser } from '../factories/users.js';
 
@@ -21,14 +21,6 @@ const skip =
       ? 'TEST_SKIP_BROWSER=1'
       : `TEST_SKIP_BROWSER=1 and ${CHROMIUM} is missing (apt-get install -y chromium)`
     : false;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 /** A real browser (Debian's Chromium through playwright-core) through the sign-in pages. */
 describe('browser sign-in in Chromium', { skip }, () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import axe from 'axe-core';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createTestApp, type TestApp } from './app.js';
+import { freePort } from './listen.js';
 import { makeUser, uniqueEmail, type MadeUser } from '../factories/users.js';
 import { createProject, createWorkspace, tag } from '../factories/workspaces.js';
 
@@ -17,14 +17,6 @@ export const skip =
       ? 'TEST_SKIP_BROWSER=1'
       : `TEST_SKIP_BROWSER=1 and ${CHROMIUM} is missing (apt-get install -y chromium)`
     : false;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 interface AxeViolation {
   id: string;
