@@ -20,7 +20,14 @@ import {
   type StormSpec,
 } from './lib/load.js';
 import { machine } from './lib/machine.js';
-import { cpuSeconds, runScript, startServer, type Server } from './lib/proc.js';
+import {
+  cpuSeconds,
+  cpuShares,
+  cpuSnapshot,
+  runScript,
+  startServer,
+  type Server,
+} from './lib/proc.js';
 import { summarise, type ProfileSummary } from './lib/profile.js';
 import { resetMysqlDatabase, seedScale, type ScaleSeed } from './lib/seed.js';
 
@@ -120,6 +127,8 @@ interface Measured {
   r: LoadResult;
   rss: number | null;
   cpuUs: number | null;
+  /** Where the machine's CPU went during the window (see cpuShares), when measured. */
+  cpuShares?: string;
 }
 
 async function measure(server: Server, spec: Parameters<typeof load>[0]): Promise<Measured> {
@@ -146,12 +155,17 @@ async function measureStorm(
   await run.measuring;
   server.resetPeak();
   const cpu0 = cpuSeconds(server.child.pid);
-  await Promise.all([run.closed, alongside.window?.()]);
+  const shares0 = cpuSnapshot(server.child.pid);
+  const alongsideDone = alongside.window?.();
+  await run.closed;
+  const shares1 = cpuSnapshot(server.child.pid);
+  await alongsideDone;
   const cpu1 = cpuSeconds(server.child.pid);
   const rss = server.peakRss();
   const r = await run.done;
   const cpuUs = cpu0 !== null && cpu1 !== null && r.total ? ((cpu1 - cpu0) * 1e6) / r.total : null;
-  return { r, rss, cpuUs };
+  const shares = shares0 && shares1 ? cpuShares(shares0, shares1) : '';
+  return { r, rss, cpuUs, ...(shares ? { cpuShares: shares } : {}) };
 }
 
 // ---------- databases ----------
@@ -653,6 +667,7 @@ async function signin(): Promise<void> {
       result: signIns.r,
       rss: signIns.rss,
       target: '≥ 0.9x bound; RSS ≤ 200 MB',
+      ...(signIns.cpuShares ? { note: signIns.cpuShares } : {}),
     };
     rows.push(loginRow);
     rows.push({
@@ -739,9 +754,14 @@ async function peer(): Promise<void> {
       cpuUs: login.cpuUs,
       ratio: `Gatehouse ${ratio(shared.loginRps, login.r.rps)}`,
       target: 'Gatehouse ≥ 1.0x',
-      note: probeRun
-        ? `its get-session probe during the storm (${PROBE_RATE} req/s): p99 ${fmt(probeRun.p99, 1)} ms, max ${fmt(probeRun.max, 1)} ms`
-        : undefined,
+      note: [
+        probeRun
+          ? `its get-session probe during the storm (${PROBE_RATE} req/s): p99 ${fmt(probeRun.p99, 1)} ms, max ${fmt(probeRun.max, 1)} ms`
+          : '',
+        login.cpuShares ?? '',
+      ]
+        .filter(Boolean)
+        .join('; '),
     });
 
     const sess = await measure(p, {

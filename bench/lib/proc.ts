@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** A free loopback port, asked from the kernel. */
@@ -176,4 +176,80 @@ export async function runScript(
       else reject(new Error(`${script} exited with ${String(code)}: ${err}`));
     });
   });
+}
+
+/** Where the machine's CPU went, at one moment (Linux /proc; see cpuShares). */
+export interface CpuSnapshot {
+  /** /proc/stat's first line: user nice system idle iowait irq softirq steal … in ticks. */
+  stat: number[];
+  /** Run time (ns, schedstat) of the server's threads at a positive nice (its bcrypt threads). */
+  serverNiced: number;
+  /** Run time (ns) of the server's other threads (its event loop, V8's and libuv's threads). */
+  serverOther: number;
+  /** Run time (ns) of this process's threads (the runner: the load generator). */
+  runner: number;
+}
+
+function threadTimes(pid: number | 'self'): { niced: number; other: number } {
+  let niced = 0;
+  let other = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const run = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      if (nice > 0) niced += run;
+      else other += run;
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return { niced, other };
+}
+
+export function cpuSnapshot(serverPid: number | undefined): CpuSnapshot | null {
+  if (serverPid === undefined) return null;
+  try {
+    const server = threadTimes(serverPid);
+    const runner = threadTimes('self');
+    return {
+      stat: (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+        .trim()
+        .split(/\s+/)
+        .slice(1)
+        .map(Number),
+      serverNiced: server.niced,
+      serverOther: server.other,
+      runner: runner.niced + runner.other,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The machine's CPU between two snapshots, in % of all its cores: the server's niced (bcrypt)
+ * threads, its other threads, the runner, everything else that ran (other processes, the kernel),
+ * idle, and the time the hypervisor gave to other guests (steal).
+ */
+export function cpuShares(a: CpuSnapshot, b: CpuSnapshot): string {
+  // The first eight fields: guest time is already counted in user.
+  const d = b.stat.slice(0, 8).map((v, i) => v - (a.stat[i] ?? 0));
+  const ticks = d.reduce((x, y) => x + y, 0);
+  if (ticks <= 0) return '';
+  const tickNs = 1e9 / 100; // USER_HZ
+  const pct = (ns: number): number => (100 * ns) / (ticks * tickNs);
+  const idle = (100 * ((d[3] ?? 0) + (d[4] ?? 0))) / ticks;
+  const steal = (100 * (d[7] ?? 0)) / ticks;
+  const niced = pct(b.serverNiced - a.serverNiced);
+  const other = pct(b.serverOther - a.serverOther);
+  const runner = pct(b.runner - a.runner);
+  const rest = Math.max(0, 100 - idle - steal - niced - other - runner);
+  const f = (n: number): string => n.toFixed(1);
+  // A server with no niced threads (the peer runs bcrypt on libuv's pool) is one share.
+  const server =
+    niced > 0
+      ? `bcrypt threads (niced) ${f(niced)}%, the server's other threads ${f(other)}%`
+      : `the server ${f(other)}%`;
+  return `CPU of the window, % of all cores: ${server}, the runner ${f(runner)}%, everything else ${f(rest)}%, idle ${f(idle)}%, steal ${f(steal)}%`;
 }
