@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { probe, storm } from '../../bench/lib/load.js';
 import { PreparedConnection, prepareRequest } from '../../bench/lib/prepared-http.js';
@@ -25,11 +25,6 @@ describe('the benchmark client', () => {
           setTimeout(() => res.end('x'.repeat(70_000)), 10);
         } else if (req.url === '/empty') {
           res.writeHead(204).end();
-        } else if (req.url === '/unframed') {
-          // Neither content-length nor chunks: the body ends with the connection.
-          res.useChunkedEncodingByDefault = false;
-          res.shouldKeepAlive = false;
-          res.writeHead(200).end('until close');
         } else if (req.url === '/slow') {
           setTimeout(() => res.writeHead(200, { 'content-length': '2' }).end('ok'), 20);
         } else {
@@ -44,7 +39,7 @@ describe('the benchmark client', () => {
 
   after(() => new Promise((resolve) => server.close(resolve)));
 
-  it('sends prepared requests on one connection and reads each framing, or fails', async () => {
+  it('sends prepared requests on one connection and reads each framing', async () => {
     received.length = 0;
     const c = new PreparedConnection(base, 5_000);
     try {
@@ -59,15 +54,40 @@ describe('the benchmark client', () => {
       assert.equal(await c.send(prepareRequest('GET', new URL('/chunked', base))), 201);
       assert.equal(await c.send(prepareRequest('GET', new URL('/empty', base))), 204);
       assert.equal(await c.send(prepareRequest('GET', new URL('/missing', base))), 404);
+      assert.equal(await c.send(prepareRequest('GET', new URL('/len', base))), 200);
+      assert.equal(received.length, 5);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('fails an answer framed by neither content-length nor chunks, never misreads it', async () => {
+    // Written by hand: Node's HTTP server frames every keep-alive answer. The first connection
+    // gets an unframed answer, the next ones a framed one.
+    let connections = 0;
+    const raw = createNetServer((socket) => {
+      const first = ++connections === 1;
+      socket.on('data', () => {
+        if (first) socket.end('HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil close');
+        else socket.write('HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\nok');
+      });
+    });
+    raw.listen(0, '127.0.0.1');
+    await new Promise((resolve) => raw.once('listening', resolve));
+    const url = new URL(`http://127.0.0.1:${(raw.address() as AddressInfo).port}/`);
+    const c = new PreparedConnection(url, 5_000);
+    try {
       await assert.rejects(
-        c.send(prepareRequest('GET', new URL('/unframed', base))),
+        c.send(prepareRequest('GET', url)),
         /framed by neither content-length nor chunks/,
       );
       // The failed connection is replaced; the old socket's close does not fail the next request.
-      assert.equal(await c.send(prepareRequest('GET', new URL('/len', base))), 200);
-      assert.equal(received.length, 6);
+      assert.equal(await c.send(prepareRequest('GET', url)), 202);
+      assert.equal(await c.send(prepareRequest('GET', url)), 202);
+      assert.equal(connections, 2);
     } finally {
       c.close();
+      await new Promise((resolve) => raw.close(resolve));
     }
   });
 
@@ -93,20 +113,24 @@ describe('the benchmark client', () => {
       warmupSeconds: 0.4,
       seconds: 0.6,
     });
-    let measuringAt = 0;
-    void run.measuring.then(() => (measuringAt = Date.now()));
+    let opened = false;
+    void run.measuring.then(() => (opened = true));
     await run.closed;
-    const closedAt = Date.now();
+    assert.ok(opened, 'the window opened before it closed');
+    const sentBeforeClose = received.length;
     const r = await run.done;
-    assert.ok(measuringAt > 0, 'the window opened before it closed');
     assert.equal(r.errors, 0);
     assert.equal(r.non2xx, 0);
     // Every request was answered (the storm waits for those in flight), but the warm-up's answers
-    // and any ending after the window are not counted: the server saw clearly more than r.total.
-    const answeredInWindow = received.filter((x) => x.at >= measuringAt && x.at < closedAt).length;
-    assert.ok(r.total >= 10, `window answers: ${r.total}`);
-    assert.ok(received.length >= r.total + 10, `${received.length} sent, ${r.total} counted`);
-    assert.ok(Math.abs(r.total - answeredInWindow) <= 4, `${r.total} vs ${answeredInWindow}`);
+    // (about 40 of 20 ms each on two connections in 0.4 s) are not counted. Counts only, no clock
+    // compared: a busy machine must not fail this.
+    assert.ok(r.total >= 5, `window answers: ${r.total}`);
+    assert.ok(sentBeforeClose >= r.total + 5, `${sentBeforeClose} sent, ${r.total} counted`);
+    // No request is sent after the window: at most one per connection was still in flight.
+    assert.ok(
+      received.length <= sentBeforeClose + 2,
+      `${received.length} after ${sentBeforeClose}`,
+    );
     assert.equal(r.rps, r.ok / 0.6);
     assert.equal(received[0]?.body, '{"username":"u","password":"p"}');
   });
