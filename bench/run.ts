@@ -141,31 +141,47 @@ async function measure(server: Server, spec: Parameters<typeof load>[0]): Promis
 }
 
 /**
- * A sign-in storm against a server, measured in its steady state (see storm()): RSS peak and CPU
- * per answer are the window's. `warmup` runs during the storm's warm-up, `window` at the start of
- * the window (both are awaited).
+ * A sign-in storm against a server, measured in its steady state (see storm()), with the latency
+ * probe on the server's cheap route beside it: the probe also runs in the warm-up (JIT compilation
+ * of the probe's path; the worst probe of a cold start is the first one, at 20 to 50 ms) and then
+ * for the whole window, on a fixed schedule, each request timed from when it was due (see probe()).
+ * RSS peak, CPU per answer and the CPU shares are the window's. `edges` runs at the window's start
+ * and after its probe.
  */
 async function measureStorm(
   server: Server,
-  spec: StormSpec,
-  alongside: { warmup?: () => Promise<unknown>; window?: () => Promise<unknown> } = {},
-): Promise<Measured> {
-  const run = storm(spec);
-  await alongside.warmup?.();
+  spec: Omit<StormSpec, 'connections' | 'warmupSeconds' | 'seconds'>,
+  cheapRoute: { url: string; headers: Record<string, string> },
+  edges: { start?: () => Promise<void>; end?: () => Promise<void> } = {},
+): Promise<Measured & { probe: ProbeResult }> {
+  const probeSpec = { ...cheapRoute, connections: 2, rate: PROBE_RATE };
+  const run = storm({
+    ...spec,
+    connections: SIGNIN_CONNECTIONS,
+    warmupSeconds: SIGNIN_WARMUP,
+    seconds: SIGNIN_SECONDS,
+  });
+  await probe({ ...probeSpec, seconds: SIGNIN_WARMUP - 1 });
   await run.measuring;
   server.resetPeak();
   const cpu0 = cpuSeconds(server.child.pid);
   const shares0 = cpuSnapshot(server.child.pid);
-  const alongsideDone = alongside.window?.();
-  await run.closed;
-  const shares1 = cpuSnapshot(server.child.pid);
-  await alongsideDone;
+  const inWindow = (async (): Promise<ProbeResult> => {
+    await edges.start?.();
+    const probed = await probe({ ...probeSpec, seconds: SIGNIN_SECONDS });
+    await edges.end?.();
+    return probed;
+  })();
+  const [shares1, probed] = await Promise.all([
+    run.closed.then(() => cpuSnapshot(server.child.pid)),
+    inWindow,
+  ]);
   const cpu1 = cpuSeconds(server.child.pid);
   const rss = server.peakRss();
   const r = await run.done;
   const cpuUs = cpu0 !== null && cpu1 !== null && r.total ? ((cpu1 - cpu0) * 1e6) / r.total : null;
   const shares = shares0 && shares1 ? cpuShares(shares0, shares1) : '';
-  return { r, rss, cpuUs, ...(shares ? { cpuShares: shares } : {}) };
+  return { r, rss, cpuUs, probe: probed, ...(shares ? { cpuShares: shares } : {}) };
 }
 
 // ---------- databases ----------
@@ -626,40 +642,22 @@ async function signin(): Promise<void> {
     log('sign-in: login storm with a latency probe on the cheap route');
     // The storm runs from its warm-up straight into the measured window, and only the sign-ins that
     // end inside the window count (see storm()): the bcrypt threads are in steady state then, as
-    // they are in the pure-bcrypt bound. The warm-up also pays for JIT compilation of the login and
-    // probe paths (the worst probe of a cold start is the first one, at 20 to 50 ms), so the probe
-    // runs in it too; in the window it sends on a fixed schedule and times each request from when
-    // it was due (see probe()).
-    const probeSpec = {
-      url: g.server.url + g.mePath,
-      headers: { authorization: `Bearer ${g.session}` },
-      connections: 2,
-      rate: PROBE_RATE,
-    };
+    // they are in the pure-bcrypt bound.
     let before: RuntimeMetrics | undefined;
     let after: RuntimeMetrics | undefined;
-    let probeRun: ProbeResult | undefined;
     const signIns = await measureStorm(
       g.server,
+      { url: `${g.server.url}${API}/auth/login`, body: { username: g.email, password: PASSWORD } },
+      { url: g.server.url + g.mePath, headers: { authorization: `Bearer ${g.session}` } },
       {
-        url: `${g.server.url}${API}/auth/login`,
-        body: { username: g.email, password: PASSWORD },
-        connections: SIGNIN_CONNECTIONS,
-        warmupSeconds: SIGNIN_WARMUP,
-        seconds: SIGNIN_SECONDS,
-      },
-      {
-        warmup: () => probe({ ...probeSpec, seconds: SIGNIN_WARMUP - 1 }),
-        window: async () => {
-          // prom-client's event-loop delay histogram (perf_hooks.monitorEventLoopDelay) restarts
-          // at every scrape: this one starts the window's; GC time is the difference of counters.
-          before = await runtimeMetrics(g.server.url);
-          probeRun = await probe({ ...probeSpec, seconds: SIGNIN_SECONDS });
-          after = await runtimeMetrics(g.server.url);
-        },
+        // prom-client's event-loop delay histogram (perf_hooks.monitorEventLoopDelay) restarts at
+        // every scrape: this one starts the window's; GC time is the difference of the counters.
+        start: async () => void (before = await runtimeMetrics(g.server.url)),
+        end: async () => void (after = await runtimeMetrics(g.server.url)),
       },
     );
-    if (!before || !after || !probeRun) throw new Error('the storm window did not run its probe');
+    const probeRun = signIns.probe;
+    if (!before || !after) throw new Error('the storm window did not scrape /metrics');
     shared.loginRps = signIns.r.rps;
     loginRow = {
       scenario: 'signin',
@@ -722,30 +720,16 @@ async function peer(): Promise<void> {
 
     // Measured as Gatehouse's storm is: in steady state after the same warm-up, with the same
     // probe on its cheap route beside it, so both sign-in rates pay for the same work around them.
-    const peerProbe = {
-      url: `${p.url}/api/auth/get-session`,
-      headers: { cookie },
-      connections: 2,
-      rate: PROBE_RATE,
-    };
-    let probeRun: ProbeResult | undefined;
     const login = await measureStorm(
       p,
       {
         url: `${p.url}/api/auth/sign-in/email`,
         headers: { origin },
         body: { email: setup.email, password: setup.password },
-        connections: SIGNIN_CONNECTIONS,
-        warmupSeconds: SIGNIN_WARMUP,
-        seconds: SIGNIN_SECONDS,
       },
-      {
-        warmup: () => probe({ ...peerProbe, seconds: SIGNIN_WARMUP - 1 }),
-        window: async () => {
-          probeRun = await probe({ ...peerProbe, seconds: SIGNIN_SECONDS });
-        },
-      },
+      { url: `${p.url}/api/auth/get-session`, headers: { cookie } },
     );
+    const probeRun = login.probe;
     rows.push({
       scenario: 'peer',
       what: `better-auth sign-in/email (bcrypt cost ${COST})`,
@@ -755,9 +739,7 @@ async function peer(): Promise<void> {
       ratio: `Gatehouse ${ratio(shared.loginRps, login.r.rps)}`,
       target: 'Gatehouse ≥ 1.0x',
       note: [
-        probeRun
-          ? `its get-session probe during the storm (${PROBE_RATE} req/s): p99 ${fmt(probeRun.p99, 1)} ms, max ${fmt(probeRun.max, 1)} ms`
-          : '',
+        `its get-session probe during the storm (${PROBE_RATE} req/s): p99 ${fmt(probeRun.p99, 1)} ms, max ${fmt(probeRun.max, 1)} ms`,
         login.cpuShares ?? '',
       ]
         .filter(Boolean)

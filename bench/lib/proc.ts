@@ -26,6 +26,12 @@ export function rssMb(pid: number | undefined): number | null {
   }
 }
 
+/** The fields of a /proc/…/stat file after the command name (which may hold spaces). */
+function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /**
  * CPU time (user + system) a process has used, in seconds (Linux /proc; clock ticks at 100 Hz).
  * CPU per request is steadier than req/s on a shared machine: it does not depend on how much CPU
@@ -34,8 +40,7 @@ export function rssMb(pid: number | undefined): number | null {
 export function cpuSeconds(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(`/proc/${pid}/stat`);
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
@@ -196,8 +201,7 @@ function threadTimes(pid: number | 'self'): { niced: number; other: number } {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const run = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      const nice = Number(statFields(`/proc/${pid}/task/${tid}/stat`)[16]);
       if (nice > 0) niced += run;
       else other += run;
     } catch {

@@ -1,18 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** The kernel's range of ephemeral ports (Linux), from which outgoing connections take theirs. */
-function ephemeralRange(): [number, number] {
+/** Where the kernel's ephemeral ports (those outgoing connections take) begin (Linux). */
+function ephemeralLow(): number {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
-      .trim()
-      .split(/\s+/)
-      .map(Number);
-    if (low && high) return [low, high];
+    const low = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    if (low) return low;
   } catch {
     // Not Linux: IANA's dynamic range.
   }
-  return [49152, 65535];
+  return 49152;
 }
 
 const LOWEST = 20_000;
@@ -34,7 +33,7 @@ function isFree(port: number): Promise<boolean> {
  * the random choice keeps the suite's parallel files apart.
  */
 export async function freePort(): Promise<number> {
-  const [low] = ephemeralRange();
+  const low = ephemeralLow();
   const top = low > LOWEST + 1000 ? low : 65535;
   const bottom = low > LOWEST + 1000 ? LOWEST : 1024;
   for (let i = 0; i < 100; i++) {
