@@ -15,6 +15,7 @@ import {
   load,
   probe,
   storm,
+  combine,
   type LoadResult,
   type ProbeResult,
   type StormSpec,
@@ -25,6 +26,7 @@ import {
   cpuShares,
   cpuSnapshot,
   runScript,
+  type CpuSnapshot,
   startServer,
   type Server,
 } from './lib/proc.js';
@@ -35,7 +37,9 @@ import { resetMysqlDatabase, seedScale, type ScaleSeed } from './lib/seed.js';
  * `npm run bench`: every scenario against servers started as child processes on loopback, each with
  * its reference in the same run, appended as a dated section to bench/RESULTS.md. Settings (env):
  *   BENCH_SECONDS      seconds per measurement (default 8)
- *   BENCH_SIGNIN_SECONDS  measured window of the sign-in storms (default 2 × BENCH_SECONDS)
+ *   BENCH_SIGNIN_ROUNDS   rounds a sign-in storm is measured in, the bound read between them
+ *                         (default 3)
+ *   BENCH_SIGNIN_SECONDS  measured window of each sign-in round (default BENCH_SECONDS)
  *   BENCH_CONNECTIONS  concurrent connections for throughput runs (default 16)
  *   BENCH_ROUNDS       rounds the ceiling scenario interleaves its targets in (default 4)
  *   BENCH_PROCESSES    processes each ceiling server is started in; rounds alternate between them
@@ -86,10 +90,14 @@ const PROBE_RATE = Number(env.BENCH_PROBE_RATE ?? '50');
 /** Seconds a sign-in storm runs before its measured window (see storm() in lib/load.ts). */
 const SIGNIN_WARMUP = 3;
 /**
- * The sign-in storms' measured window: at cost 12 about 9 sign-ins end per second, so one sign-in
- * more or less in an 8 s window moves the ratio by 1.4%; 16 s halves that.
+ * A sign-in storm is measured in rounds, each a warm-up and a window, with the pure-bcrypt bound
+ * read before, between and after them (see `signin`): this machine's speed drifts by several
+ * percent within a minute, and a bound read only before and after one long storm followed that
+ * drift coarsely. At cost 12 about 9 sign-ins end per second, so one sign-in more or less in the
+ * three 8 s windows moves the ratio by 0.5%.
  */
-const SIGNIN_SECONDS = Number(env.BENCH_SIGNIN_SECONDS ?? String(SECONDS * 2));
+const SIGNIN_ROUNDS = Math.max(1, Number(env.BENCH_SIGNIN_ROUNDS ?? '3'));
+const SIGNIN_SECONDS = Number(env.BENCH_SIGNIN_SECONDS ?? String(SECONDS));
 
 const PASSWORD = 'bench password long enough 123';
 const SECRET = 'bench-secret-key-bench-secret-key-0123456789';
@@ -140,20 +148,30 @@ async function measure(server: Server, spec: Parameters<typeof load>[0]): Promis
   return { r, rss: server.peakRss(), cpuUs };
 }
 
+/** One round of a sign-in storm (see `stormRounds`). */
+interface StormRound {
+  r: ProbeResult;
+  probe: ProbeResult;
+  rss: number | null;
+  /** The server's CPU seconds over the window. */
+  cpu: number | null;
+  shares: [CpuSnapshot, CpuSnapshot] | null;
+}
+
 /**
  * A sign-in storm against a server, measured in its steady state (see storm()), with the latency
  * probe on the server's cheap route beside it: the probe also runs in the warm-up (JIT compilation
  * of the probe's path; the worst probe of a cold start is the first one, at 20 to 50 ms) and then
  * for the whole window, on a fixed schedule, each request timed from when it was due (see probe()).
- * RSS peak, CPU per answer and the CPU shares are the window's. `edges` runs at the window's start
- * and after its probe.
+ * RSS peak, CPU and the CPU snapshots are the window's. `edges` runs at the window's start and after
+ * its probe.
  */
-async function measureStorm(
+async function stormRound(
   server: Server,
   spec: Omit<StormSpec, 'connections' | 'warmupSeconds' | 'seconds'>,
   cheapRoute: { url: string; headers: Record<string, string> },
-  edges: { start?: () => Promise<void>; end?: () => Promise<void> } = {},
-): Promise<Measured & { probe: ProbeResult }> {
+  edges: { start?: () => Promise<void>; end?: () => Promise<void> },
+): Promise<StormRound> {
   const probeSpec = { ...cheapRoute, connections: 2, rate: PROBE_RATE };
   const run = storm({
     ...spec,
@@ -161,7 +179,10 @@ async function measureStorm(
     warmupSeconds: SIGNIN_WARMUP,
     seconds: SIGNIN_SECONDS,
   });
-  await probe({ ...probeSpec, seconds: SIGNIN_WARMUP - 1 });
+  // Not awaited before the window: on a server whose cheap route queues behind its sign-ins (the
+  // peer's), the warm-up's answers come seconds late, and waiting for them moved the window's start
+  // (and its CPU readings) past most of the storm.
+  const warmUp = probe({ ...probeSpec, seconds: SIGNIN_WARMUP - 1 });
   await run.measuring;
   server.resetPeak();
   const cpu0 = cpuSeconds(server.child.pid);
@@ -175,13 +196,56 @@ async function measureStorm(
   const [shares1, probed] = await Promise.all([
     run.closed.then(() => cpuSnapshot(server.child.pid)),
     inWindow,
+    warmUp,
   ]);
   const cpu1 = cpuSeconds(server.child.pid);
   const rss = server.peakRss();
   const r = await run.done;
-  const cpuUs = cpu0 !== null && cpu1 !== null && r.total ? ((cpu1 - cpu0) * 1e6) / r.total : null;
-  const shares = shares0 && shares1 ? cpuShares(shares0, shares1) : '';
-  return { r, rss, cpuUs, probe: probed, ...(shares ? { cpuShares: shares } : {}) };
+  return {
+    r,
+    probe: probed,
+    rss,
+    cpu: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
+    shares: shares0 && shares1 ? [shares0, shares1] : null,
+  };
+}
+
+/**
+ * A sign-in storm in SIGNIN_ROUNDS rounds (see `stormRound`), `between` run after each but the last
+ * (Gatehouse's reads the bound then). The combined result counts every round's window: answers and
+ * seconds summed, percentiles of all the answers, RSS the highest round's, CPU per answer over all.
+ */
+async function stormRounds(
+  server: Server,
+  spec: Omit<StormSpec, 'connections' | 'warmupSeconds' | 'seconds'>,
+  cheapRoute: { url: string; headers: Record<string, string> },
+  each: {
+    start?: () => Promise<void>;
+    end?: () => Promise<void>;
+    between?: () => Promise<void>;
+  } = {},
+): Promise<Measured & { probe: ProbeResult; rounds: StormRound[] }> {
+  const rounds: StormRound[] = [];
+  for (let i = 0; i < SIGNIN_ROUNDS; i++) {
+    if (i > 0) await each.between?.();
+    rounds.push(await stormRound(server, spec, cheapRoute, each));
+  }
+  const r = combine(rounds.map((x) => x.r));
+  const cpus = rounds.map((x) => x.cpu);
+  const cpu = cpus.every((c): c is number => c !== null) ? cpus.reduce((a, c) => a + c, 0) : null;
+  const rsses = rounds.map((x) => x.rss).filter((x): x is number => x !== null);
+  const windows = rounds.map((x) => x.shares);
+  const shares = windows.every((w): w is [CpuSnapshot, CpuSnapshot] => w !== null)
+    ? cpuShares(windows)
+    : '';
+  return {
+    r,
+    rss: rsses.length ? Math.max(...rsses) : null,
+    cpuUs: cpu !== null && r.total ? (cpu * 1e6) / r.total : null,
+    probe: combine(rounds.map((x) => x.probe)),
+    rounds,
+    ...(shares ? { cpuShares: shares } : {}),
+  };
 }
 
 // ---------- databases ----------
@@ -629,39 +693,58 @@ async function signin(): Promise<void> {
       inFlight: number;
     };
   };
-  const bound = await measureBound();
+  // The bound is read before the storm, between its rounds and after it, and each round is judged
+  // against the mean of the two readings around it: this machine's speed drifts by several percent
+  // within a minute (ten 4 s readings in a row spanned 9.15 to 9.71 compares/s), and a bound read
+  // only before and after one long storm (8.0% apart in one run) put the ratio as far off.
+  const bounds = [await measureBound()];
   const boundRow: Row = {
     scenario: 'signin',
-    what: `pure bcrypt bound: bcrypt.compare/s, cost ${COST}, all cores (async API, ${bound.inFlight} in flight, separate process)`,
+    what: `pure bcrypt bound: bcrypt.compare/s, cost ${COST}, all cores (async API, ${bounds[0]?.inFlight ?? '–'} in flight, separate process)`,
   };
   rows.push(boundRow);
   let loginRow: Row | undefined;
+  let rounds: StormRound[] = [];
 
   const g = await startGatehouse('signin');
   try {
-    log('sign-in: login storm with a latency probe on the cheap route');
-    // The storm runs from its warm-up straight into the measured window, and only the sign-ins that
-    // end inside the window count (see storm()): the bcrypt threads are in steady state then, as
-    // they are in the pure-bcrypt bound.
-    let before: RuntimeMetrics | undefined;
-    let after: RuntimeMetrics | undefined;
-    const signIns = await measureStorm(
+    log(`sign-in: login storm in ${SIGNIN_ROUNDS} rounds with a latency probe on the cheap route`);
+    // Each round runs from its warm-up straight into the measured window, and only the sign-ins
+    // that end inside the window count (see storm()): the bcrypt threads are in steady state then,
+    // as they are in the pure-bcrypt bound.
+    const before: RuntimeMetrics[] = [];
+    const after: RuntimeMetrics[] = [];
+    const pid = g.server.child.pid;
+    const signIns = await stormRounds(
       g.server,
       { url: `${g.server.url}${API}/auth/login`, body: { username: g.email, password: PASSWORD } },
       { url: g.server.url + g.mePath, headers: { authorization: `Bearer ${g.session}` } },
       {
         // prom-client's event-loop delay histogram (perf_hooks.monitorEventLoopDelay) restarts at
         // every scrape: this one starts the window's; GC time is the difference of the counters.
-        start: async () => void (before = await runtimeMetrics(g.server.url)),
-        end: async () => void (after = await runtimeMetrics(g.server.url)),
+        start: async () => void before.push(await runtimeMetrics(g.server.url)),
+        end: async () => void after.push(await runtimeMetrics(g.server.url)),
+        // Gatehouse is stopped (SIGSTOP) while the bound is read between rounds, so its idle timers
+        // take nothing from the bound (the first and last readings are taken with it not running).
+        between: async () => {
+          if (pid === undefined) throw new Error('Gatehouse has no pid');
+          process.kill(pid, 'SIGSTOP');
+          try {
+            bounds.push(await measureBound());
+          } finally {
+            process.kill(pid, 'SIGCONT');
+          }
+        },
       },
     );
+    rounds = signIns.rounds;
     const probeRun = signIns.probe;
-    if (!before || !after) throw new Error('the storm window did not scrape /metrics');
+    if (before.length !== SIGNIN_ROUNDS || after.length !== SIGNIN_ROUNDS)
+      throw new Error('a storm window did not scrape /metrics');
     shared.loginRps = signIns.r.rps;
     loginRow = {
       scenario: 'signin',
-      what: `POST /auth/login (cost ${COST}, ${SIGNIN_CONNECTIONS} connections)`,
+      what: `POST /auth/login (cost ${COST}, ${SIGNIN_CONNECTIONS} connections, ${SIGNIN_ROUNDS} × ${SIGNIN_SECONDS} s)`,
       result: signIns.r,
       rss: signIns.rss,
       target: '≥ 0.9x bound; RSS ≤ 200 MB',
@@ -676,21 +759,30 @@ async function signin(): Promise<void> {
       target: 'p99 ≤ 20 ms',
       note: `p99 ${fmt(probeRun.p99, 1)} ms, max ${fmt(probeRun.max, 1)} ms over ${probeRun.total} requests on a fixed schedule, each timed from when it was due`,
     });
+    const worst = (f: (m: RuntimeMetrics) => number): number => Math.max(...after.map(f));
+    const gc = (f: (m: RuntimeMetrics) => number): number =>
+      after.reduce((sum, m, i) => sum + f(m) - f(before[i] ?? m), 0);
     rows.push({
       scenario: 'signin',
       what: "Gatehouse's event loop during the storm (perf_hooks, via /metrics)",
-      note: `loop delay p50 ${fmt(after.lagP50 * 1000, 1)} ms, p99 ${fmt(after.lagP99 * 1000, 1)} ms, max ${fmt(after.lagMax * 1000, 1)} ms; GC ${fmt((after.gcSeconds - before.gcSeconds) * 1000, 0)} ms in ${after.gcCount - before.gcCount} pauses over ${SIGNIN_SECONDS} s`,
+      note: `loop delay p50 ${fmt(worst((m) => m.lagP50) * 1000, 1)} ms, p99 ${fmt(worst((m) => m.lagP99) * 1000, 1)} ms, max ${fmt(worst((m) => m.lagMax) * 1000, 1)} ms (the worst round's); GC ${fmt(gc((m) => m.gcSeconds) * 1000, 0)} ms in ${gc((m) => m.gcCount)} pauses over the ${SIGNIN_ROUNDS * SIGNIN_SECONDS} s of the windows`,
     });
   } finally {
     await g.server.stop();
   }
-  // The bound again once Gatehouse has stopped, and the storm judged against the mean of the two:
-  // on a shared host the bound alone moved by 14% within half an hour, so one reading taken 8 s
-  // before the storm could put the ratio several points off either way.
-  const boundAfter = await measureBound();
-  const perSecond = (bound.perSecond + boundAfter.perSecond) / 2;
-  boundRow.note = `${perSecond.toFixed(2)} compares/s (the mean of ${bound.perSecond.toFixed(2)} before the storm and ${boundAfter.perSecond.toFixed(2)} after it)`;
-  if (loginRow?.result) loginRow.ratio = ratio(loginRow.result.rps, perSecond);
+  bounds.push(await measureBound());
+  // Each round against the mean of the readings before and after it; the whole storm against the
+  // window-weighted mean of those (all windows are equally long).
+  const around = rounds.map(
+    (_, i) => ((bounds[i]?.perSecond ?? 0) + (bounds[i + 1]?.perSecond ?? 0)) / 2,
+  );
+  const perSecond = around.length ? around.reduce((a, b) => a + b, 0) / around.length : 0;
+  boundRow.note = `${perSecond.toFixed(2)} compares/s: readings ${bounds.map((b) => b.perSecond.toFixed(2)).join(', ')} before, between and after the storm's rounds, each round judged against the mean of the two around it`;
+  if (loginRow?.result) {
+    loginRow.ratio = ratio(loginRow.result.rps, perSecond);
+    const each = rounds.map((x, i) => ratio(x.r.rps, around[i])).join(', ');
+    loginRow.note = [`rounds ${each}`, loginRow.note ?? ''].filter(Boolean).join('; ');
+  }
 }
 
 async function peer(): Promise<void> {
@@ -720,7 +812,7 @@ async function peer(): Promise<void> {
 
     // Measured as Gatehouse's storm is: in steady state after the same warm-up, with the same
     // probe on its cheap route beside it, so both sign-in rates pay for the same work around them.
-    const login = await measureStorm(
+    const login = await stormRounds(
       p,
       {
         url: `${p.url}/api/auth/sign-in/email`,
@@ -994,8 +1086,8 @@ function report(started: Date, elapsedS: number): string {
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, ${m.os}, Node ${m.node}; commit ${m.commit}`,
     `- Database: ${db}`,
-    `- Command: \`${cmd ? `${cmd} ` : ''}npm run bench\` (${SECONDS} s per measurement, ${CONNECTIONS} connections, sign-in ${SIGNIN_CONNECTIONS} connections for ${SIGNIN_SECONDS} s after ${SIGNIN_WARMUP} s of warm-up, bcrypt cost ${COST}; whole run ${Math.round(elapsedS)} s)`,
-    `- Load generator: in the runner process, autocannon for the throughput runs; the sign-in storms and the storm's latency probe use a light client of the runner's own (requests prepared once; the storm counts the sign-ins that end in its window after a warm-up; the probe sends on a fixed schedule and times each request from when it was due); every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling: the three references and the three /users/me rows run side by side and are measured in ${ROUNDS} interleaved rounds, each server started in ${PROCESSES} processes with the rounds alternating between them (a process keeps the speed it started with) (each row's req/s and CPU over all its rounds, RSS the highest process's, p50 of the median round, p99 of the worst); ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).`,
+    `- Command: \`${cmd ? `${cmd} ` : ''}npm run bench\` (${SECONDS} s per measurement, ${CONNECTIONS} connections, sign-in ${SIGNIN_CONNECTIONS} connections in ${SIGNIN_ROUNDS} rounds of ${SIGNIN_SECONDS} s, each after ${SIGNIN_WARMUP} s of warm-up, bcrypt cost ${COST}; whole run ${Math.round(elapsedS)} s)`,
+    `- Load generator: in the runner process, autocannon for the throughput runs; the sign-in storms and the storm's latency probe use a light client of the runner's own (requests prepared once; the storm counts the sign-ins that end in its window after a warm-up, in rounds with the pure-bcrypt bound read before, between (Gatehouse stopped) and after them, each round judged against the mean of the two readings around it; the probe sends on a fixed schedule and times each request from when it was due); every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling: the three references and the three /users/me rows run side by side and are measured in ${ROUNDS} interleaved rounds, each server started in ${PROCESSES} processes with the rounds alternating between them (a process keeps the speed it started with) (each row's req/s and CPU over all its rounds, RSS the highest process's, p50 of the median round, p99 of the worst); ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).`,
     '',
     '| Scenario | What | req/s | p50 ms | p99 ms | RSS MB | CPU µs/req | Ratio | Target | Note |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',

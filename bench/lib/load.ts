@@ -75,6 +75,31 @@ export interface ProbeSpec {
 
 export interface ProbeResult extends LoadResult {
   max: number;
+  /** Every answer's latency, ascending, in milliseconds (for combining rounds: see combine()). */
+  latencies: number[];
+}
+
+/**
+ * Several runs of one kind (the sign-in scenario's rounds) as one: counts and seconds summed, the
+ * rate over the summed seconds, percentiles and the maximum of all their answers together.
+ */
+export function combine(runs: ProbeResult[]): ProbeResult {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const sum = (f: (r: ProbeResult) => number): number => runs.reduce((a, r) => a + f(r), 0);
+  const ok = sum((r) => r.ok);
+  const seconds = sum((r) => r.seconds);
+  return {
+    rps: seconds ? ok / seconds : 0,
+    p50: nearestRank(latencies, 0.5),
+    p99: nearestRank(latencies, 0.99),
+    max: latencies.at(-1) ?? 0,
+    total: sum((r) => r.total),
+    ok,
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    seconds,
+    latencies,
+  };
 }
 
 /**
@@ -147,6 +172,7 @@ export async function probe(spec: ProbeSpec): Promise<ProbeResult> {
     non2xx,
     errors,
     seconds,
+    latencies: sorted,
   };
 }
 
@@ -167,7 +193,7 @@ export interface Storm {
   /** Resolves when the measured window ends (no request is sent after it). */
   closed: Promise<void>;
   /** Resolves once the window has closed and the requests still in flight have ended. */
-  done: Promise<LoadResult>;
+  done: Promise<ProbeResult>;
 }
 
 /**
@@ -225,11 +251,13 @@ export function storm(spec: StormSpec): Storm {
         rps: ok / spec.seconds,
         p50: nearestRank(sorted, 0.5),
         p99: nearestRank(sorted, 0.99),
+        max: sorted.at(-1) ?? 0,
         total: ok + non2xx,
         ok,
         non2xx,
         errors,
         seconds: spec.seconds,
+        latencies: sorted,
       };
     }),
   };

@@ -232,22 +232,27 @@ export function cpuSnapshot(serverPid: number | undefined): CpuSnapshot | null {
 }
 
 /**
- * The machine's CPU between two snapshots, in % of all its cores: the server's niced (bcrypt)
- * threads, its other threads, the runner, everything else that ran (other processes, the kernel),
- * idle, and the time the hypervisor gave to other guests (steal).
+ * The machine's CPU over one or more windows (each a pair of snapshots at its start and its end), in
+ * % of all its cores: the server's niced (bcrypt) threads, its other threads, the runner,
+ * everything else that ran (other processes, the kernel), idle, and the time the hypervisor gave to
+ * other guests (steal).
  */
-export function cpuShares(a: CpuSnapshot, b: CpuSnapshot): string {
-  // The first eight fields: guest time is already counted in user.
-  const d = b.stat.slice(0, 8).map((v, i) => v - (a.stat[i] ?? 0));
+export function cpuShares(windows: [CpuSnapshot, CpuSnapshot][]): string {
+  // The first eight fields of /proc/stat: guest time is already counted in user.
+  const d = Array.from({ length: 8 }, (_, i) =>
+    windows.reduce((sum, [a, b]) => sum + (b.stat[i] ?? 0) - (a.stat[i] ?? 0), 0),
+  );
+  const delta = (f: (s: CpuSnapshot) => number): number =>
+    windows.reduce((sum, [a, b]) => sum + f(b) - f(a), 0);
   const ticks = d.reduce((x, y) => x + y, 0);
   if (ticks <= 0) return '';
   const tickNs = 1e9 / 100; // USER_HZ
   const pct = (ns: number): number => (100 * ns) / (ticks * tickNs);
   const idle = (100 * ((d[3] ?? 0) + (d[4] ?? 0))) / ticks;
   const steal = (100 * (d[7] ?? 0)) / ticks;
-  const niced = pct(b.serverNiced - a.serverNiced);
-  const other = pct(b.serverOther - a.serverOther);
-  const runner = pct(b.runner - a.runner);
+  const niced = pct(delta((s) => s.serverNiced));
+  const other = pct(delta((s) => s.serverOther));
+  const runner = pct(delta((s) => s.runner));
   const rest = Math.max(0, 100 - idle - steal - niced - other - runner);
   const f = (n: number): string => n.toFixed(1);
   // A server with no niced threads (the peer runs bcrypt on libuv's pool) is one share.
@@ -255,5 +260,5 @@ export function cpuShares(a: CpuSnapshot, b: CpuSnapshot): string {
     niced > 0
       ? `bcrypt threads (niced) ${f(niced)}%, the server's other threads ${f(other)}%`
       : `the server ${f(other)}%`;
-  return `CPU of the window, % of all cores: ${server}, the runner ${f(runner)}%, everything else ${f(rest)}%, idle ${f(idle)}%, steal ${f(steal)}%`;
+  return `CPU of the window${windows.length > 1 ? 's' : ''}, % of all cores: ${server}, the runner ${f(runner)}%, everything else ${f(rest)}%, idle ${f(idle)}%, steal ${f(steal)}%`;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { probe, storm } from '../../bench/lib/load.js';
+import { combine, probe, storm, type ProbeResult } from '../../bench/lib/load.js';
 import { PreparedConnection, prepareRequest } from '../../bench/lib/prepared-http.js';
 
 // The benchmark's own client (bench/lib/prepared-http.ts) and the sign-in storm's window: what the
@@ -128,5 +128,43 @@ describe('the benchmark client', () => {
     );
     assert.equal(r.rps, r.ok / 0.6);
     assert.equal(received[0]?.body, '{"username":"u","password":"p"}');
+  });
+
+  it("combines the sign-in storm's rounds: counts and seconds summed, percentiles of all answers", () => {
+    const run = (latencies: number[], non2xx: number, seconds: number): ProbeResult => ({
+      rps: 0,
+      p50: 0,
+      p99: 0,
+      max: 0,
+      total: latencies.length,
+      ok: latencies.length - non2xx,
+      non2xx,
+      errors: 1,
+      seconds,
+      latencies,
+    });
+    // 100 answers in all: 1..60 ms in the first round, 61..100 in the second.
+    const first = run(
+      Array.from({ length: 60 }, (_, i) => i + 1),
+      2,
+      8,
+    );
+    const second = run(
+      Array.from({ length: 40 }, (_, i) => i + 61),
+      0,
+      8,
+    );
+    const c = combine([second, first]);
+    assert.equal(c.total, 100);
+    assert.equal(c.ok, 98);
+    assert.equal(c.non2xx, 2);
+    assert.equal(c.errors, 2);
+    assert.equal(c.seconds, 16);
+    assert.equal(c.rps, 98 / 16);
+    // Nearest rank over the 100 together, whichever round they came from.
+    assert.equal(c.p50, 50);
+    assert.equal(c.p99, 99);
+    assert.equal(c.max, 100);
+    assert.deepEqual(c.latencies.slice(58, 62), [59, 60, 61, 62]);
   });
 });
