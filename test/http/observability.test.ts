@@ -183,6 +183,24 @@ describe('/metrics', () => {
       types.filter(([, n]) => n!.endsWith('_total')).every(([, , type]) => type === 'counter'),
     );
   });
+
+  it('samples the event-loop delay every METRICS_LOOP_DELAY_RESOLUTION_MS (100 ms by default)', async () => {
+    const scrape = async (): Promise<(name: string) => number> => {
+      const res = await t.http
+        .get('/metrics')
+        .set('Authorization', 'Bearer metrics-token-for-tests')
+        .expect(200);
+      return (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(res.text)?.[1]);
+    };
+    await scrape(); // the monitor's histogram restarts at every scrape
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    const value = await scrape();
+    // Each sample is the time between two wake-ups of the monitor's timer: never much under its
+    // interval (prom-client's own 10 ms would read about 0.010 here), later on a busy machine.
+    assert.ok(value('nodejs_eventloop_lag_max_seconds') > 0, 'no sample in 450 ms');
+    const min = value('nodejs_eventloop_lag_min_seconds');
+    assert.ok(min >= 0.09, `min ${min}`);
+  });
 });
 
 describe('/metrics in production without METRICS_TOKEN', () => {

@@ -34,6 +34,7 @@ describe(loadConfig.name, () => {
     assert.equal(c.passwordPolicy.minLength, 12);
     assert.equal(c.passwordPolicy.maxBytes, 72);
     assert.equal(c.shutdownTimeoutSeconds, 10);
+    assert.equal(c.metricsLoopDelayResolutionMs, 100);
   });
 
   it('names every invalid variable in one error', () => {
@@ -54,6 +55,7 @@ describe(loadConfig.name, () => {
       OIDC_PROVIDERS: '{"id":1}',
       SECRET_KEY: 'short',
       SHUTDOWN_TIMEOUT: '0',
+      METRICS_LOOP_DELAY_RESOLUTION_MS: '0',
     });
     const named = [
       'DATABASE_URL',
@@ -71,6 +73,7 @@ describe(loadConfig.name, () => {
       'OIDC_PROVIDERS',
       'SECRET_KEY',
       'SHUTDOWN_TIMEOUT',
+      'METRICS_LOOP_DELAY_RESOLUTION_MS',
     ];
     for (const name of named)
       assert.ok(
