@@ -239,7 +239,7 @@ async function stormRounds(
 ): Promise<Measured & { probe: ProbeResult; rounds: StormRound[] }> {
   const warm = await load({ ...cheapRoute, seconds: SIGNIN_JIT_WARMUP, connections: 4 });
   if (!warm.ok || warm.non2xx || warm.errors)
-    throw new Error(`the cheap route's warm-up failed: ${JSON.stringify({ ...warm })}`);
+    throw new Error(`the cheap route's warm-up failed: ${JSON.stringify(warm)}`);
   const rounds: StormRound[] = [];
   for (let i = 0; i < SIGNIN_ROUNDS; i++) {
     if (i > 0) await each.between?.();

@@ -84,21 +84,33 @@ export interface ProbeResult extends LoadResult {
  * rate over the summed seconds, percentiles and the maximum of all their answers together.
  */
 export function combine(runs: ProbeResult[]): ProbeResult {
-  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const sum = (f: (r: ProbeResult) => number): number => runs.reduce((a, r) => a + f(r), 0);
-  const ok = sum((r) => r.ok);
-  const seconds = sum((r) => r.seconds);
+  return sampled(
+    runs.flatMap((r) => r.latencies),
+    { ok: sum((r) => r.ok), non2xx: sum((r) => r.non2xx), errors: sum((r) => r.errors) },
+    sum((r) => r.seconds),
+  );
+}
+
+/**
+ * The result of a run timed answer by answer (the probe, the storm, their rounds together): the
+ * rate of 2xx answers over `seconds`, and percentiles and maximum of the exact latencies.
+ */
+function sampled(
+  latencies: number[],
+  counts: { ok: number; non2xx: number; errors: number },
+  seconds: number,
+): ProbeResult {
+  const sorted = latencies.sort((a, b) => a - b);
   return {
-    rps: seconds ? ok / seconds : 0,
-    p50: nearestRank(latencies, 0.5),
-    p99: nearestRank(latencies, 0.99),
-    max: latencies.at(-1) ?? 0,
-    total: sum((r) => r.total),
-    ok,
-    non2xx: sum((r) => r.non2xx),
-    errors: sum((r) => r.errors),
+    rps: seconds ? counts.ok / seconds : 0,
+    p50: nearestRank(sorted, 0.5),
+    p99: nearestRank(sorted, 0.99),
+    max: sorted.at(-1) ?? 0,
+    total: counts.ok + counts.non2xx,
+    ...counts,
     seconds,
-    latencies,
+    latencies: sorted,
   };
 }
 
@@ -160,20 +172,7 @@ export async function probe(spec: ProbeSpec): Promise<ProbeResult> {
   }
   await Promise.all(pending);
   for (const c of all) c.close();
-  const seconds = (performance.now() - start) / 1000;
-  const sorted = latencies.sort((a, b) => a - b);
-  return {
-    rps: ok / seconds,
-    p50: nearestRank(sorted, 0.5),
-    p99: nearestRank(sorted, 0.99),
-    max: sorted.at(-1) ?? 0,
-    total: ok + non2xx,
-    ok,
-    non2xx,
-    errors,
-    seconds,
-    latencies: sorted,
-  };
+  return sampled(latencies, { ok, non2xx, errors }, (performance.now() - start) / 1000);
 }
 
 export interface StormSpec {
@@ -245,20 +244,6 @@ export function storm(spec: StormSpec): Storm {
   return {
     measuring: at(windowStart),
     closed: at(windowEnd),
-    done: running.then(() => {
-      const sorted = latencies.sort((a, b) => a - b);
-      return {
-        rps: ok / spec.seconds,
-        p50: nearestRank(sorted, 0.5),
-        p99: nearestRank(sorted, 0.99),
-        max: sorted.at(-1) ?? 0,
-        total: ok + non2xx,
-        ok,
-        non2xx,
-        errors,
-        seconds: spec.seconds,
-        latencies: sorted,
-      };
-    }),
+    done: running.then(() => sampled(latencies, { ok, non2xx, errors }, spec.seconds)),
   };
 }

@@ -128,11 +128,8 @@ export class PreparedConnection {
     else if (/\r\ntransfer-encoding: *chunked/i.test(head))
       end = chunkedEnd(this.buffered, bodyStart);
     else if (status === 204 || status === 304) end = bodyStart;
-    else {
-      this.fail(new Error(`answer ${status} is framed by neither content-length nor chunks`));
-      this.close();
-      return;
-    }
+    // Failed and closed by read(), as a malformed chunk is.
+    else throw new Error(`answer ${status} is framed by neither content-length nor chunks`);
     if (end < 0 || this.buffered.length < end) return;
     this.buffered = this.buffered.subarray(end);
     const pending = this.pending;
