@@ -109,13 +109,19 @@ export async function configureHttp(
   const fastify = app.getHttpAdapter().getInstance();
   const security = securityHeaders();
   const access = createAccessLog(log);
+  // Errors before the handler (a body too large, bad JSON) are logged with the id too.
+  const openContext = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+    runInContext(openRequestContext(req, req.id, reply.raw), done);
+  };
   // The id travels on the request (for the problem filter's correlation id) and the response.
   fastify.addHook('onRequest', (req, reply, done) => {
     req.headers['x-request-id'] = req.id;
     void reply.headers(security).header('X-Request-Id', req.id);
-    // Errors before the handler (a body too large, bad JSON) are logged with the id too.
-    if (!routeHasContext(req.routeOptions.config)) return done();
-    runInContext(openRequestContext(req, req.id, reply.raw), done);
+    // A route opens its request's context in its own hook (onRoute, below), so that no request
+    // builds Fastify's `routeOptions` to learn whether it needs one; a request no route matched
+    // opens it here.
+    if (req.is404) openContext(req, reply, done);
+    else done();
   });
   // The body was read in another async context: everything the handler causes (warnings, audit
   // entries) knows the request's id from here on.
@@ -124,9 +130,12 @@ export async function configureHttp(
     if (context) runInContext(context, done);
     else done();
   });
-  // Each handler holds its request's context until it has finished (see runHandlerInContext).
+  // A route served in a context opens it first of its own hooks, and its handler holds it until
+  // it has finished (see runHandlerInContext).
   fastify.addHook('onRoute', (route) => {
     if (!routeHasContext(route.config)) return;
+    const existing = route.onRequest ?? [];
+    route.onRequest = [openContext, ...(Array.isArray(existing) ? existing : [existing])];
     const handler = route.handler;
     route.handler = function (this: FastifyInstance, req, reply) {
       const context = contextOf(req);

@@ -1,57 +1,52 @@
 import { Injectable } from '@nestjs/common';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, onResponseHookHandler } from 'fastify';
 import { MetricsService } from '#src/metrics/metrics.service.js';
-
-interface RouteMetrics {
-  observe(seconds: number): void;
-  /** The request counter for a status, created on first use. */
-  count: Map<number, { inc(): void }>;
-}
-
-/** Label sets seen so far are few (routes × methods × statuses); past this, stop caching new ones. */
-const MAX_CACHED = 2_000;
+import type { RouteTally } from '#src/metrics/http-tallies.js';
 
 /**
- * Times every request and labels it by route pattern (never the raw path: ids would explode
- * cardinality). The labelled metric children are cached per method and route, so a request does not
- * pay for prom-client's label hashing.
+ * Times every request and counts it by route pattern (never the raw path: ids would explode
+ * cardinality), method and status. Each route gets its own `onResponse` hook when it is registered,
+ * holding its tally, so a request neither builds Fastify's `routeOptions` nor looks its labels up;
+ * requests no route matched are counted as route `unmatched` by one hook of the whole server.
  */
 @Injectable()
 export class HttpMetrics {
-  private readonly routes = new Map<string, RouteMetrics>();
-
   constructor(private readonly metrics: MetricsService) {}
 
-  /** Observes every answered request (404s as route `unmatched`), from Fastify's onResponse hook. */
+  /** Call before the routes are registered (Nest registers them when the app starts). */
   install(fastify: FastifyInstance): void {
+    fastify.addHook('onRoute', (route) => {
+      const tallyOf = this.talliesOf(route.url);
+      const count: onResponseHookHandler = (req, reply, done) => {
+        this.count(tallyOf(req.method), reply);
+        done();
+      };
+      const existing = route.onResponse ?? [];
+      route.onResponse = [...(Array.isArray(existing) ? existing : [existing]), count];
+    });
+    const unmatched = this.talliesOf('unmatched');
     fastify.addHook('onResponse', (req, reply, done) => {
-      const route = req.routeOptions.url ?? 'unmatched';
-      const m = this.metricsFor(req.method, route);
-      m.observe(reply.elapsedTime / 1000);
-      const status = reply.statusCode;
-      let counter = m.count.get(status);
-      if (!counter) {
-        counter = this.metrics.httpRequests.labels({
-          method: req.method,
-          route,
-          status: String(status),
-        });
-        if (m.count.size < 50) m.count.set(status, counter);
-      }
-      counter.inc();
-      if (status === 429) this.metrics.throttled.inc({ route });
+      if (req.is404) this.count(unmatched(req.method), reply);
       done();
     });
   }
 
-  private metricsFor(method: string, route: string): RouteMetrics {
-    const key = `${method} ${route}`;
-    let m = this.routes.get(key);
-    if (!m) {
-      const h = this.metrics.httpDuration.labels({ method, route });
-      m = { observe: (s) => h.observe(s), count: new Map() };
-      if (this.routes.size < MAX_CACHED) this.routes.set(key, m);
-    }
-    return m;
+  /** The tallies of one route by method (most routes answer one method, HEAD aside). */
+  private talliesOf(route: string): (method: string) => RouteTally {
+    const byMethod = new Map<string, RouteTally>();
+    return (method) => {
+      let t = byMethod.get(method);
+      if (!t) {
+        t = this.metrics.http.tally(method, route);
+        byMethod.set(method, t);
+      }
+      return t;
+    };
+  }
+
+  private count(tally: RouteTally, reply: FastifyReply): void {
+    const status = reply.statusCode;
+    tally.record(reply.elapsedTime / 1000, status);
+    if (status === 429) this.metrics.throttled.inc({ route: tally.route });
   }
 }

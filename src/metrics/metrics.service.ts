@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { isIP } from 'node:net';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { HttpTallies } from '#src/metrics/http-tallies.js';
 import { AppConfig } from '#src/config/config.js';
 import { AppException } from '#src/common/errors/app.exception.js';
 
@@ -29,19 +30,8 @@ function isLoopback(ip: string | undefined): boolean {
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({
-    name: 'gatehouse_http_requests_total',
-    help: 'HTTP requests',
-    labelNames: ['method', 'route', 'status'],
-    registers: [this.registry],
-  });
-  readonly httpDuration = new Histogram({
-    name: 'gatehouse_http_request_duration_seconds',
-    help: 'HTTP request duration',
-    labelNames: ['method', 'route'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  /** The HTTP requests' count and durations, by route (HttpMetrics records them). */
+  readonly http = new HttpTallies(this.registry);
   readonly logins = new Counter({
     name: 'gatehouse_login_total',
     help: 'Sign-in attempts by outcome',

@@ -79,6 +79,8 @@ describe('operations: errors, health, metrics, OpenAPI', () => {
     await login(t, u.email, 'wrong password, long enough').expect(401);
     await login(t, uniqueEmail('ghost'), 'wrong password, long enough').expect(401);
     await t.http.get(`${API}/auth/password-policy`).expect(200);
+    await t.http.get(`${API}/users/${u.user.id}`).expect(401);
+    await t.http.get(`${API}/no-such-route/${u.user.id}`).expect(404);
     const res = await t.http.get('/metrics');
     assert.equal(res.status, 200);
     assert.match(res.headers['content-type'] ?? '', /^text\/plain/);
@@ -101,6 +103,20 @@ describe('operations: errors, health, metrics, OpenAPI', () => {
     assert.equal(count(/^gatehouse_login_total\{outcome="bad_password"\}/), 1);
     assert.equal(count(/^gatehouse_login_total\{outcome="unknown_user"\}/), 1);
     assert.match(text, /gatehouse_http_request_duration_seconds_bucket/);
+    assert.ok(
+      count(
+        /^gatehouse_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/auth\/password-policy"\}/,
+      ) >= 1,
+    );
+    // A path with an id counts under its route's pattern; one no route matches, as `unmatched`.
+    assert.ok(
+      count(
+        /^gatehouse_http_requests_total\{method="GET",route="\/api\/v1\/users\/:id",status="401"\}/,
+      ) >= 1,
+    );
+    assert.ok(
+      count(/^gatehouse_http_requests_total\{method="GET",route="unmatched",status="404"\}/) >= 1,
+    );
     // Route patterns, never raw paths with ids (cardinality).
     assert.doesNotMatch(text, new RegExp(u.user.id));
   });
