@@ -16,32 +16,19 @@ export class HttpMetrics {
   /** Call before the routes are registered (Nest registers them when the app starts). */
   install(fastify: FastifyInstance): void {
     fastify.addHook('onRoute', (route) => {
-      const tallyOf = this.talliesOf(route.url);
-      const count: onResponseHookHandler = (req, reply, done) => {
+      const tallyOf = this.metrics.http.ofRoute(route.url);
+      const countRequest: onResponseHookHandler = (req, reply, done) => {
         this.count(tallyOf(req.method), reply);
         done();
       };
       const existing = route.onResponse ?? [];
-      route.onResponse = [...(Array.isArray(existing) ? existing : [existing]), count];
+      route.onResponse = [...(Array.isArray(existing) ? existing : [existing]), countRequest];
     });
-    const unmatched = this.talliesOf('unmatched');
+    const unmatched = this.metrics.http.ofRoute('unmatched');
     fastify.addHook('onResponse', (req, reply, done) => {
       if (req.is404) this.count(unmatched(req.method), reply);
       done();
     });
-  }
-
-  /** The tallies of one route by method (most routes answer one method, HEAD aside). */
-  private talliesOf(route: string): (method: string) => RouteTally {
-    const byMethod = new Map<string, RouteTally>();
-    return (method) => {
-      let t = byMethod.get(method);
-      if (!t) {
-        t = this.metrics.http.tally(method, route);
-        byMethod.set(method, t);
-      }
-      return t;
-    };
   }
 
   private count(tally: RouteTally, reply: FastifyReply): void {

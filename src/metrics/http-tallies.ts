@@ -43,7 +43,10 @@ export class RouteTally {
  * (test/unit/http-tallies.test.ts compares them).
  */
 export class HttpTallies {
-  private readonly tallies = new Map<string, RouteTally>();
+  /** Every tally, in the order they were made (the order of the series at a scrape). */
+  private readonly tallies: RouteTally[] = [];
+  /** The same tallies by route, then by method. */
+  private readonly byRoute = new Map<string, Map<string, RouteTally>>();
 
   /** `gatehouse_http_requests_total{method, route, status}`. */
   readonly requests: Counter<'method' | 'route' | 'status'>;
@@ -51,7 +54,7 @@ export class HttpTallies {
   readonly duration: TalliedHistogram;
 
   constructor(registry: Registry) {
-    const all = (): Iterable<RouteTally> => this.tallies.values();
+    const all = (): Iterable<RouteTally> => this.tallies;
     this.requests = new Counter({
       name: 'gatehouse_http_requests_total',
       help: 'HTTP requests',
@@ -70,15 +73,27 @@ export class HttpTallies {
     this.duration = new TalliedHistogram(registry, all);
   }
 
-  /** The tally of `method` on `route`, made on first use (a route's are few: its methods). */
+  /** The tally of `method` on `route`, made on first use. */
   tally(method: string, route: string): RouteTally {
-    const key = `${method} ${route}`;
-    let t = this.tallies.get(key);
-    if (!t) {
-      t = new RouteTally(method, route, HTTP_DURATION_BUCKETS);
-      this.tallies.set(key, t);
-    }
-    return t;
+    return this.ofRoute(route)(method);
+  }
+
+  /**
+   * `route`'s tallies by method, for a hook that serves only that route: a request then looks up
+   * its method alone (a route's methods are few: one, and HEAD).
+   */
+  ofRoute(route: string): (method: string) => RouteTally {
+    const methods = this.byRoute.get(route) ?? new Map<string, RouteTally>();
+    this.byRoute.set(route, methods);
+    return (method) => {
+      let t = methods.get(method);
+      if (!t) {
+        t = new RouteTally(method, route, HTTP_DURATION_BUCKETS);
+        methods.set(method, t);
+        this.tallies.push(t);
+      }
+      return t;
+    };
   }
 }
 
