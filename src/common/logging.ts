@@ -49,12 +49,57 @@ export function createPino(level: string, destination?: DestinationStream): Pino
 }
 
 /**
- * stdout, written asynchronously: under load the lines written while one write is under way go out
- * together in the next (one system call for many lines, not one each); at low load a line is
- * written at once. pino flushes what is left when the process exits.
+ * A destination that writes the lines of one turn of the event loop together: each line is kept
+ * until the turn ends (`setImmediate`), then all of them go to `out` in one write, in the order
+ * they were written. Under load that is one system call for the lines of every request answered in
+ * a turn, made on the event loop: cheaper than a write handed to libuv's thread pool for every line
+ * or two (docs/performance.md, "The log written once a turn"). `flush()` writes what is kept at
+ * once (the process's exit does).
+ */
+export class TurnBatchedStream implements DestinationStream {
+  private lines: string[] = [];
+  private scheduled = false;
+  private readonly flushNow = (): void => {
+    this.flush();
+  };
+
+  constructor(private readonly out: { write(chunk: string): unknown }) {}
+
+  write(line: string): void {
+    this.lines.push(line);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+  }
+
+  /** Writes what is kept now; `done` (pino's `logger.flush(cb)`) is called once it is written. */
+  flush(done?: (err?: Error) => void): void {
+    this.scheduled = false;
+    if (this.lines.length > 0) {
+      const chunk = this.lines.length === 1 ? (this.lines[0] ?? '') : this.lines.join('');
+      this.lines = [];
+      this.out.write(chunk);
+    }
+    done?.();
+  }
+}
+
+let stdout: TurnBatchedStream | null = null;
+
+/**
+ * stdout, one write a turn (`TurnBatchedStream`) through a synchronous sonic-boom (pino's own
+ * destination, which retries a pipe that is full for the moment and finishes partial writes). One
+ * for the process, whatever number of loggers: the lines stay in order, and the exit writes what
+ * the last turn kept (an uncaught error or `process.exit()` included).
  */
 function stdoutDestination(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false });
+  if (!stdout) {
+    const batched = new TurnBatchedStream(pino.destination({ dest: 1, sync: true }));
+    process.on('exit', () => batched.flush());
+    stdout = batched;
+  }
+  return stdout;
 }
 
 /** What the access log says of one request. */
