@@ -1,3 +1,4 @@
+import { roundOrder } from './lib/order.js';
 import {
   existsSync,
   mkdirSync,
@@ -525,11 +526,14 @@ function combined(rounds: Measured[]): Measured {
   };
 }
 
+/** Pause before each measurement of the ceiling's rounds. */
+const SETTLE_MS = 300;
+
 /**
  * The framework ceiling: the three references and Gatehouse's `GET /users/me` by session, API key
  * and JWT run side by side (every server started first), and are measured in BENCH_ROUNDS rounds
- * of SECONDS / BENCH_ROUNDS each, one target after the other in every round, after a warm-up of
- * each. A machine whose speed drifts during the run (neighbours on a shared host) then moves every
+ * of SECONDS / BENCH_ROUNDS each, one target after the other in every round (in an order of
+ * the round's own, `roundOrder`, after a pause of SETTLE_MS), after a warm-up of each. A machine whose speed drifts during the run (neighbours on a shared host) then moves every
  * target alike, instead of whichever was measured at the wrong moment.
  */
 async function ceiling(): Promise<void> {
@@ -631,9 +635,11 @@ async function ceiling(): Promise<void> {
     );
     for (const t of targets) for (const run of t.runs) await load({ ...run.spec, seconds: 1 });
     for (let round = 0; round < ROUNDS; round++) {
-      for (const t of targets) {
+      for (const t of roundOrder(targets, round)) {
         const run = t.runs[round % t.runs.length];
         if (!run) continue;
+        // The previous target's server and this process finish with its connections first.
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
         t.rounds.push(await measure(run.server, { ...run.spec, seconds: SECONDS / ROUNDS }));
       }
     }
