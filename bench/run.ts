@@ -1,4 +1,3 @@
-import { roundOrder } from './lib/order.js';
 import {
   existsSync,
   mkdirSync,
@@ -23,6 +22,7 @@ import {
   type StormSpec,
 } from './lib/load.js';
 import { machine } from './lib/machine.js';
+import { roundOrder } from './lib/order.js';
 import {
   cpuSeconds,
   cpuShares,
@@ -532,9 +532,10 @@ const SETTLE_MS = 300;
 /**
  * The framework ceiling: the three references and Gatehouse's `GET /users/me` by session, API key
  * and JWT run side by side (every server started first), and are measured in BENCH_ROUNDS rounds
- * of SECONDS / BENCH_ROUNDS each, one target after the other in every round (in an order of
- * the round's own, `roundOrder`, after a pause of SETTLE_MS), after a warm-up of each. A machine whose speed drifts during the run (neighbours on a shared host) then moves every
- * target alike, instead of whichever was measured at the wrong moment.
+ * of SECONDS / BENCH_ROUNDS each, one target after the other in every round (in an order of the
+ * round's own, `roundOrder`, each after a pause of SETTLE_MS), after a warm-up of each. A machine
+ * whose speed drifts during the run (neighbours on a shared host) then moves every target alike,
+ * instead of whichever was measured at the wrong moment.
  */
 async function ceiling(): Promise<void> {
   const servers: Server[] = [];

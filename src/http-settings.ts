@@ -117,7 +117,9 @@ export function securityHeaders(): SecurityHeaders {
  * Paths that answer only in machine formats (the versioned REST API, SCIM, health, metrics, the
  * well-known documents): never a page. Every other path may answer a document: the pages, the
  * console, the API's docs (`/api/docs`), the OpenID Provider (its form_post and error pages) and
- * unknown addresses (an HTML 404).
+ * unknown addresses (an HTML 404). Narrower than `isMachinePath` (common/http/html.ts), which says
+ * in which format an error is answered: `/api/docs` and `/oidc` answer errors in machine formats
+ * but also serve pages.
  */
 const API_PATHS = /^\/(?:api\/v\d+|scim|health|metrics|\.well-known)(?:[/?]|$)/;
 

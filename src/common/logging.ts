@@ -77,7 +77,7 @@ export class TurnBatchedStream implements DestinationStream {
   flush(done?: (err?: Error) => void): void {
     this.scheduled = false;
     if (this.lines.length > 0) {
-      const chunk = this.lines.length === 1 ? (this.lines[0] ?? '') : this.lines.join('');
+      const chunk = this.lines.join('');
       this.lines = [];
       this.out.write(chunk);
     }

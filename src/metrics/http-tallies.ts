@@ -83,8 +83,11 @@ export class HttpTallies {
    * its method alone (a route's methods are few: one, and HEAD).
    */
   ofRoute(route: string): (method: string) => RouteTally {
-    const methods = this.byRoute.get(route) ?? new Map<string, RouteTally>();
-    this.byRoute.set(route, methods);
+    let methods = this.byRoute.get(route);
+    if (!methods) {
+      methods = new Map<string, RouteTally>();
+      this.byRoute.set(route, methods);
+    }
     return (method) => {
       let t = methods.get(method);
       if (!t) {
