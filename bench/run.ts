@@ -21,6 +21,7 @@ import {
   type ProbeResult,
   type StormSpec,
 } from './lib/load.js';
+import { coreSplit, pinnedApart } from './lib/cores.js';
 import { machine } from './lib/machine.js';
 import { roundOrder } from './lib/order.js';
 import {
@@ -54,6 +55,8 @@ import { resetMysqlDatabase, seedScale, type ScaleSeed } from './lib/seed.js';
  *                      (default all but profile)
  *   BENCH_REDIS_URL    Redis of the revocation scenario (default redis://127.0.0.1:6379/14)
  *   BENCH_PROFILE      1 to add a CPU profile of the session hot path (also via BENCH_ONLY=profile)
+ *   BENCH_PIN          0 to let the throughput runs' server and load generator share every core
+ *                      (default 1: the server on one half of the cores, the runner on the other)
  *   BENCH_LABEL        free text put in the section title (e.g. "short run")
  *   BENCH_RESULTS      output file (default bench/RESULTS.md)
  */
@@ -152,11 +155,29 @@ interface Measured {
   cpuShares?: string;
 }
 
+/**
+ * The cores of a throughput run (see `pinnedApart`): the server on one half, this process (the
+ * load generator) on the other. BENCH_PIN=0 leaves them sharing every core, as runs before
+ * 2026-12-04 did.
+ */
+const SPLIT = env.BENCH_PIN === '0' ? null : coreSplit();
+/** Whether every throughput run so far was made with the cores split (false once one was not). */
+let pinnedRuns = SPLIT !== null;
+
 async function measure(server: Server, spec: Parameters<typeof load>[0]): Promise<Measured> {
   server.resetPeak();
-  const cpu0 = cpuSeconds(server.child.pid);
-  const r = await load(spec);
-  const cpu1 = cpuSeconds(server.child.pid);
+  const pid = server.child.pid;
+  const { result, pinned } = await pinnedApart(
+    pid,
+    async () => {
+      const cpu0 = cpuSeconds(pid);
+      const r = await load(spec);
+      return { r, cpu0, cpu1: cpuSeconds(pid) };
+    },
+    SPLIT,
+  );
+  const { r, cpu0, cpu1 } = result;
+  if (!pinned) pinnedRuns = false;
   const cpuUs = cpu0 !== null && cpu1 !== null && r.total ? ((cpu1 - cpu0) * 1e6) / r.total : null;
   return { r, rss: server.peakRss(), cpuUs };
 }
@@ -1112,7 +1133,7 @@ function report(started: Date, elapsedS: number): string {
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, ${m.os}, Node ${m.node}; commit ${m.commit}`,
     `- Database: ${db}`,
     `- Command: \`${cmd ? `${cmd} ` : ''}npm run bench\` (${SECONDS} s per measurement, ${CONNECTIONS} connections, sign-in ${SIGNIN_CONNECTIONS} connections in ${SIGNIN_ROUNDS} rounds of ${SIGNIN_SECONDS} s, each after ${SIGNIN_WARMUP} s of warm-up, bcrypt cost ${COST}; whole run ${Math.round(elapsedS)} s)`,
-    `- Load generator: in the runner process, autocannon for the throughput runs; the sign-in storms and the storm's latency probe use a light client of the runner's own (requests prepared once; the storm counts the sign-ins that end in its window after a warm-up, in rounds with the pure-bcrypt bound read before, between (Gatehouse stopped) and after them, each round judged against the mean of the two readings around it; the probe sends on a fixed schedule and times each request from when it was due); every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling: the three references and the three /users/me rows run side by side and are measured in ${ROUNDS} interleaved rounds (each in an order of its own, after a pause of ${SETTLE_MS} ms), each server started in ${PROCESSES} processes with the rounds alternating between them (a process keeps the speed it started with) (each row's req/s and CPU over all its rounds, RSS the highest process's, p50 of the median round, p99 of the worst); ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).`,
+    `- Load generator: in the runner process, autocannon for the throughput runs${pinnedRuns && SPLIT ? ` on cores ${SPLIT.runner}, the server measured on cores ${SPLIT.server} (taskset, every core given back after each run)` : ', sharing every core with the server'}; the sign-in storms and the storm's latency probe use a light client of the runner's own (requests prepared once; the storm counts the sign-ins that end in its window after a warm-up, in rounds with the pure-bcrypt bound read before, between (Gatehouse stopped) and after them, each round judged against the mean of the two readings around it; the probe sends on a fixed schedule and times each request from when it was due); every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling: the three references and the three /users/me rows run side by side and are measured in ${ROUNDS} interleaved rounds (each in an order of its own, after a pause of ${SETTLE_MS} ms), each server started in ${PROCESSES} processes with the rounds alternating between them (a process keeps the speed it started with) (each row's req/s and CPU over all its rounds, RSS the highest process's, p50 of the median round, p99 of the worst); ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).`,
     '',
     '| Scenario | What | req/s | p50 ms | p99 ms | RSS MB | CPU µs/req | Ratio | Target | Note |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
