@@ -21,7 +21,7 @@ import {
   type ProbeResult,
   type StormSpec,
 } from './lib/load.js';
-import { coreSplit, pinnedApart } from './lib/cores.js';
+import { coreSplit, coresOf, pinnedApart } from './lib/cores.js';
 import { machine } from './lib/machine.js';
 import { roundOrder } from './lib/order.js';
 import {
@@ -55,8 +55,9 @@ import { resetMysqlDatabase, seedScale, type ScaleSeed } from './lib/seed.js';
  *                      (default all but profile)
  *   BENCH_REDIS_URL    Redis of the revocation scenario (default redis://127.0.0.1:6379/14)
  *   BENCH_PROFILE      1 to add a CPU profile of the session hot path (also via BENCH_ONLY=profile)
- *   BENCH_PIN          0 to let the throughput runs' server and load generator share every core
- *                      (default 1: the server on one half of the cores, the runner on the other)
+ *   BENCH_PROFILE_CREDENTIAL  the profile's credential: session (default), api-key or jwt
+ *   BENCH_PIN          1 to put each throughput run's server on one half of the cores and the
+ *                      runner (the load generator) on the other (default: both share every core)
  *   BENCH_LABEL        free text put in the section title (e.g. "short run")
  *   BENCH_RESULTS      output file (default bench/RESULTS.md)
  */
@@ -153,14 +154,19 @@ interface Measured {
   cpuUs: number | null;
   /** Where the machine's CPU went during the window (see cpuShares), when measured. */
   cpuShares?: string;
+  /**
+   * How busy the server and this process (the load generator) were over the run, in % of one core
+   * and of this process's cores: a run whose load generator is near 100% measured the client too.
+   */
+  busy?: { server: number | null; runner: number };
 }
 
 /**
- * The cores of a throughput run (see `pinnedApart`): the server on one half, this process (the
- * load generator) on the other. BENCH_PIN=0 leaves them sharing every core, as runs before
- * 2026-12-04 did.
+ * The cores of a throughput run with BENCH_PIN=1 (see `pinnedApart`): the server on one half, this
+ * process (the load generator) on the other. By default both share every core (docs/bench.md,
+ * "Cores", says what each way measures).
  */
-const SPLIT = env.BENCH_PIN === '0' ? null : coreSplit();
+const SPLIT = env.BENCH_PIN === '1' ? coreSplit() : null;
 /** Whether every throughput run so far was made with the cores split (false once one was not). */
 let pinnedRuns = SPLIT !== null;
 
@@ -171,15 +177,24 @@ async function measure(server: Server, spec: Parameters<typeof load>[0]): Promis
     pid,
     async () => {
       const cpu0 = cpuSeconds(pid);
+      const own0 = process.cpuUsage();
+      const wall0 = performance.now();
       const r = await load(spec);
-      return { r, cpu0, cpu1: cpuSeconds(pid) };
+      const wallS = (performance.now() - wall0) / 1000;
+      const own = process.cpuUsage(own0);
+      return { r, cpu0, cpu1: cpuSeconds(pid), wallS, ownS: (own.user + own.system) / 1e6 };
     },
     SPLIT,
   );
-  const { r, cpu0, cpu1 } = result;
+  const { r, cpu0, cpu1, wallS, ownS } = result;
   if (!pinned) pinnedRuns = false;
   const cpuUs = cpu0 !== null && cpu1 !== null && r.total ? ((cpu1 - cpu0) * 1e6) / r.total : null;
-  return { r, rss: server.peakRss(), cpuUs };
+  const runnerCores = pinned && SPLIT ? coresOf(SPLIT.runner).length : availableParallelism();
+  const busy = {
+    server: cpu0 !== null && cpu1 !== null && wallS > 0 ? (100 * (cpu1 - cpu0)) / wallS : null,
+    runner: wallS > 0 ? (100 * ownS) / wallS / runnerCores : 0,
+  };
+  return { r, rss: server.peakRss(), cpuUs, busy };
 }
 
 /** One round of a sign-in storm (see `stormRounds`). */
@@ -544,7 +559,24 @@ function combined(rounds: Measured[]): Measured {
     rss: rsss.length ? Math.max(...rsss) : null,
     cpuUs:
       cpuKnown && total ? rounds.reduce((a, m) => a + (m.cpuUs ?? 0) * m.r.total, 0) / total : null,
+    ...(rounds.every((m) => m.busy) && seconds
+      ? {
+          busy: {
+            server: rounds.every((m) => m.busy?.server != null)
+              ? rounds.reduce((a, m) => a + (m.busy?.server ?? 0) * m.r.seconds, 0) / seconds
+              : null,
+            runner: rounds.reduce((a, m) => a + (m.busy?.runner ?? 0) * m.r.seconds, 0) / seconds,
+          },
+        }
+      : {}),
   };
+}
+
+/** A run's note on how busy the server and the load generator were (see Measured.busy). */
+function busyNote(m: Measured): string | undefined {
+  if (!m.busy) return undefined;
+  const server = m.busy.server === null ? '' : `server ${fmt(m.busy.server)}% of a core, `;
+  return `${server}load generator ${fmt(m.busy.runner)}% of its core${SPLIT && coresOf(SPLIT.runner).length === 1 ? '' : 's'}`;
 }
 
 /** Pause before each measurement of the ceiling's rounds. */
@@ -688,6 +720,7 @@ async function ceiling(): Promise<void> {
         cpuUs: m.cpuUs,
         ratio: against(m.r.rps, m.cpuUs),
         ...(t.target ? { target: t.target } : {}),
+        note: busyNote(m),
       });
     }
 
@@ -710,6 +743,7 @@ async function ceiling(): Promise<void> {
         rss: m.rss,
         cpuUs: m.cpuUs,
         ratio: against(m.r.rps, m.cpuUs),
+        note: busyNote(m),
       });
     } catch (err) {
       if (!(err instanceof Skip)) throw err;
@@ -1067,6 +1101,16 @@ async function revocation(): Promise<void> {
   }
 }
 
+/** The credentials the profile scenario can send (BENCH_PROFILE_CREDENTIAL). */
+const PROFILE_CREDENTIALS: Record<
+  string,
+  { label: string; token: (g: Gatehouse) => Promise<string> }
+> = {
+  session: { label: 'session', token: (g) => Promise.resolve(g.session) },
+  'api-key': { label: 'API key', token: apiKeyOf },
+  jwt: { label: 'JWT access token', token: accessTokenOf },
+};
+
 async function profileHotPath(): Promise<void> {
   const dir = join(work, 'cpu-prof');
   mkdirSync(dir, { recursive: true });
@@ -1076,16 +1120,22 @@ async function profileHotPath(): Promise<void> {
     'dist/bench/servers/gatehouse-profiled.js',
   );
   try {
-    log(`profile: ${g.mePath} by session under --cpu-prof`);
+    const by = PROFILE_CREDENTIALS[env.BENCH_PROFILE_CREDENTIAL ?? 'session'];
+    if (!by)
+      throw new Error(
+        `BENCH_PROFILE_CREDENTIAL: one of ${Object.keys(PROFILE_CREDENTIALS).join(', ')}`,
+      );
+    const token = await by.token(g);
+    log(`profile: ${g.mePath} by ${by.label} under --cpu-prof`);
     const m = await measure(g.server, {
       url: g.server.url + g.mePath,
-      headers: { authorization: `Bearer ${g.session}` },
+      headers: { authorization: `Bearer ${token}` },
       seconds: SECONDS,
       connections: CONNECTIONS,
     });
     rows.push({
       scenario: 'profile',
-      what: `GET ${g.mePath} by session under --cpu-prof (profiler overhead included)`,
+      what: `GET ${g.mePath} by ${by.label} under --cpu-prof (profiler overhead included)`,
       result: m.r,
       rss: m.rss,
       cpuUs: m.cpuUs,

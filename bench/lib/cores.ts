@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 
 /** Which cores the server and the load generator get during a throughput measurement. */
 export interface CoreSplit {
