@@ -1,12 +1,11 @@
 import autocannon from 'autocannon';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, openSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countsOfDump } from './lib/callgrind.js';
-import { freePort } from './lib/proc.js';
+import { startServer } from './lib/proc.js';
 
 /**
  * Instructions a request costs a server, counted by valgrind's callgrind: the one A/B measure that
@@ -50,51 +49,36 @@ async function main(): Promise<void> {
   }
   const work = mkdtempSync(join(tmpdir(), 'gatehouse-instr-'));
   const out = join(work, 'callgrind.out');
-  const port = await freePort();
-  // callgrind_control finds the server through vgdb, whose files are named after HOST: both sides
-  // must see the same value.
-  const shared = { ...env, HOST: '127.0.0.1' };
-  const server = spawn(
-    'valgrind',
-    [
+  const server = await startServer({
+    name: `${script} under callgrind`,
+    script: join(root, script),
+    wrapper: [
+      'valgrind',
       '--tool=callgrind',
       '--smc-check=all',
       '--separate-threads=yes',
       `--callgrind-out-file=${out}`,
-      process.execPath,
-      join(root, script),
     ],
-    {
-      cwd: root,
-      env: {
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'info',
-        DATABASE_URL: 'sqlite::memory:',
-        SECRET_KEY: 'instructions-secret-key-instructions-0123456789',
-        DATA_DIR: join(work, 'data'),
-        ...shared,
-        PORT: String(port),
-      },
-      stdio: ['ignore', openSync(join(work, 'server.stdout'), 'w'), 'ignore'],
+    env: {
+      NODE_ENV: env.NODE_ENV ?? 'production',
+      LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+      DATABASE_URL: env.DATABASE_URL ?? 'sqlite::memory:',
+      SECRET_KEY: env.SECRET_KEY ?? 'instructions-secret-key-instructions-0123456789',
+      DATA_DIR: env.DATA_DIR ?? join(work, 'data'),
     },
-  );
-  const url = `http://127.0.0.1:${port}${path}`;
+    readyPath: path,
+    stdoutFile: join(work, 'server.stdout'),
+    // Start-up under callgrind takes a minute or more.
+    timeoutMs: 300_000,
+  });
+  const url = server.url + path;
   try {
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      if (server.exitCode !== null) throw new Error(`the server exited (${server.exitCode})`);
-      if (Date.now() > deadline) throw new Error('the server did not answer within 5 minutes');
-      try {
-        if ((await fetch(url, { headers })).status < 500) break;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
     await send(url, warmup);
+    // callgrind_control finds the server through vgdb, whose files are named after HOST: it must
+    // see the value the server was started with.
     const control = (flag: string): void => {
-      execFileSync('callgrind_control', [flag, String(server.pid)], {
-        env: shared,
+      execFileSync('callgrind_control', [flag, String(server.child.pid)], {
+        env: { ...env, HOST: '127.0.0.1' },
         stdio: 'ignore',
       });
     };
@@ -109,8 +93,9 @@ async function main(): Promise<void> {
       `${script} ${path}: ${Math.round(eventLoop / requests)} instructions a request on the event loop's thread, ${Math.round(all / requests)} on all threads (${requests} requests after ${warmup})\n`,
     );
   } finally {
-    server.kill('SIGKILL');
-    if (server.exitCode === null) await once(server, 'exit');
+    // The counts are dumped: the end-of-run dump a graceful exit would write is not wanted.
+    server.child.kill('SIGKILL');
+    await server.stop();
   }
 }
 

@@ -158,7 +158,7 @@ interface Measured {
    * How busy the server and this process (the load generator) were over the run, in % of one core
    * and of this process's cores: a run whose load generator is near 100% measured the client too.
    */
-  busy?: { server: number | null; runner: number };
+  busy?: { server: number | null; runner: number; runnerCores: number };
 }
 
 /**
@@ -193,6 +193,7 @@ async function measure(server: Server, spec: Parameters<typeof load>[0]): Promis
   const busy = {
     server: cpu0 !== null && cpu1 !== null && wallS > 0 ? (100 * (cpu1 - cpu0)) / wallS : null,
     runner: wallS > 0 ? (100 * ownS) / wallS / runnerCores : 0,
+    runnerCores,
   };
   return { r, rss: server.peakRss(), cpuUs, busy };
 }
@@ -566,6 +567,7 @@ function combined(rounds: Measured[]): Measured {
               ? rounds.reduce((a, m) => a + (m.busy?.server ?? 0) * m.r.seconds, 0) / seconds
               : null,
             runner: rounds.reduce((a, m) => a + (m.busy?.runner ?? 0) * m.r.seconds, 0) / seconds,
+            runnerCores: Math.max(...rounds.map((m) => m.busy?.runnerCores ?? 0)),
           },
         }
       : {}),
@@ -576,7 +578,7 @@ function combined(rounds: Measured[]): Measured {
 function busyNote(m: Measured): string | undefined {
   if (!m.busy) return undefined;
   const server = m.busy.server === null ? '' : `server ${fmt(m.busy.server)}% of a core, `;
-  return `${server}load generator ${fmt(m.busy.runner)}% of its core${SPLIT && coresOf(SPLIT.runner).length === 1 ? '' : 's'}`;
+  return `${server}load generator ${fmt(m.busy.runner)}% of its core${m.busy.runnerCores === 1 ? '' : 's'}`;
 }
 
 /** Pause before each measurement of the ceiling's rounds. */

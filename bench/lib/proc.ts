@@ -76,6 +76,8 @@ export interface StartOptions {
    */
   stdoutFile: string;
   timeoutMs?: number;
+  /** A command node runs under, with its arguments (e.g. valgrind and its options). */
+  wrapper?: string[];
 }
 
 /** Starts a server as a child process on a free loopback port and waits until it answers. */
@@ -83,7 +85,11 @@ export async function startServer(opts: StartOptions): Promise<Server> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const out = openSync(opts.stdoutFile, 'w');
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script], {
+  const node = [process.execPath, ...(opts.nodeArgs ?? []), opts.script];
+  const [command = process.execPath, ...args] = opts.wrapper?.length
+    ? [...opts.wrapper, ...node]
+    : node;
+  const child = spawn(command, args, {
     env: { ...process.env, ...opts.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', out, 'pipe'],
   });
