@@ -30,7 +30,9 @@ function requestIdOf(req: IncomingMessage): string {
 
 /** The access log line: no query string (mailed links carry tokens there), no headers. */
 function pathOf(url: string | undefined): string {
-  const path = (url ?? '').split('?')[0] ?? '';
+  if (url === undefined) return '';
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
   return path.length > 512 ? `${path.slice(0, 512)}…` : path;
 }
 

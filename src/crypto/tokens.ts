@@ -16,8 +16,17 @@ function checksum(body: string): string {
 
 const BODY_LENGTH = 43; // base64url of 32 bytes
 
+/**
+ * Whether `token` has the prefix and length of a token of ours: what tells one kind from another
+ * (a resolver's `accepts`). Says nothing of its checksum: see `isWellFormedToken`.
+ */
+export function hasTokenShape(token: string, prefix: string): boolean {
+  return token.length === prefix.length + BODY_LENGTH + 8 && token.startsWith(prefix);
+}
+
+/** Shape, alphabet and checksum: a token that fails this is refused before any lookup. */
 export function isWellFormedToken(token: string, prefix: string): boolean {
-  if (!token.startsWith(prefix) || token.length !== prefix.length + BODY_LENGTH + 8) return false;
+  if (!hasTokenShape(token, prefix)) return false;
   const body = token.slice(0, -8);
   if (!/^[A-Za-z0-9_-]+$/.test(body.slice(prefix.length))) return false;
   return checksum(body) === token.slice(-8);

@@ -15,11 +15,15 @@ export type Resolved = Principal | null | Promise<Principal | null>;
 /** A way of turning a bearer token into a principal (sessions, API keys, access tokens). */
 export interface CredentialResolver {
   readonly kind: CredentialKind;
-  /** Cheap, offline test of the token's shape (prefix, checksum); no database work. */
+  /**
+   * Cheap, offline test of the token's shape (prefix, length, or a JWT's form): whether the token
+   * is of this resolver's kind. No database work.
+   */
   accepts(token: string): boolean;
   /**
-   * The principal, or null when the token is unknown, revoked or expired; at once when the
-   * resolver can tell without waiting (a token it never takes this way). `requestId` names the
+   * The principal, or null when the token is unknown, revoked, expired or malformed (a checksum
+   * that fails is refused here, before any lookup); at once when the resolver can tell without
+   * waiting (a token it never takes this way). `requestId` names the
    * request in what a refusal logs and audits: the route may have no request context.
    */
   resolve(token: string, via: 'header' | 'cookie', requestId?: string): Resolved;

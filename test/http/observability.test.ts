@@ -120,6 +120,55 @@ describe('request ids in the access log, warnings and audit entries', () => {
     assert.equal(unknown.kind, 'api_key');
   });
 
+  it('refuses a token whose checksum fails before any lookup, even when the real one is cached', async () => {
+    const owner = await makeUser(t);
+    const key = await makeApiKey(t, owner);
+    // Both real tokens are used first: their hashes are in the credential caches.
+    await t.http.get(`${API}/users/me`).set(key.auth).expect(200);
+    await t.http.get(`${API}/users/me`).set(owner.auth).expect(200);
+    // One character of the random body changed: same prefix and length, the checksum fails.
+    const flip = (token: string): string =>
+      token.slice(0, 10) + (token[10] === 'A' ? 'B' : 'A') + token.slice(11);
+    for (const [token, id] of [
+      [key.key, 'req-forged-key'],
+      [owner.token, 'req-forged-session'],
+    ] as const) {
+      const res = await t.http
+        .get(`${API}/users/me`)
+        .set('Authorization', `Bearer ${flip(token)}`)
+        .set('X-Request-Id', id)
+        .expect(401);
+      assert.equal(res.body.status, 401);
+    }
+    // A well-formed unknown key after them is looked up and logged; the forged ones never were.
+    await t.http
+      .get(`${API}/users/me`)
+      .set('Authorization', `Bearer ${generateToken(API_KEY_PREFIX)}`)
+      .set('X-Request-Id', 'req-forged-after')
+      .expect(401);
+    await log.waitFor(
+      (l) => l.msg === 'unknown credential presented' && l.reqId === 'req-forged-after',
+    );
+    const looked = log
+      .lines()
+      .filter(
+        (l) =>
+          l.msg === 'unknown credential presented' && String(l.reqId).startsWith('req-forged-'),
+      );
+    assert.deepEqual(
+      looked.map((l) => l.reqId),
+      ['req-forged-after'],
+    );
+    // Something that starts like a JWT but is not one: refused the same way.
+    await t.http
+      .get(`${API}/users/me`)
+      .set('Authorization', 'Bearer eyJhbGciOi.eyJ!.not-a-jwt')
+      .expect(401);
+    // The real ones still work.
+    await t.http.get(`${API}/users/me`).set(key.auth).expect(200);
+    await t.http.get(`${API}/users/me`).set(owner.auth).expect(200);
+  });
+
   it('serves GET /users/me without turning the request context (and its promise hooks) on', async () => {
     const u = await makeUser(t);
     // A write holds the context while it is served; it is off once none has held it for a second.

@@ -37,6 +37,14 @@ export class CredentialCache<E extends CacheEntry> implements Invalidatable {
     return this.entries.size;
   }
 
+  /**
+   * Whether an entry is kept under `key`, fresh or not. Entries are only made for tokens that
+   * passed their resolver's checks, so a token held here needs no second look at its checksum.
+   */
+  holds(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   get(key: string, now: number): E | null {
     const e = this.entries.get(key);
     if (!e) return null;

@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '#src/common/errors/app.exception.js';
 import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
 import { permits } from '#src/kernel/permissions.js';
-import { generateToken, isWellFormedToken, sha256Hex, visiblePrefix } from '#src/crypto/tokens.js';
+import {
+  generateToken,
+  hasTokenShape,
+  isWellFormedToken,
+  sha256Hex,
+  visiblePrefix,
+} from '#src/crypto/tokens.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import {
   ResolvesCredentials,
@@ -235,14 +241,17 @@ export class ApiKeysService implements CredentialResolver {
 
   // --- CredentialResolver: the guard's hot path ---
 
+  /** The prefix and length of a key; the checksum is `resolve`'s to check. */
   accepts(token: string): boolean {
-    // Prefix and CRC32 checksum only: a mistyped or forged key never reaches the database.
-    return isWellFormedToken(token, API_KEY_PREFIX);
+    return hasTokenShape(token, API_KEY_PREFIX);
   }
 
   resolve(token: string, via: 'header' | 'cookie', requestId?: string): Resolved {
     if (via !== 'header') return null;
     const keyHash = sha256Hex(token);
+    // A mistyped or forged key (its CRC32 checksum fails) never reaches the database. A key the
+    // cache holds passed that check when it was cached: a cache hit skips it.
+    if (!this.cache.holds(keyHash) && !isWellFormedToken(token, API_KEY_PREFIX)) return null;
     // Other instances' revocations first (see PrincipalChanges).
     return this.changes.whenCaughtUp(() => this.resolveHash(token, keyHash, via, requestId));
   }

@@ -29,6 +29,11 @@ const CLOCK_SKEW_SECONDS = 30;
 // A compact JWS whose header and payload are JSON objects ("eyJ" is base64url of '{"').
 const JWT_SHAPE = /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+/** Whether `token` has the shape of a compact JWS of a bounded length. */
+function isCompactJwt(token: string): boolean {
+  return token.length < 8192 && JWT_SHAPE.test(token);
+}
+
 /**
  * Verified tokens are cached this long by the token's hash: no signature check and no query on a
  * hit. Revoking a grant or a token, and any owner, role or membership change, empties the cache.
@@ -147,13 +152,16 @@ export class AccessTokensService implements CredentialResolver {
     }
   }
 
+  /** A JWT's start and a bounded length; its full shape is `resolve`'s to check. */
   accepts(token: string): boolean {
-    return token.length < 8192 && JWT_SHAPE.test(token);
+    return token.length < 8192 && token.startsWith('eyJ');
   }
 
   resolve(token: string, via: 'header' | 'cookie', requestId?: string): Resolved {
     if (via !== 'header') return null;
     const tokenHash = sha256Hex(token);
+    // A token the cache holds had the shape when it was cached; any other is checked first.
+    if (!this.cache.holds(tokenHash) && !isCompactJwt(token)) return null;
     // Other instances' revocations first (see PrincipalChanges).
     return this.changes.whenCaughtUp(() => this.resolveHash(token, tokenHash, via, requestId));
   }
@@ -221,7 +229,7 @@ export class AccessTokensService implements CredentialResolver {
 
   /** The principal of one of our JWT access tokens, checked as the API checks it (token exchange). */
   async principalOf(token: string): Promise<Principal | null> {
-    if (!this.accepts(token)) return null;
+    if (!isCompactJwt(token)) return null;
     return (await this.resolveUncached(token, 'header'))?.principal ?? null;
   }
 
