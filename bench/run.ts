@@ -24,6 +24,7 @@ import {
 import { coreSplit, coresOf, pinnedApart } from './lib/cores.js';
 import { machine } from './lib/machine.js';
 import { roundOrder } from './lib/order.js';
+import { gatehouseNodeFlags, gatehouseProcessEnv } from './lib/start-prod.js';
 import {
   cpuSeconds,
   cpuShares,
@@ -328,39 +329,9 @@ interface Gatehouse {
   mePath: string;
 }
 
-/** The words of package.json's `start:prod` script: production's one place for its process settings. */
-function startProdWords(): string[] {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  return (pkg.scripts['start:prod'] ?? '').split(' ').filter(Boolean);
-}
-
-/**
- * The V8 flags production runs Gatehouse with: those of `start:prod`, or BENCH_NODE_FLAGS to try
- * others.
- */
-function gatehouseNodeFlags(): string[] {
-  if (env.BENCH_NODE_FLAGS !== undefined) return env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
-  return startProdWords().filter((w) => w.startsWith('--'));
-}
-
-/** The environment `start:prod` sets before `node` (MALLOC_ARENA_MAX). */
-function gatehouseProcessEnv(): Record<string, string> {
-  const words = startProdWords();
-  const node = words.indexOf('node');
-  const assignments = words.slice(0, node < 0 ? 0 : node);
-  return Object.fromEntries(
-    assignments
-      .map((w) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => [m[1] ?? '', m[2] ?? '']),
-  );
-}
-
 async function startGatehouse(
   name: string,
-  nodeArgs: string[] = gatehouseNodeFlags(),
+  nodeArgs: string[] = gatehouseNodeFlags(root, env.BENCH_NODE_FLAGS),
   script = 'dist/src/main.js',
   extraEnv: Record<string, string> = {},
 ): Promise<Gatehouse> {
@@ -386,7 +357,7 @@ async function startGatehouse(
       // A production server refuses to make its first admin by signup: it is named at start-up.
       BOOTSTRAP_ADMIN_EMAIL: email,
       BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
-      ...gatehouseProcessEnv(),
+      ...gatehouseProcessEnv(root),
       ...extraEnv,
     },
   });
@@ -1118,7 +1089,7 @@ async function profileHotPath(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const g = await startGatehouse(
     'profile',
-    [...gatehouseNodeFlags(), '--cpu-prof', `--cpu-prof-dir=${dir}`],
+    [...gatehouseNodeFlags(root, env.BENCH_NODE_FLAGS), '--cpu-prof', `--cpu-prof-dir=${dir}`],
     'dist/bench/servers/gatehouse-profiled.js',
   );
   try {
