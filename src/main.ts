@@ -1,3 +1,4 @@
+import '#src/runtime-flags.js';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from '#src/bootstrap.js';
