@@ -31,8 +31,8 @@ import { gatehouseNodeFlags, gatehouseProcessEnv } from './lib/start-prod.js';
  *                      references with none, as in `npm run bench`)
  *
  * The server gets this environment, with NODE_ENV=production, LOG_LEVEL=info, an in-memory SQLite
- * database and a secret key unless they are set. It takes about two minutes (start-up under
- * callgrind is most of it).
+ * database and a secret key unless they are set. It takes about three minutes (start-up and the
+ * warm-up under callgrind are most of it).
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -329,9 +329,12 @@ interface Gatehouse {
   mePath: string;
 }
 
+/** The V8 flags every Gatehouse server of the run gets: start:prod's, or BENCH_NODE_FLAGS. */
+const GATEHOUSE_FLAGS = gatehouseNodeFlags(root, env.BENCH_NODE_FLAGS);
+
 async function startGatehouse(
   name: string,
-  nodeArgs: string[] = gatehouseNodeFlags(root, env.BENCH_NODE_FLAGS),
+  nodeArgs: string[] = GATEHOUSE_FLAGS,
   script = 'dist/src/main.js',
   extraEnv: Record<string, string> = {},
 ): Promise<Gatehouse> {
@@ -1089,7 +1092,7 @@ async function profileHotPath(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const g = await startGatehouse(
     'profile',
-    [...gatehouseNodeFlags(root, env.BENCH_NODE_FLAGS), '--cpu-prof', `--cpu-prof-dir=${dir}`],
+    [...GATEHOUSE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`],
     'dist/bench/servers/gatehouse-profiled.js',
   );
   try {

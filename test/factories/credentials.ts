@@ -3,6 +3,16 @@ import { AuditEntry } from '#src/audit/audit-entry.entity.js';
 import type { TestApp } from '../support/app.js';
 import type { MadeUser } from './users.js';
 
+/**
+ * A token of ours with one character of its random body changed (not the checksum): same prefix
+ * and length, but the checksum no longer matches.
+ */
+export function flip(token: string): string {
+  const i = 10;
+  const c = token[i] === 'A' ? 'B' : 'A';
+  return token.slice(0, i) + c + token.slice(i + 1);
+}
+
 export interface MadeApiKey {
   id: string;
   key: string;

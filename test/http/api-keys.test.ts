@@ -6,17 +6,10 @@ import { Database } from '#src/database/database.service.js';
 import { User } from '#src/users/user.entity.js';
 import { UserEventBus } from '#src/kernel/events.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { auditOf, makeApiKey, tableDump } from '../factories/credentials.js';
+import { auditOf, flip, makeApiKey, tableDump } from '../factories/credentials.js';
 import { makeUser } from '../factories/users.js';
 
 const keyRow = (t: TestApp, id: string) => t.db.getRepository(ApiKey).findOneByOrFail({ id });
-
-/** Flips one character of the random body (not the checksum): the checksum no longer matches. */
-function flip(key: string): string {
-  const i = 10;
-  const c = key[i] === 'A' ? 'B' : 'A';
-  return key.slice(0, i) + c + key.slice(i + 1);
-}
 
 describe('API keys', () => {
   let t: TestApp;

@@ -7,7 +7,7 @@ import { generateToken } from '#src/crypto/tokens.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { makeUser } from '../factories/users.js';
 import { API, login } from '../factories/auth.js';
-import { makeApiKey } from '../factories/credentials.js';
+import { flip, makeApiKey } from '../factories/credentials.js';
 import { until } from '../support/async-context.js';
 import { contextCostsPromises } from '#src/common/request-context.js';
 
@@ -127,8 +127,6 @@ describe('request ids in the access log, warnings and audit entries', () => {
     await t.http.get(`${API}/users/me`).set(key.auth).expect(200);
     await t.http.get(`${API}/users/me`).set(owner.auth).expect(200);
     // One character of the random body changed: same prefix and length, the checksum fails.
-    const flip = (token: string): string =>
-      token.slice(0, 10) + (token[10] === 'A' ? 'B' : 'A') + token.slice(11);
     for (const [token, id] of [
       [key.key, 'req-forged-key'],
       [owner.token, 'req-forged-session'],
