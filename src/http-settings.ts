@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger as Pino } from 'pino';
 import { createAccessLog } from '#src/common/logging.js';
 import { createValidationPipe } from '#src/common/validation.js';
+import { HotReads, hotReadOf } from '#src/common/http/hot-read.js';
 import {
   contextOf,
   openRequestContext,
@@ -155,6 +156,13 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): Fastif
   });
 }
 
+const hotReadsOfApp = new WeakMap<object, HotReads>();
+
+/** `METHOD path` of every route an application serves as a hot read (HEAD ones included). */
+export function hotReadRoutes(app: NestFastifyApplication): readonly string[] {
+  return hotReadsOfApp.get(app)?.routes() ?? [];
+}
+
 /**
  * The HTTP settings every Gatehouse process uses (request ids, the access log, helmet, cookies,
  * body parsers, validation), as Fastify hooks and plugins. Shared with the benchmark's hello-world
@@ -191,7 +199,17 @@ export async function configureHttp(
   });
   // A route served in a context opens it first of its own hooks, and its handler holds it until
   // it has finished (see runHandlerInContext).
+  // A hot read's handler is Gatehouse's own (src/common/http/hot-read.ts): the same guards, pipes
+  // and filters as Nest's router would run, without its per-request pipeline.
+  const hotReads = new HotReads(app);
+  hotReadsOfApp.set(app, hotReads);
   fastify.addHook('onRoute', (route) => {
+    const hot = hotReadOf(route.config);
+    if (hot) {
+      const methods = Array.isArray(route.method) ? route.method.join(',') : route.method;
+      route.handler = hotReads.handlerFor(hot, methods, route.url);
+      return;
+    }
     if (!routeHasContext(route.config)) return;
     const existing = route.onRequest ?? [];
     route.onRequest = [openContext, ...(Array.isArray(existing) ? existing : [existing])];

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { NoRequestContext } from '#src/common/request-context.js';
+import { HotRead } from '#src/common/http/hot-read.js';
 import {
   ApiAcceptedResponse,
   ApiCreatedResponse,
@@ -251,7 +251,7 @@ export class AuthController {
   }
 
   @Authenticated({ duringMfaEnrolment: true })
-  @NoRequestContext()
+  @HotRead()
   @Get('whoami')
   @ApiOperation({ operationId: 'whoami', summary: 'The caller, with effective server permissions' })
   @ApiOkResponse({ type: WhoAmIResponse })

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { NoRequestContext } from '#src/common/request-context.js';
+import { HotRead } from '#src/common/http/hot-read.js';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -71,7 +71,7 @@ export class UsersController {
   }
 
   @Authenticated()
-  @NoRequestContext()
+  @HotRead()
   @Get('me')
   @ApiOperation({ operationId: 'getMe', summary: 'The caller' })
   @ApiOkResponse({ type: UserWithProjectsDto })

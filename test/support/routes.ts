@@ -2,6 +2,7 @@ import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import { SIGNIN_LIMIT_METADATA } from '#src/common/http/throttle.js';
 import { AUTH_METADATA, type AuthRequirement } from '#src/kernel/auth.decorators.js';
 
@@ -12,6 +13,8 @@ export interface RouteInfo {
   handler: string;
   requirement: AuthRequirement | undefined;
   signInLimit: boolean;
+  /** Served by its own Fastify handler (`@HotRead()`), not Nest's router pipeline. */
+  hotRead: boolean;
 }
 
 type Fn = (...args: unknown[]) => unknown;
@@ -95,6 +98,11 @@ export function nestRoutes(app: NestFastifyApplication): RouteInfo[] {
               handler: `${ctrl.name}.${name}`,
               requirement,
               signInLimit: Reflect.getMetadata(SIGNIN_LIMIT_METADATA, fn) === true,
+              hotRead:
+                (
+                  Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, fn) as
+                    { hotRead?: unknown } | undefined
+                )?.hotRead !== undefined,
             });
           }
       }
@@ -123,5 +131,6 @@ export function describeRoute(r: RouteInfo): string {
     }
     decl = parts.join(' ');
   }
-  return `${r.method.padEnd(6)} ${r.path.padEnd(48)} ${decl}${r.signInLimit ? ' +signin-rate-limit' : ''}`;
+  const extras = `${r.signInLimit ? ' +signin-rate-limit' : ''}${r.hotRead ? ' +hot-read' : ''}`;
+  return `${r.method.padEnd(6)} ${r.path.padEnd(48)} ${decl}${extras}`;
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { NoRequestContext } from '#src/common/request-context.js';
+import { HotRead } from '#src/common/http/hot-read.js';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -149,7 +149,7 @@ export class ProjectsController {
   }
 
   @ProjectAccess('projects.read')
-  @NoRequestContext()
+  @HotRead()
   @Get(':id/permissions')
   @ApiOperation({
     operationId: 'getProjectPermissions',
