@@ -21,7 +21,7 @@ export interface AuditRecord {
   changes?: Record<string, unknown>;
   /**
    * The request the change was made by, when the caller knows it and the request may have no
-   * context (`@NoRequestContext()` routes); else the current request's.
+   * context (`@NoRequestContext()` and `@HotRead()` routes); else the current request's.
    */
   requestId?: string | null;
 }

@@ -22,7 +22,7 @@ const REDACT = [
 
 /**
  * A request id as a log field, for lines whose request is known but may have no context (routes
- * marked `@NoRequestContext()`, where the mixin below adds nothing).
+ * marked `@NoRequestContext()` or `@HotRead()`, where the mixin below adds nothing).
  */
 export function reqIdField(requestId: unknown): { reqId?: string } {
   return typeof requestId === 'string' && requestId !== '' ? { reqId: requestId } : {};

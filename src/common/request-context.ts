@@ -41,8 +41,9 @@ declare module 'fastify' {
 /**
  * Marks a read-only route that is served without a request context, because it writes nothing
  * that would carry one (no audit entry but a refused credential's, whose request id the auth
- * guard passes explicitly): the hot checks services call thousands of times a second. On Node
- * before 24 it is what lets the storage be off while only such routes are being served.
+ * guard passes explicitly). Gatehouse's hot reads get it through `@HotRead()`
+ * (src/common/http/hot-read.ts), which implies it; the benchmark's reference route uses it alone.
+ * On Node before 24 it is what lets the storage be off while only such routes are being served.
  */
 export function NoRequestContext(): MethodDecorator {
   return RouteConfig({ requestContext: false });
