@@ -157,7 +157,7 @@ export class HotReads {
     this.params = new RouteParamsFactory(config);
   }
 
-  /** `METHOD path` of every hot read made so far (for tests and the start-up log). */
+  /** `METHOD path` of every hot read made so far (for tests). */
   routes(): readonly string[] {
     return this.served;
   }
