@@ -197,10 +197,10 @@ export async function configureHttp(
     if (context) runInContext(context, done);
     else done();
   });
-  // A route served in a context opens it first of its own hooks, and its handler holds it until
-  // it has finished (see runHandlerInContext).
   // A hot read's handler is Gatehouse's own (src/common/http/hot-read.ts): the same guards, pipes
-  // and filters as Nest's router would run, without its per-request pipeline.
+  // and filters as Nest's router would run, without its per-request pipeline. A route served in a
+  // context opens it first of its own hooks, and its handler holds it until it has finished (see
+  // runHandlerInContext).
   const hotReads = new HotReads(app);
   hotReadsOfApp.set(app, hotReads);
   fastify.addHook('onRoute', (route) => {
