@@ -3,6 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
+import { hotReadOf } from '#src/common/http/hot-read.js';
 import { SIGNIN_LIMIT_METADATA } from '#src/common/http/throttle.js';
 import { AUTH_METADATA, type AuthRequirement } from '#src/kernel/auth.decorators.js';
 
@@ -99,10 +100,11 @@ export function nestRoutes(app: NestFastifyApplication): RouteInfo[] {
               requirement,
               signInLimit: Reflect.getMetadata(SIGNIN_LIMIT_METADATA, fn) === true,
               hotRead:
-                (
-                  Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, fn) as
-                    { hotRead?: unknown } | undefined
-                )?.hotRead !== undefined,
+                hotReadOf(
+                  Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, fn) as Parameters<
+                    typeof hotReadOf
+                  >[0],
+                ) !== undefined,
             });
           }
       }
