@@ -57,6 +57,8 @@ import { resetMysqlDatabase, seedScale, type ScaleSeed } from './lib/seed.js';
  *   BENCH_REDIS_URL    Redis of the revocation scenario (default redis://127.0.0.1:6379/14)
  *   BENCH_PROFILE      1 to add a CPU profile of the session hot path (also via BENCH_ONLY=profile)
  *   BENCH_PROFILE_CREDENTIAL  the profile's credential: session (default), api-key or jwt
+ *   BENCH_PROFILE_ROUTE       the profiled route: me (default, GET /users/me) or permissions
+ *                             (GET /projects/:id/permissions?userId=, the caller's own)
  *   BENCH_PIN          1 to put each throughput run's server on one half of the cores and the
  *                      runner (the load generator) on the other (default: both share every core)
  *   BENCH_LABEL        free text put in the section title (e.g. "short run")
@@ -1101,17 +1103,30 @@ async function profileHotPath(): Promise<void> {
       throw new Error(
         `BENCH_PROFILE_CREDENTIAL: one of ${Object.keys(PROFILE_CREDENTIALS).join(', ')}`,
       );
+    const route = env.BENCH_PROFILE_ROUTE ?? 'me';
+    if (route !== 'me' && route !== 'permissions')
+      throw new Error('BENCH_PROFILE_ROUTE: one of me, permissions');
     const token = await by.token(g);
-    log(`profile: ${g.mePath} by ${by.label} under --cpu-prof`);
+    const path =
+      route === 'me'
+        ? g.mePath
+        : `${API}/projects/${await projectOf(g)}/permissions?userId=${g.userId}`;
+    if (route === 'permissions')
+      expectOk(
+        await call('GET', g.server.url + path, { token }),
+        'GET /projects/:id/permissions',
+        [200],
+      );
+    log(`profile: ${path} by ${by.label} under --cpu-prof`);
     const m = await measure(g.server, {
-      url: g.server.url + g.mePath,
+      url: g.server.url + path,
       headers: { authorization: `Bearer ${token}` },
       seconds: SECONDS,
       connections: CONNECTIONS,
     });
     rows.push({
       scenario: 'profile',
-      what: `GET ${g.mePath} by ${by.label} under --cpu-prof (profiler overhead included)`,
+      what: `GET ${path} by ${by.label} under --cpu-prof (profiler overhead included)`,
       result: m.r,
       rss: m.rss,
       cpuUs: m.cpuUs,
@@ -1148,6 +1163,8 @@ function report(started: Date, elapsedS: number): string {
     'BENCH_MYSQL_URL',
     'BENCH_SCALE_USERS',
     'BENCH_PROFILE',
+    'BENCH_PROFILE_CREDENTIAL',
+    'BENCH_PROFILE_ROUTE',
     'BENCH_REDIS_URL',
   ]
     .filter((k) => env[k])
@@ -1175,7 +1192,7 @@ function report(started: Date, elapsedS: number): string {
   if (profile) {
     lines.push(
       '',
-      `CPU profile of the server during the session run (last ${fmt(profile.totalMs / 1000, 1)} s of the process, i.e. the load run), self time by area:`,
+      `CPU profile of the server during the profiled run (last ${fmt(profile.totalMs / 1000, 1)} s of the process, i.e. the load run), self time by area:`,
       '',
     );
     lines.push('| Area | Self % |', '| --- | ---: |');
