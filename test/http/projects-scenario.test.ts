@@ -4,6 +4,7 @@ import type { Response } from 'supertest';
 import { AuditEntry } from '#src/audit/audit-entry.entity.js';
 import { GroupMember } from '#src/tenancy/entities/group.entity.js';
 import { ProjectMember } from '#src/tenancy/entities/project-member.entity.js';
+import { AccessRepository } from '#src/tenancy/access/access.repository.js';
 import { AccessService } from '#src/tenancy/access/access.service.js';
 import { User } from '#src/users/user.entity.js';
 import { WorkspaceMember } from '#src/tenancy/entities/workspace.entity.js';
@@ -230,6 +231,46 @@ describe("the seeds' scenario: workspace, invitations, group as project reader, 
     // The exported one-query evaluation agrees.
     const byProject = await t.get(AccessService).permissionsByProject(alice.user.id, [projectId]);
     assert.deepEqual([...(byProject[projectId] ?? [])].sort(), ADMIN);
+  });
+
+  it("reads the project and the caller's roles once per read (its guard's), and answers about oneself as when an admin asks", async () => {
+    const repo = t.get(AccessRepository);
+    const { project, roleSourcesOf } = repo;
+    const reads = { project: 0, roleSourcesOf: 0 };
+    repo.project = (...a) => (reads.project++, project.apply(repo, a));
+    repo.roleSourcesOf = (...a) => (reads.roleSourcesOf++, roleSourcesOf.apply(repo, a));
+    try {
+      const own = await ok<Record<string, unknown>>(perms(alice.auth), 200, 'alice');
+      // The route's guard reads both; the answer about oneself comes from what it read.
+      assert.deepEqual(reads, { project: 1, roleSourcesOf: 1 });
+      const byOwner = await ok<Record<string, unknown>>(
+        perms(owner.auth, alice.user.id),
+        200,
+        'alice by owner',
+      );
+      // About someone else: their roles are one more query.
+      assert.deepEqual(reads, { project: 2, roleSourcesOf: 3 });
+      assert.deepEqual(own, byOwner);
+      assert.deepEqual([...(own.permissions as string[])].sort(), ADMIN);
+
+      // The project and its members: what the guard read is the answer's permissions.
+      const got = await ok<{ id: string; permissions: string[] }>(
+        t.http.get(`/api/v1/projects/${projectId}`).set(alice.auth),
+        200,
+        'project',
+      );
+      assert.equal(got.id, projectId);
+      assert.deepEqual([...got.permissions].sort(), ADMIN);
+      const members = await ok<{ items: { memberId: string }[] }>(
+        t.http.get(`/api/v1/projects/${projectId}/members`).set(alice.auth),
+        200,
+        'members',
+      );
+      assert.ok(members.items.some((m) => m.memberId === alice.user.id));
+      assert.deepEqual(reads, { project: 4, roleSourcesOf: 5 });
+    } finally {
+      Object.assign(repo, { project, roleSourcesOf });
+    }
   });
 
   it('a downgrade takes effect on the very next request', async () => {

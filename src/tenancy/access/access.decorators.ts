@@ -1,5 +1,6 @@
 import {
   applyDecorators,
+  createParamDecorator,
   Injectable,
   UseGuards,
   type CanActivate,
@@ -15,8 +16,11 @@ import {
   type ResourceRule,
 } from '#src/kernel/auth.decorators.js';
 import type { AuthenticatedRequest } from '#src/kernel/principal.js';
-import { AccessService } from '#src/tenancy/access/access.service.js';
+import { AccessService, type ProjectView } from '#src/tenancy/access/access.service.js';
 import { requireGroupId } from '#src/tenancy/groups/group-id.js';
+
+const CHECKED_PROJECT = Symbol('gatehouse:checked-project');
+type CheckedRequest = AuthenticatedRequest & { [CHECKED_PROJECT]?: ProjectView };
 
 type Need<K extends ResourceRule['kind']> = Extract<
   ResourceRule,
@@ -36,7 +40,7 @@ export class ResourceAccessGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const req = context.switchToHttp().getRequest<CheckedRequest>();
     const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(
       AUTH_METADATA,
       [context.getHandler(), context.getClass()],
@@ -54,11 +58,24 @@ export class ResourceAccessGuard implements CanActivate {
         await this.access.group(p, requireGroupId(value, rule.name), rule.need);
         return true;
       case 'project':
-        await this.access.project(p, requireId(value, rule.name), rule.need);
+        req[CHECKED_PROJECT] = await this.access.project(p, requireId(value, rule.name), rule.need);
         return true;
     }
   }
 }
+
+/**
+ * The project this request's `@ProjectAccess()` guard judged, with the caller's permissions in it:
+ * for a read that needs nothing more than that check, so the project and the caller's roles are not
+ * read a second time. Changes check again inside their transactions (see the guard), not with this.
+ */
+export const CheckedProject = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): ProjectView => {
+    const v = ctx.switchToHttp().getRequest<CheckedRequest>()[CHECKED_PROJECT];
+    if (!v) throw new Error('@CheckedProject() needs @ProjectAccess() on its route');
+    return v;
+  },
+);
 
 function named(
   req: AuthenticatedRequest,

@@ -42,6 +42,11 @@ export interface GroupAccess {
 export interface ProjectView {
   project: Project;
   permissions: string[];
+  /**
+   * The caller's user's role sources in the project and their server role, read by the same query
+   * as `permissions`; `effectiveIn(held, project.id)` is what `effective()` answers for that user.
+   */
+  held: UserRoleSources;
 }
 
 /** A user's project roles with where each comes from, and their server role (the cap). */
@@ -110,6 +115,15 @@ const WORKSPACE_FORBIDDEN: Record<Exclude<WorkspaceNeed, 'member'>, string> = {
   contributor: 'Only workspace admins and users can do this.',
   admin: 'Only workspace admins can do this.',
 };
+
+/** The full evaluation (with explanation) of the user whose role sources `g` are, in one project. */
+export function effectiveIn(
+  g: UserRoleSources,
+  projectId: string,
+): EffectivePermissions & { serverRole: ServerRole | null } {
+  const sources = g.byProject.get(projectId) ?? [];
+  return { ...evaluate(sources, g.serverRole ?? 'reader'), serverRole: g.serverRole };
+}
 
 /**
  * Every "may this principal do this on these workspaces, groups or projects?" in tenancy is
@@ -214,16 +228,16 @@ export class AccessService {
   ): Promise<ProjectView> {
     const project = await this.repo.project(projectId, opts.tx, opts.lock);
     if (!project) throw AppException.notFound('Project');
-    const permissions = (await this.projectPermissions(p, [project.id], opts.tx)).get(project.id);
-    if (!permissions || !permits(permissions, 'projects.read'))
-      throw AppException.notFound('Project');
+    const g = await this.roleSources(p.userId, [project.id], opts.tx);
+    const permissions = this.credentialPermissions(p, g, project.id);
+    if (!permits(permissions, 'projects.read')) throw AppException.notFound('Project');
     if (!permits(permissions, permission))
       throw AppException.forbidden(`This needs the project permission ${permission}.`);
     for (const role of opts.assignsRoles ?? []) {
       if (!holdsRole(permissions, role))
         throw AppException.forbidden(`You cannot assign the role ${role}: you do not hold it.`);
     }
-    return { project, permissions };
+    return { project, permissions, held: g };
   }
 
   /**
@@ -256,18 +270,15 @@ export class AccessService {
   ): Promise<Map<string, string[]>> {
     const unique = [...new Set(projectIds)];
     const g = await this.roleSources(p.userId, unique, tx);
-    const serverAdmin = isServerAdmin(p);
-    const out = new Map<string, string[]>();
-    for (const projectId of unique) {
-      const sources = [...(g.byProject.get(projectId) ?? [])];
-      if (serverAdmin && !sources.some((s) => s.kind === 'server'))
-        sources.push({ kind: 'server', role: 'admin' });
-      out.set(
-        projectId,
-        narrowProjectPermissions(p, projectId, evaluate(sources, p.role).permissions),
-      );
-    }
-    return out;
+    return new Map(unique.map((id) => [id, this.credentialPermissions(p, g, id)]));
+  }
+
+  /** What the caller's credential may do in one project of `g` (the caller's role sources). */
+  private credentialPermissions(p: Principal, g: UserRoleSources, projectId: string): string[] {
+    const sources = [...(g.byProject.get(projectId) ?? [])];
+    if (isServerAdmin(p) && !sources.some((s) => s.kind === 'server'))
+      sources.push({ kind: 'server', role: 'admin' });
+    return narrowProjectPermissions(p, projectId, evaluate(sources, p.role).permissions);
   }
 
   /** Of these projects, those the caller may see. */
@@ -330,9 +341,7 @@ export class AccessService {
     projectId: string,
     tx?: Tx,
   ): Promise<EffectivePermissions & { serverRole: ServerRole | null }> {
-    const g = await this.roleSources(userId, [projectId], tx);
-    const sources = g.byProject.get(projectId) ?? [];
-    return { ...evaluate(sources, g.serverRole ?? 'reader'), serverRole: g.serverRole };
+    return effectiveIn(await this.roleSources(userId, [projectId], tx), projectId);
   }
 
   /**

@@ -30,7 +30,12 @@ import {
 } from '#src/tenancy/projects/dto/project.responses.js';
 import { ProjectMembersService } from '#src/tenancy/projects/project-members.service.js';
 import { ProjectsService } from '#src/tenancy/projects/projects.service.js';
-import { ProjectAccess, WorkspaceAccess } from '#src/tenancy/access/access.decorators.js';
+import {
+  CheckedProject,
+  ProjectAccess,
+  WorkspaceAccess,
+} from '#src/tenancy/access/access.decorators.js';
+import type { ProjectView } from '#src/tenancy/access/access.service.js';
 
 // Each route declares its project rule; the services check again under the row lock.
 @ApiTags('projects')
@@ -67,8 +72,12 @@ export class ProjectsController {
   @ApiOperation({ operationId: 'getProject', summary: 'A project' })
   @ApiOkResponse({ type: ProjectResponseDto })
   @ApiProblems(400, 401, 403, 404)
-  get(@CurrentPrincipal() p: Principal, @IdParam('id') id: string): Promise<ProjectResponseDto> {
-    return this.projects.get(p, id);
+  get(
+    // :id is validated and documented here; the project itself is what the guard read.
+    @IdParam('id') _id: string,
+    @CheckedProject() v: ProjectView,
+  ): Promise<ProjectResponseDto> {
+    return this.projects.get(v);
   }
 
   @ProjectAccess('projects.update')
@@ -100,11 +109,11 @@ export class ProjectsController {
   @ApiOkResponse({ type: ProjectMemberPage })
   @ApiProblems(400, 401, 403, 404)
   listMembers(
-    @CurrentPrincipal() p: Principal,
-    @IdParam('id') id: string,
+    @IdParam('id') _id: string,
+    @CheckedProject() v: ProjectView,
     @Query() q: PageQuery,
   ): Promise<ProjectMemberPage> {
-    return this.members.list(p, id, q.limit ?? 50, q.cursor);
+    return this.members.list(v, q.limit ?? 50, q.cursor);
   }
 
   @ProjectAccess('projects.members.manage')
@@ -159,9 +168,10 @@ export class ProjectsController {
   @ApiProblems(400, 401, 403, 404)
   permissions(
     @CurrentPrincipal() p: Principal,
-    @IdParam('id') id: string,
+    @IdParam('id') _id: string,
+    @CheckedProject() v: ProjectView,
     @Query() q: PermissionsQuery,
   ): Promise<ProjectPermissionsDto> {
-    return this.projects.permissions(p, id, q.userId, q.explain ?? false);
+    return this.projects.permissions(p, v, q.userId, q.explain ?? false);
   }
 }

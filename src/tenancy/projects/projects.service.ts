@@ -8,7 +8,12 @@ import { isNarrowed } from '#src/kernel/narrowing.js';
 import { permits } from '#src/kernel/permissions.js';
 import type { Principal, ServerRole } from '#src/kernel/principal.js';
 import { DeclaresPermissions } from '#src/users/permission-catalogue.js';
-import { AccessService, isServerAdmin } from '#src/tenancy/access/access.service.js';
+import {
+  AccessService,
+  effectiveIn,
+  isServerAdmin,
+  type ProjectView,
+} from '#src/tenancy/access/access.service.js';
 import {
   PROJECT_PERMISSION_TYPES,
   type PermissionExplanation,
@@ -110,8 +115,8 @@ export class ProjectsService {
     };
   }
 
-  async get(p: Principal, id: string): Promise<ProjectResponse> {
-    const v = await this.access.project(p, id);
+  /** The project as the route's guard judged it for the caller (`@CheckedProject()`). */
+  async get(v: ProjectView): Promise<ProjectResponse> {
     return toProjectResponse(
       v.project,
       await this.repo.domainOf(v.project.workspaceId),
@@ -172,19 +177,24 @@ export class ProjectsService {
     });
   }
 
-  /** Self, or a project admin asking about anyone; with `explain`, where each permission comes from. */
+  /**
+   * Self, or a project admin asking about anyone; with `explain`, where each permission comes from.
+   * `v` is the caller's view of the project as the route's guard judged it: about oneself, its
+   * role sources are the answer, so the check reads the project and the roles once each.
+   */
   async permissions(
     p: Principal,
-    id: string,
+    v: ProjectView,
     userId: string | undefined,
     explain: boolean,
   ): Promise<ProjectPermissionsResponse> {
-    const v = await this.access.project(p, id);
+    const id = v.project.id;
     const target = userId === undefined || userId === 'me' ? p.userId : userId;
     if (target !== p.userId && !permits(v.permissions, 'projects.members.manage'))
       throw AppException.forbidden("Only project admins can read another user's permissions.");
     // One query: it also reads the user's server role, which is null when there is no such user.
-    const e = await this.access.effective(target, id);
+    const e =
+      target === p.userId ? effectiveIn(v.held, id) : await this.access.effective(target, id);
     if (e.serverRole === null) throw AppException.notFound('User');
     // Asked about oneself through a narrowed credential (a scoped key, a grant's token): what this
     // credential may do here, not everything its owner holds.
