@@ -31,6 +31,37 @@ interface Explained {
   cappedBy: { kind: string; role: string } | null;
 }
 
+/** Counts the access repository's reads (the real ones run); `take()` returns them and restarts. */
+function countReads(repo: AccessRepository) {
+  const names = [
+    'workspace',
+    'workspaceRoles',
+    'group',
+    'groupMemberships',
+    'project',
+    'roleSourcesOf',
+  ] as const;
+  let reads: Record<string, number> = {};
+  const original = names.map((name) => [name, repo[name]] as const);
+  for (const [name, read] of original) {
+    const counted = (...args: unknown[]) => {
+      reads[name] = (reads[name] ?? 0) + 1;
+      return (read as (...a: unknown[]) => unknown).apply(repo, args);
+    };
+    Object.assign(repo, { [name]: counted });
+  }
+  return {
+    take: () => {
+      const taken = reads;
+      reads = {};
+      return taken;
+    },
+    restore: () => {
+      for (const [name, read] of original) Object.assign(repo, { [name]: read });
+    },
+  };
+}
+
 describe("the seeds' scenario: workspace, invitations, group as project reader, direct admin, downgrade", () => {
   let t: TestApp;
   let smtp: SmtpCapture;
@@ -233,23 +264,19 @@ describe("the seeds' scenario: workspace, invitations, group as project reader, 
     assert.deepEqual([...(byProject[projectId] ?? [])].sort(), ADMIN);
   });
 
-  it("reads the project and the caller's roles once per read (its guard's), and answers about oneself as when an admin asks", async () => {
-    const repo = t.get(AccessRepository);
-    const { project, roleSourcesOf } = repo;
-    const reads = { project: 0, roleSourcesOf: 0 };
-    repo.project = (...a) => (reads.project++, project.apply(repo, a));
-    repo.roleSourcesOf = (...a) => (reads.roleSourcesOf++, roleSourcesOf.apply(repo, a));
+  it("reads the resource and the caller's roles once per read (its guard's), and answers about oneself as when an admin asks", async () => {
+    const spy = countReads(t.get(AccessRepository));
     try {
       const own = await ok<Record<string, unknown>>(perms(alice.auth), 200, 'alice');
       // The route's guard reads both; the answer about oneself comes from what it read.
-      assert.deepEqual(reads, { project: 1, roleSourcesOf: 1 });
+      assert.deepEqual(spy.take(), { project: 1, roleSourcesOf: 1 });
       const byOwner = await ok<Record<string, unknown>>(
         perms(owner.auth, alice.user.id),
         200,
         'alice by owner',
       );
       // About someone else: their roles are one more query.
-      assert.deepEqual(reads, { project: 2, roleSourcesOf: 3 });
+      assert.deepEqual(spy.take(), { project: 1, roleSourcesOf: 2 });
       assert.deepEqual(own, byOwner);
       assert.deepEqual([...(own.permissions as string[])].sort(), ADMIN);
 
@@ -261,15 +288,44 @@ describe("the seeds' scenario: workspace, invitations, group as project reader, 
       );
       assert.equal(got.id, projectId);
       assert.deepEqual([...got.permissions].sort(), ADMIN);
+      assert.deepEqual(spy.take(), { project: 1, roleSourcesOf: 1 });
       const members = await ok<{ items: { memberId: string }[] }>(
         t.http.get(`/api/v1/projects/${projectId}/members`).set(alice.auth),
         200,
         'members',
       );
       assert.ok(members.items.some((m) => m.memberId === alice.user.id));
-      assert.deepEqual(reads, { project: 4, roleSourcesOf: 5 });
+      assert.deepEqual(spy.take(), { project: 1, roleSourcesOf: 1 });
+
+      // The workspace, its users and a group: the same, one read of each.
+      const ws = await ok<{ domain: string; role: string }>(
+        t.http.get(`/api/v1/workspaces/${domain}`).set(owner.auth),
+        200,
+        'workspace',
+      );
+      assert.deepEqual([ws.domain, ws.role], [domain, 'admin']);
+      assert.deepEqual(spy.take(), { workspace: 1, workspaceRoles: 1 });
+      const wsUsers = await ok<{ items: { id: string }[] }>(
+        t.http.get(`/api/v1/workspaces/${domain}/users`).set(owner.auth),
+        200,
+        'workspace users',
+      );
+      assert.ok(wsUsers.items.some((u) => u.id === alice.user.id));
+      assert.deepEqual(spy.take(), { workspace: 1, workspaceRoles: 1 });
+      const group = await ok<{ id: string; name: string }>(
+        t.http.get(`/api/v1/groups/${groupId}`).set(bobAuth),
+        200,
+        'group',
+      );
+      assert.deepEqual([group.id, group.name], [groupId, groupName]);
+      assert.deepEqual(spy.take(), {
+        group: 1,
+        workspace: 1,
+        workspaceRoles: 1,
+        groupMemberships: 1,
+      });
     } finally {
-      Object.assign(repo, { project, roleSourcesOf });
+      spy.restore();
     }
   });
 

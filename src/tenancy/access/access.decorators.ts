@@ -16,11 +16,22 @@ import {
   type ResourceRule,
 } from '#src/kernel/auth.decorators.js';
 import type { AuthenticatedRequest } from '#src/kernel/principal.js';
-import { AccessService, type ProjectView } from '#src/tenancy/access/access.service.js';
+import {
+  AccessService,
+  type GroupAccess as GroupView,
+  type ProjectView,
+  type WorkspaceAccess as WorkspaceView,
+} from '#src/tenancy/access/access.service.js';
 import { requireGroupId } from '#src/tenancy/groups/group-id.js';
 
-const CHECKED_PROJECT = Symbol('gatehouse:checked-project');
-type CheckedRequest = AuthenticatedRequest & { [CHECKED_PROJECT]?: ProjectView };
+/** What the route's guard read and judged, by the kind of its resource rule. */
+interface Checked {
+  workspace: WorkspaceView;
+  group: GroupView;
+  project: ProjectView;
+}
+const CHECKED = Symbol('gatehouse:checked-resource');
+type CheckedRequest = AuthenticatedRequest & { [CHECKED]?: Partial<Checked> };
 
 type Need<K extends ResourceRule['kind']> = Extract<
   ResourceRule,
@@ -52,30 +63,41 @@ export class ResourceAccessGuard implements CanActivate {
     if (value === undefined) return true; // optional (query, body) and absent: validation decides
     switch (rule.kind) {
       case 'workspace':
-        await this.access.workspace(p, { domain: value }, rule.need);
+        req[CHECKED] = { workspace: await this.access.workspace(p, { domain: value }, rule.need) };
         return true;
       case 'group':
-        await this.access.group(p, requireGroupId(value, rule.name), rule.need);
+        req[CHECKED] = {
+          group: await this.access.group(p, requireGroupId(value, rule.name), rule.need),
+        };
         return true;
       case 'project':
-        req[CHECKED_PROJECT] = await this.access.project(p, requireId(value, rule.name), rule.need);
+        req[CHECKED] = {
+          project: await this.access.project(p, requireId(value, rule.name), rule.need),
+        };
         return true;
     }
   }
 }
 
 /**
- * The project this request's `@ProjectAccess()` guard judged, with the caller's permissions in it:
- * for a read that needs nothing more than that check, so the project and the caller's roles are not
- * read a second time. Changes check again inside their transactions (see the guard), not with this.
+ * What this request's resource guard read and judged: for a read that needs nothing more than that
+ * check, so the resource and the caller's roles in it are not read a second time. Changes check
+ * again inside their transactions (see the guard), not with this.
  */
-export const CheckedProject = createParamDecorator(
-  (_data: unknown, ctx: ExecutionContext): ProjectView => {
-    const v = ctx.switchToHttp().getRequest<CheckedRequest>()[CHECKED_PROJECT];
-    if (!v) throw new Error('@CheckedProject() needs @ProjectAccess() on its route');
+function checked<K extends keyof Checked>(kind: K, rule: string): () => ParameterDecorator {
+  return createParamDecorator((_data: unknown, ctx: ExecutionContext): Checked[K] => {
+    const v = ctx.switchToHttp().getRequest<CheckedRequest>()[CHECKED]?.[kind];
+    if (!v) throw new Error(`The route reads the checked ${kind} without ${rule} on it`);
     return v;
-  },
-);
+  });
+}
+
+/** The workspace the route's `@WorkspaceAccess()` judged, with the caller's role in it. */
+export const CheckedWorkspace = checked('workspace', '@WorkspaceAccess()');
+/** The group the route's `@GroupAccess()` judged, with what the caller may do with it. */
+export const CheckedGroup = checked('group', '@GroupAccess()');
+/** The project the route's `@ProjectAccess()` judged, with the caller's permissions and roles. */
+export const CheckedProject = checked('project', '@ProjectAccess()');
 
 function named(
   req: AuthenticatedRequest,

@@ -20,7 +20,12 @@ import {
 import { GroupPage, GroupResponseDto } from '#src/tenancy/groups/dto/group.responses.js';
 import { GroupIdParam } from '#src/tenancy/groups/group-id.js';
 import { GroupsService } from '#src/tenancy/groups/groups.service.js';
-import { GroupAccess, WorkspaceAccess } from '#src/tenancy/access/access.decorators.js';
+import {
+  CheckedGroup,
+  GroupAccess,
+  WorkspaceAccess,
+} from '#src/tenancy/access/access.decorators.js';
+import type { GroupAccess as GroupView } from '#src/tenancy/access/access.service.js';
 
 // Who may see or change a group depends on data (owner, member, workspace admin): checked in the service.
 @ApiTags('groups')
@@ -56,10 +61,12 @@ export class GroupsController {
   @ApiProblems(400, 401, 403, 404)
   get(
     @CurrentPrincipal() p: Principal,
-    @GroupIdParam('id') id: string,
+    // :id is validated and documented here; the group itself is what the guard read.
+    @GroupIdParam('id') _id: string,
+    @CheckedGroup() a: GroupView,
     @Query() q: GetGroupQuery,
   ): Promise<GroupResponseDto> {
-    return this.groups.get(p, id, q.includeProjects ?? false);
+    return this.groups.get(p, a, q.includeProjects ?? false);
   }
 
   @GroupAccess('manager')

@@ -151,8 +151,8 @@ export class GroupsService {
     };
   }
 
-  async get(p: Principal, id: string, includeProjects: boolean): Promise<GroupResponse> {
-    const a = await this.access.group(p, id);
+  /** The group as the route's guard judged it for the caller (`@CheckedGroup()`). */
+  async get(p: Principal, a: GroupAccess, includeProjects: boolean): Promise<GroupResponse> {
     return this.respond(a.group, a.workspace.workspace.domain, includeProjects, p);
   }
 

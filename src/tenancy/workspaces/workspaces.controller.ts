@@ -36,7 +36,12 @@ import {
   WorkspaceUserPage,
 } from '#src/tenancy/workspaces/dto/workspace.responses.js';
 import { WorkspacesService } from '#src/tenancy/workspaces/workspaces.service.js';
-import { ListsVisible, WorkspaceAccess } from '#src/tenancy/access/access.decorators.js';
+import {
+  CheckedWorkspace,
+  ListsVisible,
+  WorkspaceAccess,
+} from '#src/tenancy/access/access.decorators.js';
+import type { WorkspaceAccess as WorkspaceView } from '#src/tenancy/access/access.service.js';
 
 // Membership checks depend on data, so they live in the service (a workspace you may not see is 404).
 @ApiTags('workspaces')
@@ -71,10 +76,11 @@ export class WorkspacesController {
   @ApiOkResponse({ type: WorkspaceResponseDto })
   @ApiProblems(401, 403, 404)
   get(
-    @CurrentPrincipal() p: Principal,
-    @Param('domain') domain: string,
-  ): Promise<WorkspaceResponseDto> {
-    return this.workspaces.get(p, domain);
+    // :domain is documented here; the workspace itself is what the guard read.
+    @Param('domain') _domain: string,
+    @CheckedWorkspace() a: WorkspaceView,
+  ): WorkspaceResponseDto {
+    return this.workspaces.get(a);
   }
 
   @WorkspaceAccess('admin')
@@ -112,11 +118,11 @@ export class WorkspacesController {
   @ApiOkResponse({ type: WorkspaceUserPage })
   @ApiProblems(400, 401, 403, 404)
   users(
-    @CurrentPrincipal() p: Principal,
-    @Param('domain') domain: string,
+    @Param('domain') _domain: string,
+    @CheckedWorkspace() a: WorkspaceView,
     @Query() q: PageQuery,
   ): Promise<WorkspaceUserPage> {
-    return this.workspaces.listUsers(p, domain, q.limit ?? 50, q.cursor);
+    return this.workspaces.listUsers(a, q.limit ?? 50, q.cursor);
   }
 
   @WorkspaceAccess('admin')

@@ -187,8 +187,8 @@ export class WorkspacesService {
     return out;
   }
 
-  async get(p: Principal, domain: string): Promise<WorkspaceResponse> {
-    const a = await this.access.workspace(p, { domain });
+  /** The workspace as the route's guard judged it for the caller (`@CheckedWorkspace()`). */
+  get(a: WorkspaceAccess): WorkspaceResponse {
     return toWorkspaceResponse(a.workspace, a.role);
   }
 
@@ -244,13 +244,12 @@ export class WorkspacesService {
     });
   }
 
+  /** A page of the members of the workspace the route's guard let the caller see. */
   async listUsers(
-    p: Principal,
-    domain: string,
+    a: WorkspaceAccess,
     limit: number,
     cursor?: string,
   ): Promise<Page<WorkspaceUserRow>> {
-    const a = await this.access.workspace(p, { domain });
     const after = decodeCursor(cursor, 1)?.[0];
     const rows = await this.repo.listUsers(
       a.workspace.id,
