@@ -561,8 +561,9 @@ function busyNote(m: Measured): string | undefined {
 const SETTLE_MS = 300;
 
 /**
- * The framework ceiling: the three references and Gatehouse's `GET /users/me` by session, API key
- * and JWT run side by side (every server started first), and are measured in BENCH_ROUNDS rounds
+ * The framework ceiling: the three references, Gatehouse's `GET /users/me` by session, API key
+ * and JWT, and its permission check (the caller's own permissions in a project) run side by side
+ * (every server started first), and are measured in BENCH_ROUNDS rounds
  * of SECONDS / BENCH_ROUNDS each, one target after the other in every round (in an order of the
  * round's own, `roundOrder`, each after a pause of SETTLE_MS), after a warm-up of each. A machine
  * whose speed drifts during the run (neighbours on a shared host) then moves every target alike,
@@ -602,7 +603,7 @@ async function ceiling(): Promise<void> {
         rounds: [],
       });
     }
-    // The first process is `main` (the project permission row below uses it), the others main2...
+    // The first process is `main`, the others main2...
     const gs: Gatehouse[] = [];
     for (let i = 1; i <= PROCESSES; i++) {
       const gi = await startGatehouse(i === 1 ? 'main' : `main${i}`);
@@ -662,6 +663,37 @@ async function ceiling(): Promise<void> {
       }
     }
 
+    // "May they?": the caller's own permissions in a project of theirs, in every process.
+    try {
+      const runs: CeilingRun[] = [];
+      for (const gi of gs) {
+        const path = `${API}/projects/${await projectOf(gi)}/permissions?userId=${gi.userId}`;
+        const probe = await call('GET', gi.server.url + path, { token: gi.session });
+        expectOk(probe, 'GET /projects/:id/permissions', [200]);
+        runs.push({
+          server: gi.server,
+          spec: {
+            url: gi.server.url + path,
+            headers: { authorization: `Bearer ${gi.session}` },
+            seconds: 0,
+            connections: CONNECTIONS,
+          },
+        });
+      }
+      targets.push({
+        what: 'GET /projects/:id/permissions?userId= (one project permission, session)',
+        runs,
+        rounds: [],
+      });
+    } catch (err) {
+      if (!(err instanceof Skip)) throw err;
+      rows.push({
+        scenario: 'ceiling',
+        what: 'project permission check',
+        note: `skipped: ${err.message}`,
+      });
+    }
+
     log(
       `framework ceiling: warm-up, then ${ROUNDS} rounds of ${targets.length} targets (${PROCESSES} processes each)`,
     );
@@ -699,36 +731,6 @@ async function ceiling(): Promise<void> {
         ratio: against(m.r.rps, m.cpuUs),
         ...(t.target ? { target: t.target } : {}),
         note: busyNote(m),
-      });
-    }
-
-    try {
-      const projectId = await projectOf(g);
-      const path = `${API}/projects/${projectId}/permissions?userId=${g.userId}`;
-      const probe = await call('GET', g.server.url + path, { token: g.session });
-      expectOk(probe, 'GET /projects/:id/permissions', [200]);
-      log('framework ceiling: project permission check');
-      const m = await measure(g.server, {
-        url: g.server.url + path,
-        headers: { authorization: `Bearer ${g.session}` },
-        seconds: SECONDS,
-        connections: CONNECTIONS,
-      });
-      rows.push({
-        scenario: 'ceiling',
-        what: 'GET /projects/:id/permissions?userId= (one project permission, session)',
-        result: m.r,
-        rss: m.rss,
-        cpuUs: m.cpuUs,
-        ratio: against(m.r.rps, m.cpuUs),
-        note: busyNote(m),
-      });
-    } catch (err) {
-      if (!(err instanceof Skip)) throw err;
-      rows.push({
-        scenario: 'ceiling',
-        what: 'project permission check',
-        note: `skipped: ${err.message}`,
       });
     }
   } finally {
@@ -1176,7 +1178,7 @@ function report(started: Date, elapsedS: number): string {
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, ${m.os}, Node ${m.node}; commit ${m.commit}`,
     `- Database: ${db}`,
     `- Command: \`${cmd ? `${cmd} ` : ''}npm run bench\` (${SECONDS} s per measurement, ${CONNECTIONS} connections, sign-in ${SIGNIN_CONNECTIONS} connections in ${SIGNIN_ROUNDS} rounds of ${SIGNIN_SECONDS} s, each after ${SIGNIN_WARMUP} s of warm-up, bcrypt cost ${COST}; whole run ${Math.round(elapsedS)} s)`,
-    `- Load generator: in the runner process, autocannon for the throughput runs${pinnedRuns && SPLIT ? ` on cores ${SPLIT.runner}, the server measured on cores ${SPLIT.server} (taskset, every core given back after each run)` : ', sharing every core with the server'}; the sign-in storms and the storm's latency probe use a light client of the runner's own (requests prepared once; the storm counts the sign-ins that end in its window after a warm-up, in rounds with the pure-bcrypt bound read before, between (Gatehouse stopped) and after them, each round judged against the mean of the two readings around it; the probe sends on a fixed schedule and times each request from when it was due); every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling: the three references and the three /users/me rows run side by side and are measured in ${ROUNDS} interleaved rounds (each in an order of its own, after a pause of ${SETTLE_MS} ms), each server started in ${PROCESSES} processes with the rounds alternating between them (a process keeps the speed it started with) (each row's req/s and CPU over all its rounds, RSS the highest process's, p50 of the median round, p99 of the worst); ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).`,
+    `- Load generator: in the runner process, autocannon for the throughput runs${pinnedRuns && SPLIT ? ` on cores ${SPLIT.runner}, the server measured on cores ${SPLIT.server} (taskset, every core given back after each run)` : ', sharing every core with the server'}; the sign-in storms and the storm's latency probe use a light client of the runner's own (requests prepared once; the storm counts the sign-ins that end in its window after a warm-up, in rounds with the pure-bcrypt bound read before, between (Gatehouse stopped) and after them, each round judged against the mean of the two readings around it; the probe sends on a fixed schedule and times each request from when it was due); every server is its own child process on 127.0.0.1; req/s counts 2xx answers only; RSS is the server's peak during the measurement; CPU µs/req is the server process's user+system CPU time over the requests answered (steadier than req/s on a shared machine). Ceiling: the three references, the three /users/me rows and the permission check run side by side and are measured in ${ROUNDS} interleaved rounds (each in an order of its own, after a pause of ${SETTLE_MS} ms), each server started in ${PROCESSES} processes with the rounds alternating between them (a process keeps the speed it started with) (each row's req/s and CPU over all its rounds, RSS the highest process's, p50 of the median round, p99 of the worst); ratios: req/s against each of the three hello-world references of the same run (F+plugins: Fastify with Gatehouse's plugins, hooks and logger; F bare: Fastify with nothing; Express bare: Express with no middleware), then in brackets each reference's CPU per request over the route's, in the same order; the targets are the issue's (≥ 0.7x F+plugins, ≥ 0.5x F bare, ≥ 3x Express bare).`,
     '',
     '| Scenario | What | req/s | p50 ms | p99 ms | RSS MB | CPU µs/req | Ratio | Target | Note |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
