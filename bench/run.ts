@@ -411,6 +411,20 @@ async function accessTokenOf(g: Gatehouse): Promise<string> {
   return access;
 }
 
+/**
+ * The permission check's path for a new project of the bootstrap admin's (their own permissions),
+ * after checking that it answers 200 to `token`.
+ */
+async function ownPermissionsPath(g: Gatehouse, token: string): Promise<string> {
+  const path = `${API}/projects/${await projectOf(g)}/permissions?userId=${g.userId}`;
+  expectOk(
+    await call('GET', g.server.url + path, { token }),
+    'GET /projects/:id/permissions',
+    [200],
+  );
+  return path;
+}
+
 async function projectOf(g: Gatehouse): Promise<string> {
   const ws = await call('POST', `${g.server.url}${API}/workspaces`, {
     token: g.session,
@@ -667,9 +681,7 @@ async function ceiling(): Promise<void> {
     try {
       const runs: CeilingRun[] = [];
       for (const gi of gs) {
-        const path = `${API}/projects/${await projectOf(gi)}/permissions?userId=${gi.userId}`;
-        const probe = await call('GET', gi.server.url + path, { token: gi.session });
-        expectOk(probe, 'GET /projects/:id/permissions', [200]);
+        const path = await ownPermissionsPath(gi, gi.session);
         runs.push({
           server: gi.server,
           spec: {
@@ -1109,16 +1121,7 @@ async function profileHotPath(): Promise<void> {
     if (route !== 'me' && route !== 'permissions')
       throw new Error('BENCH_PROFILE_ROUTE: one of me, permissions');
     const token = await by.token(g);
-    const path =
-      route === 'me'
-        ? g.mePath
-        : `${API}/projects/${await projectOf(g)}/permissions?userId=${g.userId}`;
-    if (route === 'permissions')
-      expectOk(
-        await call('GET', g.server.url + path, { token }),
-        'GET /projects/:id/permissions',
-        [200],
-      );
+    const path = route === 'me' ? g.mePath : await ownPermissionsPath(g, token);
     log(`profile: ${path} by ${by.label} under --cpu-prof`);
     const m = await measure(g.server, {
       url: g.server.url + path,

@@ -116,6 +116,12 @@ const WORKSPACE_FORBIDDEN: Record<Exclude<WorkspaceNeed, 'member'>, string> = {
   admin: 'Only workspace admins can do this.',
 };
 
+/** 403 unless the caller's permissions in a project include `permission`. */
+export function requireProjectPermission(permissions: string[], permission: string): void {
+  if (!permits(permissions, permission))
+    throw AppException.forbidden(`This needs the project permission ${permission}.`);
+}
+
 /** The full evaluation (with explanation) of the user whose role sources `g` are, in one project. */
 export function effectiveIn(
   g: UserRoleSources,
@@ -231,8 +237,7 @@ export class AccessService {
     const g = await this.roleSources(p.userId, [project.id], opts.tx);
     const permissions = this.credentialPermissions(p, g, project.id);
     if (!permits(permissions, 'projects.read')) throw AppException.notFound('Project');
-    if (!permits(permissions, permission))
-      throw AppException.forbidden(`This needs the project permission ${permission}.`);
+    requireProjectPermission(permissions, permission);
     for (const role of opts.assignsRoles ?? []) {
       if (!holdsRole(permissions, role))
         throw AppException.forbidden(`You cannot assign the role ${role}: you do not hold it.`);

@@ -3,9 +3,12 @@ import { AppException } from '#src/common/errors/app.exception.js';
 import { decodeCursor, toPage, type Page } from '#src/common/http/pagination.js';
 import { Database, type Tx } from '#src/database/database.service.js';
 import { AuditService } from '#src/audit/audit.service.js';
-import { permits } from '#src/kernel/permissions.js';
 import type { Principal } from '#src/kernel/principal.js';
-import { AccessService, type ProjectView } from '#src/tenancy/access/access.service.js';
+import {
+  AccessService,
+  requireProjectPermission,
+  type ProjectView,
+} from '#src/tenancy/access/access.service.js';
 import { holdsRole, type ProjectRole } from '#src/tenancy/access/project-roles.js';
 import {
   newProjectMember,
@@ -37,8 +40,7 @@ export class ProjectMembersService {
 
   /** A page of members of the project the route's guard let the caller read them in. */
   async list(v: ProjectView, limit: number, cursor?: string): Promise<Page<ProjectMemberResponse>> {
-    if (!permits(v.permissions, 'projects.members.read'))
-      throw AppException.forbidden('This needs the project permission projects.members.read.');
+    requireProjectPermission(v.permissions, 'projects.members.read');
     const projectId = v.project.id;
     const after = decodeCursor(cursor, 1)?.[0];
     const rows = await this.repo.listMembers(
